@@ -1,0 +1,52 @@
+"""Form fields that read dates and months written as 和暦, abbreviations or Western dates.
+
+A re-rendered initial value is shown in ISO form (`2026-02-01`, `2026-02`): simple and unambiguous.
+"""
+
+from datetime import date, datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from options.wareki import WarekiError, parse_date, parse_month
+
+
+class WarekiDateField(forms.DateField):
+    """Accept everything `options.wareki.parse_date` reads; its refusals become the form error."""
+
+    placeholder = "令和8年2月1日 または 2026-02-01"
+    display_format = "%Y-%m-%d"
+    parse = staticmethod(parse_date)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget", forms.DateInput(format=self.display_format, attrs={"placeholder": self.placeholder})
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> date | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        if not text:
+            return None
+        try:
+            return self.parse(text)
+        except WarekiError as error:
+            raise ValidationError(error.message, code=error.code) from error
+
+
+class WarekiMonthField(WarekiDateField):
+    """Accept a month (`令和8年2月`, `R8.2`, `2026-02`, `2026/2`); the value is the month's first day."""
+
+    placeholder = "令和8年2月 または 2026-02"
+    display_format = "%Y-%m"
+    parse = staticmethod(parse_month)
+
+    def to_python(self, value) -> date | None:
+        month = super().to_python(value)
+        return None if month is None else month.replace(day=1)

@@ -215,9 +215,7 @@ def _western_date(year: int, month: int, day: int) -> date:
     try:
         d = date(year, month, day)
     except ValueError:
-        raise WarekiError(
-            f"存在しない日付です（{year:04d}-{month:02d}-{day:02d}）。", code="no_such_date"
-        ) from None
+        raise WarekiError(f"存在しない日付です（{year:04d}-{month:02d}-{day:02d}）。", code="no_such_date") from None
     if d < EARLIEST:
         raise WarekiError(_too_early(d.isoformat()), code="unsupported")
     return d

@@ -65,9 +65,7 @@ def test_format_date():
 def test_to_wareki_refuses_datetimes_and_dates_before_1873():
     with pytest.raises(TypeError):
         to_wareki(datetime(2026, 2, 1, tzinfo=UTC))
-    with pytest.raises(
-        WarekiError, match="^1872-12-31は対応している最も古い日付（明治6年1月1日）より前です。$"
-    ):
+    with pytest.raises(WarekiError, match="^1872-12-31は対応している最も古い日付（明治6年1月1日）より前です。$"):
         to_wareki(date(1872, 12, 31))
 
 

@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup install lint bench clean-db
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## Migrate, load the regulation and the demo back office (safe to run again).
+setup: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_regulation
+	$(PY) manage.py load_demo
+
+## Set up and serve on http://127.0.0.1:8000 with the embedded SQLite database.
+run: setup
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## The whole test suite (SQLite by default; DATABASE_URL=postgres://… for PostgreSQL).
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+## Export benchmark on PostgreSQL (see BENCHMARKS.md).
+bench: install
+	$(PY) bench/export_bench.py $(BENCH_ARGS)
+
+clean-db:
+	rm -f var/db.sqlite3

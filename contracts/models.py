@@ -1,0 +1,451 @@
+"""Subscribers, their contracts, applications and the append-only fee-obligation ledger (支払義務).
+
+Models hold data and database-level guards only; every write goes through `contracts.services`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from options.models import CarrierService, FeeItem, Option, OptionVariant, Service, Succession, TariffRevision
+
+from .choices import (
+    ApplicationKind,
+    ApplicationStatus,
+    LedgerKind,
+    OptionContractStatus,
+    SubscriberKind,
+)
+
+
+class Subscriber(models.Model):
+    """契約者. Never hard-deleted: a subscriber who leaves is deactivated."""
+
+    code = models.CharField("契約者コード", max_length=20, unique=True)
+    name = models.CharField("契約者名", max_length=200, db_index=True)
+    kana = models.CharField("フリガナ", max_length=200, blank=True, db_index=True)
+    kind = models.CharField("区分", max_length=20, choices=SubscriberKind.choices, default=SubscriberKind.CORPORATE)
+    email = models.EmailField("メールアドレス", blank=True)
+    phone = models.CharField("電話番号", max_length=30, blank=True)
+    address = models.CharField("住所", max_length=300, blank=True)
+    note = models.TextField("備考", blank=True)
+    is_active = models.BooleanField("有効", default=True)
+    created_at = models.DateTimeField("登録日時", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "契約者"
+        verbose_name_plural = "契約者"
+        ordering = ["code", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class BaseServiceContract(models.Model):
+    """A subscriber's contract for one of the company's services (the base of 第3条・第5条)."""
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.PROTECT, related_name="base_contracts", verbose_name="契約者"
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+", verbose_name="サービス")
+    contract_number = models.CharField("契約番号", max_length=40, blank=True)
+    start_date = models.DateField("利用開始日")
+    end_date = models.DateField("利用終了日", null=True, blank=True)
+    migrated = models.BooleanField("移行データ", default=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "基本サービス契約"
+        verbose_name_plural = "基本サービス契約"
+        ordering = ["subscriber__code", "start_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="base_contract_end_after_start",
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.name}（{self.contract_number or self.pk}）"
+
+
+class CarrierLineContract(models.Model):
+    """A subscriber's contract with a carrier for its specific service (第1条), confirmed by staff."""
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.PROTECT, related_name="carrier_lines", verbose_name="契約者"
+    )
+    carrier_service = models.ForeignKey(
+        CarrierService, on_delete=models.PROTECT, related_name="+", verbose_name="事業者サービス"
+    )
+    line_id = models.CharField("回線ID・お客様ID", max_length=60)
+    start_date = models.DateField("利用開始日")
+    end_date = models.DateField("利用終了日", null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="確認者",
+    )
+    confirmed_at = models.DateTimeField("確認日時", null=True, blank=True)
+    migrated = models.BooleanField("移行データ", default=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "事業者回線契約"
+        verbose_name_plural = "事業者回線契約"
+        ordering = ["subscriber__code", "start_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="carrier_line_end_after_start",
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+            ),
+            models.CheckConstraint(
+                name="carrier_line_confirmation_complete",
+                condition=Q(confirmed_by__isnull=True, confirmed_at__isnull=True)
+                | Q(confirmed_by__isnull=False, confirmed_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier_service}（{self.line_id}）"
+
+
+class Application(models.Model):
+    """申込: new use, contract change or cancellation, decided by an approver other than its entrant."""
+
+    kind = models.CharField("申込種別", max_length=10, choices=ApplicationKind.choices)
+    status = models.CharField(
+        "状態", max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.RECEIVED, db_index=True
+    )
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.PROTECT, related_name="applications", verbose_name="契約者"
+    )
+    option = models.ForeignKey(Option, on_delete=models.PROTECT, related_name="+", verbose_name="オプション")
+    variant = models.ForeignKey(
+        OptionVariant, on_delete=models.PROTECT, related_name="+", verbose_name="サービス・細目（申込内容）"
+    )
+    quantity = models.PositiveIntegerField("数量（申込内容）", default=1)
+    quoted_amount_yen = models.PositiveIntegerField("見積額（円）", null=True, blank=True)
+    quoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="見積者",
+    )
+    quoted_at = models.DateTimeField("見積日時", null=True, blank=True)
+    base_contract = models.ForeignKey(
+        BaseServiceContract,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="根拠となる基本サービス契約",
+    )
+    carrier_line = models.ForeignKey(
+        CarrierLineContract,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="根拠となる事業者回線契約",
+    )
+    # The contract a change or cancellation applies to; for a new application, the contract approval made.
+    option_contract = models.ForeignKey(
+        "OptionContract",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name="オプション契約",
+    )
+    effective_date = models.DateField(
+        "変更日・解約日",
+        null=True,
+        blank=True,
+        help_text="変更申込では変更の効力発生日、解約申込では解約日（最終利用日）",
+    )
+    note = models.TextField("申込の備考", blank=True)
+
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="受付者"
+    )
+    entered_at = models.DateTimeField("受付日時")
+    review_started_at = models.DateTimeField("審査開始日時", null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="決裁者",
+    )
+    decided_at = models.DateTimeField("決裁日時", null=True, blank=True)
+    rejection_reason = models.TextField("不承諾の理由", blank=True)
+    withdrawn_at = models.DateTimeField("取下げ日時", null=True, blank=True)
+    withdrawal_reason = models.TextField("取下げの理由", blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "申込"
+        verbose_name_plural = "申込"
+        permissions = [("decide_application", "申込を承諾・不承諾できる")]
+        ordering = ["-entered_at", "-pk"]
+        indexes = [models.Index(fields=["status", "entered_at"], name="application_queue_idx")]
+        constraints = [
+            # Four eyes (DOMAIN §3.8), held by the database behind the service's check.
+            models.CheckConstraint(
+                name="application_four_eyes",
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("entered_by")),
+            ),
+            models.CheckConstraint(
+                name="application_decision_complete",
+                condition=~Q(status__in=[ApplicationStatus.APPROVED, ApplicationStatus.REJECTED])
+                | Q(decided_by__isnull=False, decided_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="application_rejection_has_reason",
+                condition=~Q(status=ApplicationStatus.REJECTED) | ~Q(rejection_reason=""),
+            ),
+            models.CheckConstraint(
+                name="application_target_contract",
+                condition=Q(kind=ApplicationKind.NEW) | Q(option_contract__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"申込 #{self.pk} {self.get_kind_display()}（{self.get_status_display()}）"
+
+
+class OptionContract(models.Model):
+    """オプション契約: what a subscriber holds, from approval (or migration) to its end."""
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.PROTECT, related_name="option_contracts", verbose_name="契約者"
+    )
+    option = models.ForeignKey(Option, on_delete=models.PROTECT, related_name="contracts", verbose_name="オプション")
+    variant = models.ForeignKey(
+        OptionVariant, on_delete=models.PROTECT, related_name="+", verbose_name="サービス・細目"
+    )
+    base_contract = models.ForeignKey(
+        BaseServiceContract,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="option_contracts",
+        verbose_name="基本サービス契約",
+    )
+    carrier_line = models.ForeignKey(
+        CarrierLineContract,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="option_contracts",
+        verbose_name="事業者回線契約",
+    )
+    quantity = models.PositiveIntegerField("数量", default=1)
+    quoted_amount_yen = models.PositiveIntegerField("見積額（円）", null=True, blank=True)
+    quoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="見積者",
+    )
+    status = models.CharField(
+        "状態",
+        max_length=20,
+        choices=OptionContractStatus.choices,
+        default=OptionContractStatus.APPROVED,
+        db_index=True,
+    )
+    # The application whose approval made this contract; unique, so one approval makes one contract.
+    origin_application = models.OneToOneField(
+        Application,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="created_contract",
+        verbose_name="新規利用申込",
+    )
+    contracted_on = models.DateField("契約成立日", help_text="承諾日（JST）、移行データは実際の成立日")
+    approved_at = models.DateTimeField("承諾日時（初期費用の支払義務発生）", null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="承諾者",
+    )
+    billing_start_date = models.DateField("課金開始日", null=True, blank=True, db_index=True)
+    end_date = models.DateField("解約日（最終利用日）", null=True, blank=True, db_index=True)
+    migrated = models.BooleanField("移行データ", default=False)
+    succession = models.ForeignKey(
+        Succession,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contracts",
+        verbose_name="適用した承継",
+    )
+    created_at = models.DateTimeField("登録日時", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "オプション契約"
+        verbose_name_plural = "オプション契約"
+        ordering = ["subscriber__code", "contracted_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="option_contract_end_after_billing_start",
+                condition=Q(end_date__isnull=True)
+                | Q(billing_start_date__isnull=True)
+                | Q(end_date__gte=F("billing_start_date")),
+            ),
+            models.CheckConstraint(
+                name="option_contract_billing_has_start",
+                condition=~Q(status=OptionContractStatus.BILLING) | Q(billing_start_date__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="option_contract_approved_or_migrated",
+                condition=Q(migrated=True) | Q(approved_at__isnull=False, approved_by__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber.code} {self.option.name} / {self.variant.name}"
+
+
+class LedgerEntryQuerySet(models.QuerySet):
+    """The ledger is append-only: bulk edits and deletes are refused before they reach the database."""
+
+    def update(self, **kwargs):
+        raise TypeError("支払義務台帳の行は変更できません。訂正は取消行で行ってください。")
+
+    def delete(self):
+        raise TypeError("支払義務台帳の行は削除できません。訂正は取消行で行ってください。")
+
+
+class LedgerEntry(models.Model):
+    """支払義務: one obligation (or one month's charge), never edited; a correction is a reversing row."""
+
+    kind = models.CharField("種別", max_length=20, choices=LedgerKind.choices, db_index=True)
+    option_contract = models.ForeignKey(
+        OptionContract, on_delete=models.PROTECT, related_name="ledger_entries", verbose_name="オプション契約"
+    )
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name="申込",
+    )
+    fee_item = models.ForeignKey(
+        FeeItem, on_delete=models.PROTECT, related_name="ledger_entries", verbose_name="料金細目"
+    )
+    revision = models.ForeignKey(
+        TariffRevision, on_delete=models.PROTECT, related_name="ledger_entries", verbose_name="料金の根拠改定"
+    )
+    article = models.CharField("根拠条文", max_length=20)
+    quantity = models.PositiveIntegerField("数量")
+    blocks = models.PositiveIntegerField("単位数", null=True, blank=True)
+    unit_amount_yen = models.IntegerField("単価（円）")
+    amount_yen = models.BigIntegerField("金額（円）")
+    arisen_at = models.DateTimeField("支払義務発生日時", db_index=True)
+    booked_month = models.DateField("計上月", db_index=True, help_text="JSTの月初日")
+    effective_from = models.DateField("月額の適用開始日", null=True, blank=True)
+    charge_month = models.DateField("請求対象月", null=True, blank=True)
+    days_billed = models.PositiveSmallIntegerField("課金日数", null=True, blank=True)
+    days_in_month = models.PositiveSmallIntegerField("月の日数", null=True, blank=True)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by", verbose_name="取消対象"
+    )
+    reason = models.TextField("理由", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="記帳者"
+    )
+    created_at = models.DateTimeField("記帳日時", auto_now_add=True)
+
+    objects = LedgerEntryQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "支払義務"
+        verbose_name_plural = "支払義務台帳"
+        permissions = [("reverse_ledgerentry", "支払義務を取消できる")]
+        ordering = ["booked_month", "arisen_at", "pk"]
+        indexes = [models.Index(fields=["booked_month", "kind", "id"], name="ledger_month_idx")]
+        constraints = [
+            # Exactly once (DOMAIN §3.9): one initial / one-time row per application and fee item.
+            models.UniqueConstraint(
+                fields=["application", "fee_item"],
+                condition=Q(reverses__isnull=True, kind__in=[LedgerKind.INITIAL, LedgerKind.ONE_TIME]),
+                name="ledger_once_per_application_fee",
+            ),
+            models.UniqueConstraint(
+                fields=["option_contract", "fee_item", "effective_from"],
+                condition=Q(reverses__isnull=True, kind=LedgerKind.MONTHLY),
+                name="ledger_monthly_once_per_start",
+            ),
+            # Month close (DOMAIN §3.11): one charge per option contract × fee item × month.
+            models.UniqueConstraint(
+                fields=["option_contract", "fee_item", "charge_month"],
+                condition=Q(reverses__isnull=True, kind=LedgerKind.MONTHLY_CHARGE),
+                name="ledger_charge_once_per_month",
+            ),
+            models.CheckConstraint(
+                name="ledger_reversal_has_reason", condition=Q(reverses__isnull=True) | ~Q(reason="")
+            ),
+            models.CheckConstraint(
+                name="ledger_charge_has_month",
+                condition=~Q(kind__in=[LedgerKind.MONTHLY_CHARGE, LedgerKind.ADJUSTMENT])
+                | Q(charge_month__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount_yen:,}円（#{self.pk}）"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("支払義務台帳の行は変更できません。訂正は取消行で行ってください。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("支払義務台帳の行は削除できません。訂正は取消行で行ってください。")
+
+
+class MonthClose(models.Model):
+    """月次締め: a closed month's charges are frozen in the ledger."""
+
+    month = models.DateField("締め月", unique=True, help_text="JSTの月初日")
+    closed_at = models.DateTimeField("締め日時")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="締め実行者"
+    )
+    charge_rows = models.PositiveIntegerField("月額料金の行数", default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "月次締め"
+        verbose_name_plural = "月次締め"
+        permissions = [("export_report", "月次レポートを出力できる"), ("close_month", "月次締めを実行できる")]
+        ordering = ["-month", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} 締め"

@@ -1,0 +1,62 @@
+"""Staff roles (DOMAIN §3.15) as one declaration: group name → permissions ("app_label.codename")."""
+
+CLERK = "受付担当"
+APPROVER = "承認者"
+ACCOUNTING = "経理"
+TARIFF_MANAGER = "規程管理"
+SYSTEM_ADMIN = "システム管理者"
+
+_CATALOGUE_MODELS = [
+    "service",
+    "carrier",
+    "carrierservice",
+    "section",
+    "option",
+    "optionvariant",
+    "eligibilityrule",
+    "tariffrevision",
+    "feeitem",
+    "succession",
+]
+_CONTRACT_RECORDS = ["subscriber", "baseservicecontract", "carrierlinecontract", "optioncontract", "application"]
+
+
+def _view(app_label, models):
+    return [f"{app_label}.view_{m}" for m in models]
+
+
+def _edit(app_label, models):
+    return [f"{app_label}.{action}_{m}" for m in models for action in ("add", "change")]
+
+
+_READ_ALL = _view("options", _CATALOGUE_MODELS) + _view("contracts", _CONTRACT_RECORDS + ["ledgerentry", "monthclose"])
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    CLERK: _READ_ALL + _edit("contracts", _CONTRACT_RECORDS),
+    APPROVER: _READ_ALL + ["contracts.decide_application", "contracts.reverse_ledgerentry"],
+    ACCOUNTING: _READ_ALL + ["contracts.export_report", "contracts.close_month"],
+    TARIFF_MANAGER: _READ_ALL + _edit("options", _CATALOGUE_MODELS) + ["options.delete_tariffrevision"],
+    SYSTEM_ADMIN: _READ_ALL
+    + _edit("options", _CATALOGUE_MODELS)
+    + _edit("contracts", _CONTRACT_RECORDS)
+    + [
+        "contracts.decide_application",
+        "contracts.reverse_ledgerentry",
+        "contracts.export_report",
+        "contracts.close_month",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+    ],
+}
+
+
+def sync_roles(group_model, permission_model) -> None:
+    """Create or update each role group with exactly its declared permissions (idempotent)."""
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            wanted.append(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)

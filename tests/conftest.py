@@ -84,9 +84,14 @@ def sysadmin(db):
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` only mean something on PostgreSQL: skip them elsewhere, saying why."""
+    import os
+
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    if os.environ.get("REQUIRE_POSTGRES") == "1" and not on_postgres:
+        raise pytest.UsageError("REQUIRE_POSTGRES=1 ですが DATABASE_URL が PostgreSQL を指していません。")
+    if on_postgres:
         return
     skip = pytest.mark.skip(reason="PostgreSQL が必要です（DATABASE_URL=postgres://… で実行）")
     for item in items:

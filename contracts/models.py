@@ -438,6 +438,13 @@ class MonthClose(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="締め実行者"
     )
     charge_rows = models.PositiveIntegerField("月額料金の行数", default=0)
+    adjustment_rows = models.PositiveIntegerField("調整の行数", default=0)
+    # What the close saw, taken under its table locks: the report of a closed month reads only ledger rows up to
+    # `ledger_watermark` and subscribers as of `subscriber_history_watermark`, so regenerating it gives the same
+    # bytes; the next close looks for contracts changed after `contract_history_watermark` (contracts.reports).
+    ledger_watermark = models.BigIntegerField("締め時点の台帳の最終番号", default=0)
+    contract_history_watermark = models.BigIntegerField("締め時点のオプション契約履歴の最終番号", default=0)
+    subscriber_history_watermark = models.BigIntegerField("締め時点の契約者履歴の最終番号", default=0)
 
     history = HistoricalRecords()
 

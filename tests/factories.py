@@ -56,3 +56,109 @@ class CarrierLineContractFactory(factory.django.DjangoModelFactory):
     start_date = dt.date(2020, 4, 1)
     confirmed_by = factory.SubFactory(UserFactory)
     confirmed_at = factory.LazyFunction(lambda: dt.datetime(2020, 4, 1, 1, 0, tzinfo=dt.UTC))
+
+
+# --- Paths through the services (issue 3): records made the way staff make them ----------------------
+
+
+def option(code: str):
+    from options.models import Option
+
+    return Option.objects.get(code=code)
+
+
+def variant(option_code: str, code: str):
+    from options.models import OptionVariant
+
+    return OptionVariant.objects.get(option__code=option_code, code=code)
+
+
+def subscriber_with_base(service_code: str, *, actor, code: str = "", start_date=dt.date(2020, 4, 1)):
+    """A subscriber (through subscriber_create) holding a base-service contract of `service_code`."""
+    from contracts.services import base_contract_create, subscriber_create
+
+    code = code or f"S{Subscriber.objects.count() + 1:05d}"
+    subscriber = subscriber_create(actor=actor, code=code, name=f"株式会社{code}", kana=f"カブシキガイシャ{code}")
+    base_contract_create(
+        subscriber=subscriber, service=Service.objects.get(code=service_code), start_date=start_date, actor=actor
+    )
+    return subscriber
+
+
+def subscriber_with_line(carrier_service_code: str = "flets-next-prio1", *, actor, confirmer, code: str = ""):
+    """A subscriber holding a carrier-line contract, confirmed by `confirmer` (None: unconfirmed)."""
+    from contracts.services import carrier_line_confirm, carrier_line_create, subscriber_create
+
+    code = code or f"S{Subscriber.objects.count() + 1:05d}"
+    subscriber = subscriber_create(actor=actor, code=code, name=f"回線契約者{code}")
+    line = carrier_line_create(
+        subscriber=subscriber,
+        carrier_service=CarrierService.objects.get(code=carrier_service_code),
+        line_id=f"CAF{code}",
+        start_date=dt.date(2020, 4, 1),
+        actor=actor,
+    )
+    if confirmer is not None:
+        carrier_line_confirm(carrier_line=line, actor=confirmer)
+    return subscriber
+
+
+def submit_new(subscriber, option_code: str, variant_code: str, *, actor, **kwargs):
+    from contracts.choices import ApplicationKind
+    from contracts.services import application_submit
+
+    return application_submit(
+        subscriber=subscriber,
+        kind=ApplicationKind.NEW,
+        option=option(option_code),
+        variant=variant(option_code, variant_code),
+        actor=actor,
+        **kwargs,
+    )
+
+
+def review_and_approve(application, *, approver):
+    from contracts.services import application_approve, application_start_review
+
+    application_start_review(application=application, actor=approver)
+    return application_approve(application=application, actor=approver)
+
+
+def add_fee_item(option_code: str, variant_code: str, kind: str, amount_yen: int, *, revision_on, actor, name=""):
+    """Enter a fixed fee item (per contract) in the revision effective on `revision_on`, creating the revision
+    if the regulation has none that day — as 規程管理 staff do when the company sets a fee (DOMAIN §3.14)."""
+    from options.choices import ChargeBasis, Pricing
+    from options.models import FeeItem, TariffRevision
+    from options.services import fee_item_save, revision_save
+    from options.wareki import to_wareki
+
+    revision = TariffRevision.objects.filter(effective_on=revision_on).first()
+    if revision is None:
+        title = f"{to_wareki(revision_on)}変更"
+        revision = revision_save(
+            revision=TariffRevision(
+                title=title,
+                amended_on=revision_on,
+                effective_on=revision_on,
+                provisions=f"この契約約款は、{to_wareki(revision_on)}から実施します。",
+            ),
+            actor=actor,
+            reason="テスト用の改定",
+        )
+    opt = option(option_code)
+    return fee_item_save(
+        fee_item=FeeItem(
+            revision=revision,
+            option=opt,
+            variant=variant(option_code, variant_code),
+            kind=kind,
+            name=name or f"{opt.name} {kind}",
+            pricing=Pricing.FIXED,
+            amount_yen=amount_yen,
+            charge_basis=ChargeBasis.PER_CONTRACT,
+            article=opt.fee_article,
+            annex_ref=opt.annex_ref,
+        ),
+        actor=actor,
+        reason="テスト用の料金細目",
+    )

@@ -1,0 +1,113 @@
+"""Reads of contracts: who may use an option on a date (利用の条件), and what an application would cost."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from options.choices import EligibilityKind
+from options.errors import DomainError
+from options.models import Option, OptionVariant
+from options.selectors import fee_items_in_force
+from options.wareki import format_date
+
+from .models import BaseServiceContract, CarrierLineContract, Subscriber
+from .pricing import Priced, price
+
+
+@dataclass(frozen=True)
+class EligibilityResult:
+    """The answer to "may this subscriber use this option on this date?", with the article it rests on."""
+
+    ok: bool
+    article: str
+    message: str
+    basis: BaseServiceContract | CarrierLineContract | None
+
+
+def _in_force_on(on: dt.date) -> Q:
+    return Q(start_date__lte=on) & (Q(end_date__isnull=True) | Q(end_date__gte=on))
+
+
+def base_contracts_in_force(*, subscriber: Subscriber, on: dt.date) -> QuerySet[BaseServiceContract]:
+    """Return the subscriber's base-service contracts in force on `on` (the end date is the last day)."""
+    return subscriber.base_contracts.filter(_in_force_on(on)).select_related("service").order_by("start_date", "pk")
+
+
+def carrier_lines_in_force(*, subscriber: Subscriber, on: dt.date) -> QuerySet[CarrierLineContract]:
+    """Return the subscriber's carrier-line contracts in force on `on`, confirmed or not."""
+    return (
+        subscriber.carrier_lines.filter(_in_force_on(on))
+        .select_related("carrier_service__carrier")
+        .order_by("start_date", "pk")
+    )
+
+
+def eligibility_check(*, subscriber: Subscriber, option: Option, on: dt.date) -> EligibilityResult:
+    """Return whether `subscriber` meets every 利用の条件 of `option` on the JST date `on` (DOMAIN §3.7).
+
+    Conditions of one rule are alternatives (Web ハイグレード2 又は Web スタンダード2); all rules must hold.
+    The basis is the contract that satisfies the option's first rule.
+    """
+    if not subscriber.is_active:
+        return EligibilityResult(False, "", f"契約者「{subscriber}」は無効化されているため、申込できません。", None)
+    if option.retired_on is not None and option.retired_on <= on:
+        succession = option.successions_out.select_related("to_option").first()
+        article = succession.provision if succession else ""
+        retired = format_date(option.retired_on, western=False)
+        message = f"{option.name}は{retired}に廃止されたため、新規に利用できません。"
+        if succession:
+            message += f"（{succession.provision}により{succession.to_option.name}として存続）"
+        return EligibilityResult(False, article, message, None)
+
+    basis = None
+    for rule in option.eligibility_rules.prefetch_related("services", "carrier_services").order_by("pk"):
+        if rule.kind == EligibilityKind.SERVICE_CONTRACT:
+            found, message = _service_contract(subscriber, option, rule, on)
+        else:
+            found, message = _carrier_line(subscriber, option, rule, on)
+        if found is None:
+            return EligibilityResult(False, rule.article, message, None)
+        basis = basis or found
+    return EligibilityResult(True, "", "", basis)
+
+
+def _service_contract(subscriber, option, rule, on):
+    services = sorted(rule.services.all(), key=lambda s: s.pk)
+    contract = base_contracts_in_force(subscriber=subscriber, on=on).filter(service__in=services).first()
+    if contract is not None:
+        return contract, ""
+    names = "又は ".join(s.name for s in services)
+    return None, f"{option.name}を利用するには {names}の契約者である必要があります（{rule.article}）"
+
+
+def _carrier_line(subscriber, option, rule, on):
+    carrier_services = sorted(rule.carrier_services.all(), key=lambda s: s.pk)
+    lines = carrier_lines_in_force(subscriber=subscriber, on=on).filter(carrier_service__in=carrier_services)
+    line = lines.filter(confirmed_at__isnull=False).first()
+    if line is not None:
+        return line, ""
+    names = "又は ".join(s.name for s in carrier_services)
+    unconfirmed = lines.first()
+    if unconfirmed is not None:
+        return None, (
+            f"{option.name}を利用するには {names}の契約について当社の確認が必要です。"
+            f"回線「{unconfirmed.line_id}」は確認が済んでいません（{rule.article}）"
+        )
+    return None, (
+        f"{option.name}を利用するには {names}の契約（契約者と当該電気通信事業者との間で締結されたもの）が"
+        f"必要です（{rule.article}）"
+    )
+
+
+def fee_preview(
+    *, option: Option, variant: OptionVariant, quantity: int, quoted_amount_yen: int | None, on: dt.date
+) -> list[Priced]:
+    """Return every fee item in force for `variant` on the JST date `on`, priced (初期費用, 月額費用, 一時費用).
+
+    Refuses what approval would refuse: a quantity that is not whole blocks, a quoted fee without its quote.
+    """
+    if variant.option_id != option.pk:
+        raise DomainError(f"「{variant.name}」は{option.name}のサービス・細目ではありません。", code="variant_mismatch")
+    items = fee_items_in_force(on=on).filter(variant=variant)
+    return [price(fee_item=item, quantity=quantity, quoted_amount_yen=quoted_amount_yen) for item in items]

@@ -1,0 +1,449 @@
+"""Applications (申込) and their one workflow: 受付 → 審査中 → 承諾 / 不承諾 (reason) / 取下げ.
+
+The allowed moves are APPLICATION_TRANSITIONS, the one map in `contracts.choices`; every decision goes
+through `application_assert_transition`. Approval and rejection are allowed from 審査中 only: the review is
+an explicit step, so an application is never decided by someone who never opened it.
+
+Exactly once (DOMAIN §3.9): every decision locks subscriber → option contract → application (one order,
+`locks.py`) and re-reads the status under the lock, so a second concurrent approval sees the first. Behind
+that, the database holds the line: OptionContract.origin_application is one-to-one and the ledger's unique
+constraints allow one row per application and fee item. A retried approval by the same approver returns
+the approved application and writes nothing; anyone else is told who decided it.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+
+from contracts.choices import (
+    APPLICATION_TRANSITIONS,
+    OPEN_APPLICATION_STATUSES,
+    ApplicationKind,
+    ApplicationStatus,
+    LedgerKind,
+    OptionContractStatus,
+)
+from contracts.models import Application, BaseServiceContract, LedgerEntry, OptionContract, Subscriber
+from options import clock
+from options.choices import FeeKind
+from options.errors import DomainError
+from options.history import save_with_history
+from options.models import Option, OptionVariant
+from options.wareki import format_date
+
+from .audit import require_permission, require_reason
+from .eligibility import eligibility_assert
+from .ledger import ledger_append_monthly, ledger_append_on_approval, ledger_price_monthly
+from .locks import lock_application, lock_option_contract, lock_subscriber
+from .option_contracts import option_contract_close
+from .terms import terms_assert_quantity, terms_assert_quote, terms_is_quoted, terms_price_all
+
+
+def staff_name(user) -> str:
+    return f"{user.last_name}{user.first_name}".strip() or user.get_username()
+
+
+def application_assert_transition(application: Application, to: str) -> None:
+    """Refuse a move the one map (APPLICATION_TRANSITIONS) does not allow, saying what state it is in."""
+    if to in APPLICATION_TRANSITIONS[application.status]:
+        return
+    label = ApplicationStatus(to).label
+    if application.status == ApplicationStatus.RECEIVED:
+        raise DomainError(
+            f"申込 #{application.pk} は「受付」の状態です。審査を開始してから決裁（{label}）してください。",
+            code="not_under_review",
+        )
+    decided = ""
+    if application.decided_by_id:
+        decided = f"（{staff_name(application.decided_by)}、{format_date(clock.jst_date(application.decided_at))}）"
+    raise DomainError(
+        f"申込 #{application.pk} は既に「{application.get_status_display()}」です{decided}。{label}にはできません。",
+        code="already_decided",
+    )
+
+
+def _lock_tree(application: Application) -> tuple[Application, OptionContract | None]:
+    """Lock subscriber → option contract → application and return the application as it is now."""
+    lock_subscriber(application.subscriber_id)
+    contract = lock_option_contract(application.option_contract_id) if application.option_contract_id else None
+    return lock_application(application), contract
+
+
+def _assert_four_eyes(application: Application, actor) -> None:
+    if application.entered_by_id == actor.pk:
+        raise DomainError(
+            f"申込を受け付けた職員（{staff_name(actor)}）は、同じ申込を承諾・不承諾できません。"
+            "受付者とは別の承認者が決裁してください。",
+            code="four_eyes",
+        )
+
+
+def _assert_not_held(subscriber: Subscriber, option: Option, basis) -> None:
+    """A subscriber holds an option once per contract it rests on; more accounts is a contract change."""
+    held = subscriber.option_contracts.filter(option=option).exclude(status=OptionContractStatus.ENDED)
+    held = held.filter(**_basis_fields(basis))
+    contract = held.first()
+    if contract is not None:
+        raise DomainError(
+            f"契約者「{subscriber}」は{option.name}を既に契約しています（契約 #{contract.pk}）。"
+            "数量やサービス・細目の変更は契約内容変更申込で受け付けてください。",
+            code="already_held",
+        )
+
+
+def _basis_fields(basis) -> dict:
+    if isinstance(basis, BaseServiceContract):
+        return {"base_contract": basis, "carrier_line": None}
+    return {"base_contract": None, "carrier_line": basis}
+
+
+@transaction.atomic(durable=True)
+def application_submit(
+    *,
+    subscriber: Subscriber,
+    kind: str,
+    option: Option | None = None,
+    variant: OptionVariant | None = None,
+    quantity: int | None = None,
+    quoted_amount_yen: int | None = None,
+    option_contract: OptionContract | None = None,
+    effective_date: dt.date | None = None,
+    note: str = "",
+    actor,
+) -> Application:
+    """Receive an application (受付).
+
+    新規利用申込: eligibility (利用の条件) and whole blocks are checked now, and again at approval.
+    契約内容変更申込・解約申込: name the option contract; option, variant, quantity and quote default to its own.
+    解約申込 needs `effective_date`, the last day of service.
+    """
+    if kind not in ApplicationKind.values:
+        raise DomainError("申込種別を選択してください。", code="kind_invalid")
+    kind = ApplicationKind(kind)
+    subscriber = lock_subscriber(subscriber)
+    now = clock.now()
+    today = clock.jst_date(now)
+    basis = None
+    quote_given = quoted_amount_yen is not None
+    quoted_by = quoted_at = None
+    if kind == ApplicationKind.NEW:
+        if option_contract is not None:
+            raise DomainError("新規利用申込にはオプション契約を指定しません。", code="contract_not_expected")
+        if option is None or variant is None:
+            raise DomainError("オプションとサービス・細目を選択してください。", code="option_required")
+        if effective_date is not None:
+            raise DomainError(
+                "新規利用申込では変更日・解約日を指定しません（課金開始日は承諾後に設定します）。",
+                code="effective_date_not_expected",
+            )
+        quantity = 1 if quantity is None else quantity
+        basis = eligibility_assert(subscriber=subscriber, option=option, on=today).basis
+        _assert_not_held(subscriber, option, basis)
+        duplicate = subscriber.applications.filter(
+            kind=ApplicationKind.NEW, option=option, status__in=OPEN_APPLICATION_STATUSES, **_basis_fields(basis)
+        ).first()
+        if duplicate is not None:
+            raise DomainError(
+                f"{option.name}の新規利用申込（#{duplicate.pk}、{duplicate.get_status_display()}）が処理中です。",
+                code="duplicate_application",
+            )
+    else:
+        if option_contract is None:
+            raise DomainError(f"{kind.label}では対象のオプション契約を指定してください。", code="contract_required")
+        contract = lock_option_contract(option_contract)
+        if contract.subscriber_id != subscriber.pk:
+            raise DomainError(
+                f"オプション契約 #{contract.pk} はこの契約者の契約ではありません。", code="contract_mismatch"
+            )
+        if contract.status == OptionContractStatus.ENDED:
+            raise DomainError(
+                f"オプション契約 #{contract.pk} は解約済みです（解約日 {format_date(contract.end_date)}）。",
+                code="contract_ended",
+            )
+        if option is not None and option.pk != contract.option_id:
+            raise DomainError("契約中のオプションとは別のオプションは指定できません。", code="option_mismatch")
+        pending = contract.applications.filter(status__in=OPEN_APPLICATION_STATUSES).first()
+        if pending is not None:
+            raise DomainError(
+                f"この契約には処理中の{pending.get_kind_display()}（#{pending.pk}）があります。",
+                code="duplicate_application",
+            )
+        option = contract.option
+        same_variant = variant is None or variant.pk == contract.variant_id
+        variant = contract.variant if variant is None else variant
+        quantity = contract.quantity if quantity is None else quantity
+        if not quote_given and same_variant:
+            quoted_amount_yen, quoted_by = contract.quoted_amount_yen, contract.quoted_by
+        option_contract = contract
+        if kind == ApplicationKind.CANCEL:
+            if effective_date is None:
+                raise DomainError("解約申込では解約日（最終利用日）を入力してください。", code="end_date_required")
+            first_day = contract.billing_start_date or contract.contracted_on
+            if effective_date < first_day:
+                raise DomainError(
+                    f"解約日（{format_date(effective_date)}）は課金開始日・契約成立日（{format_date(first_day)}）"
+                    "より前にできません。",
+                    code="end_before_start",
+                )
+            if not same_variant or quantity != contract.quantity:
+                raise DomainError("解約申込ではサービス・細目や数量を変更できません。", code="cancel_with_change")
+        elif same_variant and quantity == contract.quantity and quoted_amount_yen == contract.quoted_amount_yen:
+            raise DomainError(
+                "変更内容がありません（サービス・細目、数量、見積額が現在の契約と同じです）。", code="no_change"
+            )
+
+    terms_assert_quantity(option=option, variant=variant, quantity=quantity, on=today)
+    if quote_given:
+        terms_assert_quote(quoted_amount_yen)
+        if not terms_is_quoted(variant=variant, on=today):
+            raise DomainError(f"「{variant.name}」の料金は見積の対象ではありません。", code="quote_not_applicable")
+        quoted_by, quoted_at = actor, now
+
+    application = Application(
+        kind=kind,
+        subscriber=subscriber,
+        option=option,
+        variant=variant,
+        quantity=quantity,
+        quoted_amount_yen=quoted_amount_yen,
+        quoted_by=quoted_by,
+        quoted_at=quoted_at,
+        option_contract=option_contract,
+        effective_date=effective_date,
+        note=note,
+        entered_by=actor,
+        entered_at=now,
+        **(_basis_fields(basis) if basis is not None else {}),
+    )
+    save_with_history(application, actor=actor, reason=f"{kind.label}の受付")
+    return application
+
+
+@transaction.atomic(durable=True)
+def application_start_review(*, application: Application, actor) -> Application:
+    """受付 → 審査中. Starting the review of an application already under review writes nothing."""
+    application, _ = _lock_tree(application)
+    if application.status == ApplicationStatus.UNDER_REVIEW:
+        return application
+    application_assert_transition(application, ApplicationStatus.UNDER_REVIEW)
+    application.status = ApplicationStatus.UNDER_REVIEW
+    application.review_started_at = clock.now()
+    save_with_history(application, actor=actor, reason="審査開始")
+    return application
+
+
+@transaction.atomic(durable=True)
+def application_set_quote(*, application: Application, amount_yen: int, actor) -> Application:
+    """Record the individually quoted amount (当社が別途契約者に示す金額) and who quoted it (DOMAIN §3.5)."""
+    amount_yen = terms_assert_quote(amount_yen)
+    application, _ = _lock_tree(application)
+    if application.status not in OPEN_APPLICATION_STATUSES:
+        raise DomainError(
+            f"申込 #{application.pk} は「{application.get_status_display()}」のため、見積額を変更できません。",
+            code="already_decided",
+        )
+    if not terms_is_quoted(variant=application.variant, on=clock.today()):
+        raise DomainError(
+            f"「{application.variant.name}」の料金は見積の対象ではありません。", code="quote_not_applicable"
+        )
+    if application.quoted_amount_yen == amount_yen and application.quoted_at is not None:
+        return application
+    before = application.quoted_amount_yen
+    application.quoted_amount_yen = amount_yen
+    application.quoted_by = actor
+    application.quoted_at = clock.now()
+    was = "未入力" if before is None else f"{before:,}円"
+    save_with_history(application, actor=actor, reason=f"見積額の入力（{was} → {amount_yen:,}円）")
+    return application
+
+
+@transaction.atomic(durable=True)
+def application_approve(*, application: Application, actor) -> Application:
+    """承諾: re-check the rules as of now and apply the application, with its obligations, exactly once.
+
+    新規利用申込: the option contract (approved at this instant, contracted on its JST date) and one 初期費用
+    row per initial fee item in force. 契約内容変更申込: the change, its 一時費用 rows and, when billing, a new
+    月額費用 row from the change's effective date. 解約申込: the contract ends on its end date.
+    """
+    require_permission(actor, "contracts.decide_application", action="申込を承諾する")
+    application, contract = _lock_tree(application)
+    if application.status == ApplicationStatus.APPROVED and application.decided_by_id == actor.pk:
+        return application  # a retried request (double click, resent POST): done once already
+    application_assert_transition(application, ApplicationStatus.APPROVED)
+    _assert_four_eyes(application, actor)
+    now = clock.now()
+    if application.kind == ApplicationKind.NEW:
+        _approve_new(application, actor=actor, now=now)
+    elif application.kind == ApplicationKind.CHANGE:
+        _approve_change(application, contract, actor=actor, now=now)
+    else:
+        _approve_cancel(application, contract, actor=actor, now=now)
+    return application
+
+
+def _decide(application: Application, status: str, *, actor, now: dt.datetime, reason: str) -> None:
+    application.status = status
+    application.decided_by = actor
+    application.decided_at = now
+    save_with_history(application, actor=actor, reason=reason)
+
+
+def _approve_new(application: Application, *, actor, now: dt.datetime) -> None:
+    today = clock.jst_date(now)
+    subscriber, option = application.subscriber, application.option
+    basis = eligibility_assert(subscriber=subscriber, option=option, on=today).basis
+    _assert_not_held(subscriber, option, basis)
+    priced = terms_price_all(
+        option=option,
+        variant=application.variant,
+        quantity=application.quantity,
+        quoted_amount_yen=application.quoted_amount_yen,
+        on=today,
+    )
+    contract = OptionContract(
+        subscriber=subscriber,
+        option=option,
+        variant=application.variant,
+        quantity=application.quantity,
+        quoted_amount_yen=application.quoted_amount_yen,
+        quoted_by=application.quoted_by,
+        status=OptionContractStatus.APPROVED,
+        origin_application=application,
+        contracted_on=today,
+        approved_at=now,
+        approved_by=actor,
+        **_basis_fields(basis),
+    )
+    reason = f"申込 #{application.pk}（新規利用申込）の承諾"
+    save_with_history(contract, actor=actor, reason=f"{reason}により契約成立（初期費用の支払義務発生）")
+    application.option_contract = contract
+    for name, value in _basis_fields(basis).items():
+        setattr(application, name, value)
+    _decide(application, ApplicationStatus.APPROVED, actor=actor, now=now, reason=reason)
+    ledger_append_on_approval(
+        fee_kind=FeeKind.INITIAL,
+        option_contract=contract,
+        application=application,
+        priced=priced,
+        approved_at=now,
+        actor=actor,
+        reason=f"{reason}による初期費用",
+    )
+
+
+def _latest_monthly(contract: OptionContract) -> LedgerEntry | None:
+    return (
+        contract.ledger_entries.filter(kind=LedgerKind.MONTHLY, reverses__isnull=True, reversed_by__isnull=True)
+        .order_by("-effective_from", "-pk")
+        .first()
+    )
+
+
+def _approve_change(application: Application, contract: OptionContract, *, actor, now: dt.datetime) -> None:
+    today = clock.jst_date(now)
+    if contract.status == OptionContractStatus.ENDED:
+        raise DomainError(
+            f"オプション契約 #{contract.pk} は解約済みのため、変更できません"
+            f"（解約日 {format_date(contract.end_date)}）。",
+            code="contract_ended",
+        )
+    effective = application.effective_date or today
+    if effective < contract.contracted_on:
+        raise DomainError(
+            f"変更日（{format_date(effective)}）が契約成立日（{format_date(contract.contracted_on)}）より前です。",
+            code="change_before_contract",
+        )
+    priced = terms_price_all(
+        option=contract.option,
+        variant=application.variant,
+        quantity=application.quantity,
+        quoted_amount_yen=application.quoted_amount_yen,
+        on=today,
+    )
+    latest = _latest_monthly(contract) if contract.status == OptionContractStatus.BILLING else None
+    if latest is not None and effective <= latest.effective_from:
+        raise DomainError(
+            f"変更日（{format_date(effective)}）は、現在の月額費用の適用開始日（{format_date(latest.effective_from)}）"
+            "より後の日付にしてください。",
+            code="change_before_monthly",
+        )
+
+    changes = []
+    if application.variant_id != contract.variant_id:
+        changes.append(f"サービス・細目 {contract.variant.name} → {application.variant.name}")
+    if application.quantity != contract.quantity:
+        changes.append(f"数量 {contract.quantity} → {application.quantity}")
+    if application.quoted_amount_yen != contract.quoted_amount_yen:
+        changes.append("見積額の変更")
+    contract.variant = application.variant
+    contract.quantity = application.quantity
+    contract.quoted_amount_yen = application.quoted_amount_yen
+    contract.quoted_by = application.quoted_by
+    monthly = ledger_price_monthly(option_contract=contract, on=effective) if latest is not None else None
+
+    reason = f"申込 #{application.pk}（契約内容変更申込）の承諾"
+    save_with_history(contract, actor=actor, reason=f"{reason}: {'、'.join(changes)}（{format_date(effective)}から）")
+    _decide(application, ApplicationStatus.APPROVED, actor=actor, now=now, reason=reason)
+    ledger_append_on_approval(
+        fee_kind=FeeKind.ONE_TIME,
+        option_contract=contract,
+        application=application,
+        priced=priced,
+        approved_at=now,
+        actor=actor,
+        reason=f"{reason}による一時費用",
+    )
+    if monthly is not None:
+        ledger_append_monthly(
+            option_contract=contract,
+            application=application,
+            priced=monthly,
+            effective_from=effective,
+            actor=actor,
+            reason=f"{reason}による月額費用の変更（{format_date(effective)}から）",
+        )
+
+
+def _approve_cancel(application: Application, contract: OptionContract, *, actor, now: dt.datetime) -> None:
+    reason = f"申込 #{application.pk}（解約申込）の承諾"
+    option_contract_close(
+        contract=contract,
+        end_date=application.effective_date,
+        actor=actor,
+        reason=f"{reason}により解約（最終利用日 {format_date(application.effective_date)}）",
+    )
+    _decide(application, ApplicationStatus.APPROVED, actor=actor, now=now, reason=reason)
+
+
+@transaction.atomic(durable=True)
+def application_reject(*, application: Application, reason: str, actor) -> Application:
+    """不承諾, with the reason the subscriber is told; the approver is never the entrant."""
+    require_permission(actor, "contracts.decide_application", action="申込を不承諾とする")
+    reason = require_reason(reason, label="不承諾の理由")
+    application, _ = _lock_tree(application)
+    if (
+        application.status == ApplicationStatus.REJECTED
+        and application.decided_by_id == actor.pk
+        and application.rejection_reason == reason
+    ):
+        return application
+    application_assert_transition(application, ApplicationStatus.REJECTED)
+    _assert_four_eyes(application, actor)
+    application.rejection_reason = reason
+    _decide(application, ApplicationStatus.REJECTED, actor=actor, now=clock.now(), reason=f"不承諾: {reason}")
+    return application
+
+
+@transaction.atomic(durable=True)
+def application_withdraw(*, application: Application, reason: str, actor) -> Application:
+    """取下げ at the subscriber's request, before a decision."""
+    reason = require_reason(reason, label="取下げの理由")
+    application, _ = _lock_tree(application)
+    if application.status == ApplicationStatus.WITHDRAWN:
+        return application
+    application_assert_transition(application, ApplicationStatus.WITHDRAWN)
+    application.status = ApplicationStatus.WITHDRAWN
+    application.withdrawn_at = clock.now()
+    application.withdrawal_reason = reason
+    save_with_history(application, actor=actor, reason=f"取下げ: {reason}")
+    return application

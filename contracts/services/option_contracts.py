@@ -1,0 +1,193 @@
+"""Option contracts (オプション契約) after approval: billing start, end, and contracts from before the system."""
+
+import datetime as dt
+
+from django.db import transaction
+
+from contracts.choices import OPTION_CONTRACT_TRANSITIONS, OptionContractStatus
+from contracts.models import BaseServiceContract, CarrierLineContract, OptionContract, Subscriber
+from options import clock
+from options.choices import EligibilityKind
+from options.errors import DomainError
+from options.history import save_with_history
+from options.models import Option, OptionVariant
+from options.wareki import format_date
+
+from .audit import require_reason
+from .ledger import ledger_append_monthly, ledger_price_monthly
+from .locks import lock_option_contract, lock_subscriber
+from .terms import terms_assert_quantity, terms_assert_quote
+
+
+def option_contract_assert_transition(contract: OptionContract, to: str) -> None:
+    """Refuse a status change the one map (OPTION_CONTRACT_TRANSITIONS) does not allow."""
+    if to not in OPTION_CONTRACT_TRANSITIONS[contract.status]:
+        raise DomainError(
+            f"「{contract.get_status_display()}」のオプション契約を「{OptionContractStatus(to).label}」にはできません。",
+            code="contract_transition",
+        )
+
+
+def _lock(option_contract: OptionContract) -> OptionContract:
+    lock_subscriber(option_contract.subscriber_id)
+    return lock_option_contract(option_contract)
+
+
+def _approval_date(contract: OptionContract) -> dt.date:
+    return clock.jst_date(contract.approved_at) if contract.approved_at else contract.contracted_on
+
+
+@transaction.atomic(durable=True)
+def option_contract_set_billing_start(
+    *, option_contract: OptionContract, billing_start_date: dt.date, actor
+) -> OptionContract:
+    """Set the 課金開始日 and write the 月額費用 obligation arising on it (priced from the revision in force then).
+
+    Not before the approval's JST date. Setting the same date again writes nothing.
+    """
+    contract = _lock(option_contract)
+    if contract.status == OptionContractStatus.BILLING and contract.billing_start_date == billing_start_date:
+        return contract
+    option_contract_assert_transition(contract, OptionContractStatus.BILLING)
+    earliest = _approval_date(contract)
+    if billing_start_date < earliest:
+        raise DomainError(
+            f"課金開始日（{format_date(billing_start_date)}）は承諾日（{format_date(earliest)}）より前にできません。",
+            article=contract.option.fee_article,
+            code="billing_before_approval",
+        )
+    priced = ledger_price_monthly(option_contract=contract, on=billing_start_date)
+    contract.billing_start_date = billing_start_date
+    contract.status = OptionContractStatus.BILLING
+    reason = f"課金開始日を{format_date(billing_start_date)}に設定（月額費用の支払義務発生）"
+    save_with_history(contract, actor=actor, reason=reason)
+    ledger_append_monthly(
+        option_contract=contract,
+        application=contract.origin_application,
+        priced=priced,
+        effective_from=billing_start_date,
+        actor=actor,
+        reason=reason,
+    )
+    return contract
+
+
+@transaction.atomic(savepoint=False)
+def option_contract_close(*, contract: OptionContract, end_date: dt.date, actor, reason: str) -> OptionContract:
+    """End a locked contract on `end_date` (the last day of service); monthly charges stop there."""
+    option_contract_assert_transition(contract, OptionContractStatus.ENDED)
+    first_day = contract.billing_start_date or contract.contracted_on
+    if end_date < first_day:
+        label = "課金開始日" if contract.billing_start_date else "契約成立日"
+        raise DomainError(
+            f"解約日（{format_date(end_date)}）は{label}（{format_date(first_day)}）より前にできません。",
+            code="end_before_start",
+        )
+    contract.end_date = end_date
+    contract.status = OptionContractStatus.ENDED
+    save_with_history(contract, actor=actor, reason=reason)
+    return contract
+
+
+@transaction.atomic(durable=True)
+def option_contract_end(*, option_contract: OptionContract, end_date: dt.date, actor, reason: str) -> OptionContract:
+    """End an option contract on `end_date` (its last day). Ending it again on the same date writes nothing."""
+    reason = require_reason(reason)
+    contract = _lock(option_contract)
+    if contract.status == OptionContractStatus.ENDED and contract.end_date == end_date:
+        return contract
+    return option_contract_close(contract=contract, end_date=end_date, actor=actor, reason=reason)
+
+
+def _assert_basis(option: Option, subscriber: Subscriber, contracted_on, base_contract, carrier_line) -> None:
+    """A migrated contract names the contract it rests on, of the kind its 利用の条件 asks for."""
+    for basis in (base_contract, carrier_line):
+        if basis is not None and basis.subscriber_id != subscriber.pk:
+            raise DomainError(f"「{basis}」は契約者「{subscriber}」の契約ではありません。", code="basis_mismatch")
+        if basis is not None and basis.start_date > contracted_on:
+            raise DomainError(
+                f"契約成立日（{format_date(contracted_on)}）が「{basis}」の利用開始日"
+                f"（{format_date(basis.start_date)}）より前です。",
+                code="basis_after_contract",
+            )
+    for rule in option.eligibility_rules.prefetch_related("services", "carrier_services"):
+        if rule.kind == EligibilityKind.SERVICE_CONTRACT:
+            wanted = list(rule.services.all())
+            if base_contract is None or base_contract.service not in wanted:
+                names = "又は ".join(s.name for s in wanted)
+                raise DomainError(
+                    f"{option.name}の契約には {names}の基本サービス契約を指定してください（{rule.article}）",
+                    article=rule.article,
+                    code="basis_required",
+                )
+        else:
+            wanted = list(rule.carrier_services.all())
+            if carrier_line is None or carrier_line.carrier_service not in wanted:
+                names = "又は ".join(s.name for s in wanted)
+                raise DomainError(
+                    f"{option.name}の契約には {names}の事業者回線契約を指定してください（{rule.article}）",
+                    article=rule.article,
+                    code="basis_required",
+                )
+
+
+@transaction.atomic(savepoint=False)
+def _option_contract_register_migrated(
+    *,
+    subscriber: Subscriber,
+    option: Option,
+    variant: OptionVariant,
+    contracted_on: dt.date,
+    quantity: int = 1,
+    quoted_amount_yen: int | None = None,
+    billing_start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    base_contract: BaseServiceContract | None = None,
+    carrier_line: CarrierLineContract | None = None,
+    actor,
+    reason: str = "",
+) -> OptionContract:
+    """Register a contract made before the system (DOMAIN §3.13): real dates, no approval flow, no obligations."""
+    subscriber = lock_subscriber(subscriber)
+    # Blocks are checked against today's tariff: the fees of the contract's own dates may not be entered yet.
+    terms_assert_quantity(option=option, variant=variant, quantity=quantity, on=clock.today())
+    if quoted_amount_yen is not None:
+        terms_assert_quote(quoted_amount_yen)
+    if billing_start_date is not None and billing_start_date < contracted_on:
+        raise DomainError(
+            f"課金開始日（{format_date(billing_start_date)}）が契約成立日（{format_date(contracted_on)}）より前です。",
+            code="billing_before_contract",
+        )
+    first_day = billing_start_date or contracted_on
+    if end_date is not None and end_date < first_day:
+        raise DomainError(
+            f"解約日（{format_date(end_date)}）が課金開始日・契約成立日（{format_date(first_day)}）より前です。",
+            code="end_before_start",
+        )
+    _assert_basis(option, subscriber, contracted_on, base_contract, carrier_line)
+    if end_date is not None:
+        status = OptionContractStatus.ENDED
+    elif billing_start_date is not None:
+        status = OptionContractStatus.BILLING
+    else:
+        status = OptionContractStatus.APPROVED
+    contract = OptionContract(
+        subscriber=subscriber,
+        option=option,
+        variant=variant,
+        base_contract=base_contract,
+        carrier_line=carrier_line,
+        quantity=quantity,
+        quoted_amount_yen=quoted_amount_yen,
+        status=status,
+        contracted_on=contracted_on,
+        billing_start_date=billing_start_date,
+        end_date=end_date,
+        migrated=True,
+    )
+    save_with_history(contract, actor=actor, reason=reason or "システム導入前の契約を移行データとして登録")
+    return contract
+
+
+# The public service: the same function in a transaction of its own.
+option_contract_register_migrated = transaction.atomic(durable=True)(_option_contract_register_migrated)

@@ -1,0 +1,77 @@
+"""契約者: created, edited and deactivated, never deleted."""
+
+from django.db import transaction
+
+from contracts.choices import OPEN_APPLICATION_STATUSES, OptionContractStatus, SubscriberKind
+from contracts.models import Subscriber
+from options.errors import DomainError
+from options.history import save_with_history
+
+from .audit import require_reason
+from .locks import lock_subscriber
+
+# What staff may edit; the code is the subscriber's key in imports and paperwork, so it never changes.
+EDITABLE_FIELDS = ("name", "kana", "kind", "email", "phone", "address", "note")
+
+
+def _check_fields(fields: dict, *, allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise DomainError(f"変更できない項目が指定されました: {', '.join(unknown)}", code="field_not_editable")
+    if "name" in fields and not str(fields["name"]).strip():
+        raise DomainError("契約者名を入力してください。", code="name_required")
+    if "kind" in fields and fields["kind"] not in SubscriberKind.values:
+        raise DomainError("区分は「法人」または「個人」を選択してください。", code="kind_invalid")
+
+
+@transaction.atomic(savepoint=False)
+def _subscriber_create(*, actor, reason: str = "", **fields) -> Subscriber:
+    """Register a subscriber (契約者); `fields` are the model's fields, `code` required and unique."""
+    _check_fields(fields, allowed=("code", *EDITABLE_FIELDS))
+    code = str(fields.get("code", "")).strip()
+    if not code:
+        raise DomainError("契約者コードを入力してください。", code="code_required")
+    if Subscriber.objects.filter(code=code).exists():
+        raise DomainError(f"契約者コード「{code}」は登録済みです。", code="code_taken")
+    subscriber = Subscriber(**{**fields, "code": code})
+    save_with_history(subscriber, actor=actor, reason=reason or "契約者の登録")
+    return subscriber
+
+
+# The public service: the same function in a transaction of its own.
+subscriber_create = transaction.atomic(durable=True)(_subscriber_create)
+
+
+@transaction.atomic(durable=True)
+def subscriber_update(*, subscriber: Subscriber, actor, reason: str, **fields) -> Subscriber:
+    """Edit a subscriber's particulars; nothing is saved (no history row) when nothing changed."""
+    reason = require_reason(reason)
+    _check_fields(fields, allowed=EDITABLE_FIELDS)
+    locked = lock_subscriber(subscriber)
+    changed = {name: value for name, value in fields.items() if getattr(locked, name) != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(locked, name, value)
+        save_with_history(locked, actor=actor, reason=reason)
+    return locked
+
+
+@transaction.atomic(durable=True)
+def subscriber_deactivate(*, subscriber: Subscriber, actor, reason: str) -> Subscriber:
+    """Deactivate a subscriber (no hard delete): the record and its history stay; no new application is taken."""
+    reason = require_reason(reason)
+    locked = lock_subscriber(subscriber)
+    open_contracts = locked.option_contracts.exclude(status=OptionContractStatus.ENDED)
+    if open_contracts.exists():
+        raise DomainError(
+            "解約されていないオプション契約があるため、契約者を無効にできません。先に解約申込を処理してください。",
+            code="subscriber_has_contracts",
+        )
+    if locked.applications.filter(status__in=OPEN_APPLICATION_STATUSES).exists():
+        raise DomainError(
+            "処理中（受付・審査中）の申込があるため、契約者を無効にできません。", code="subscriber_has_applications"
+        )
+    if locked.is_active:
+        locked.is_active = False
+        save_with_history(locked, actor=actor, reason=reason)
+    return locked

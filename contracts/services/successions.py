@@ -1,0 +1,86 @@
+"""Transitional provisions (平成26年3月1日変更 附則第2項〜第4項): contracts of a retired option continue as its
+successor, with no new application and no new initial fee."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+
+from contracts.models import OptionContract
+from options.errors import DomainError
+from options.history import save_with_history
+from options.models import OptionVariant, Succession
+from options.wareki import format_date
+
+from .locks import lock_option_contract, lock_subscriber
+
+
+@dataclass(frozen=True)
+class SuccessionMove:
+    """One option contract that moves (or, in a dry run, would move) to the successor option."""
+
+    option_contract: OptionContract
+    succession: Succession
+    to_variant: OptionVariant
+
+    def __str__(self) -> str:
+        c, s = self.option_contract, self.succession
+        return (
+            f"契約 #{c.pk} {c.subscriber}: {s.from_option.name} / {c.variant.name} → "
+            f"{s.to_option.name} / {self.to_variant.name}（{format_date(s.effective_on)}、{s.provision}）"
+        )
+
+    @property
+    def reason(self) -> str:
+        s = self.succession
+        return f"{s.provision}により{s.to_option.name}として存続（{format_date(s.effective_on)}から）"
+
+
+def successions_pending() -> list[SuccessionMove]:
+    """Return the moves the transitional provisions call for and that have not been applied yet."""
+    moves = []
+    for succession in Succession.objects.select_related("from_option", "to_option").order_by("effective_on", "pk"):
+        variants = {v.code: v for v in succession.to_option.variants.all()}
+        contracts = (
+            OptionContract.objects.filter(
+                option=succession.from_option, contracted_on__lte=succession.contracts_made_until
+            )
+            # A contract that ended before the succession date has nothing left to continue.
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=succession.effective_on))
+            .select_related("subscriber", "variant")
+            .order_by("subscriber__code", "pk")
+        )
+        for contract in contracts:
+            to_variant = variants.get(contract.variant.code)
+            if to_variant is None:
+                raise DomainError(
+                    f"承継先の{succession.to_option.name}に「{contract.variant.name}」（{contract.variant.code}）に"
+                    f"当たるサービス・細目がありません（契約 #{contract.pk}）。",
+                    code="succession_variant_missing",
+                )
+            moves.append(SuccessionMove(contract, succession, to_variant))
+    return moves
+
+
+@transaction.atomic(durable=True)
+def successions_apply(*, actor, dry_run: bool = False) -> list[SuccessionMove]:
+    """Move each contract of a retired option, made on or before the provision's date, to its successor.
+
+    Running it again moves nothing (the moved contracts no longer name the retired option). A dry run only
+    returns what would move.
+    """
+    moves = successions_pending()
+    if dry_run:
+        return moves
+    applied = []
+    for move in moves:
+        lock_subscriber(move.option_contract.subscriber_id)
+        contract = lock_option_contract(move.option_contract)
+        if contract.option_id != move.succession.from_option_id:
+            continue  # moved meanwhile by a concurrent run
+        contract.option = move.succession.to_option
+        contract.variant = move.to_variant
+        contract.succession = move.succession
+        save_with_history(contract, actor=actor, reason=move.reason)
+        applied.append(move)
+    return applied

@@ -1,0 +1,39 @@
+"""What an application or contract may ask for: a quantity in whole blocks, a quote where the fee is quoted."""
+
+import datetime as dt
+
+from contracts.pricing import Priced, blocks_for
+from contracts.selectors import fee_preview
+from options.choices import Pricing
+from options.errors import DomainError
+from options.models import Option, OptionVariant
+from options.selectors import fee_items_in_force
+
+
+def terms_assert_quantity(*, option: Option, variant: OptionVariant, quantity: int, on: dt.date) -> None:
+    """Refuse a quantity below 1 or not in whole blocks of a fee in force on `on` (§3.4); the quote may wait."""
+    if variant.option_id != option.pk:
+        raise DomainError(f"「{variant.name}」は{option.name}のサービス・細目ではありません。", code="variant_mismatch")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise DomainError("数量は1以上の整数で入力してください。", code="quantity_not_positive")
+    for item in fee_items_in_force(on=on).filter(variant=variant, pricing=Pricing.PER_BLOCK):
+        blocks_for(quantity=quantity, block_size=item.block_size, option_name=item.name, article=item.article)
+
+
+def terms_is_quoted(*, variant: OptionVariant, on: dt.date) -> bool:
+    """Return whether a fee of `variant` in force on `on` is 当社が別途契約者に示す金額."""
+    return fee_items_in_force(on=on).filter(variant=variant, pricing=Pricing.QUOTED).exists()
+
+
+def terms_assert_quote(amount_yen) -> int:
+    if isinstance(amount_yen, bool) or not isinstance(amount_yen, int) or amount_yen < 0:
+        raise DomainError("見積額は0円以上の整数（円）で入力してください。", code="quote_invalid")
+    return amount_yen
+
+
+def terms_price_all(
+    *, option: Option, variant: OptionVariant, quantity: int, quoted_amount_yen: int | None, on: dt.date
+) -> list[Priced]:
+    """Price every fee of `variant` in force on `on`, refusing what approval refuses (blocks, missing quote)."""
+    terms_assert_quantity(option=option, variant=variant, quantity=quantity, on=on)
+    return fee_preview(option=option, variant=variant, quantity=quantity, quoted_amount_yen=quoted_amount_yen, on=on)

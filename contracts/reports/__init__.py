@@ -1,0 +1,44 @@
+"""月次レポート (monthly report) and month close: the stable API the report page and the commands call.
+
+    monthly_report(*, month: date) -> MonthlyReport
+        .month, .is_closed, .is_provisional (速報), .close (MonthClose | None),
+        .detail_rows (lazy values queryset of 明細; iterate inside transaction.atomic() with .iterator()),
+        .charge_rows (list[ChargeRow], 月額), .summary (Summary, 集計)
+
+    export_response_chunks(*, month: date, fmt: str, part: str | None = None, replacement: str | None = None)
+        -> (filename, content_type, iterator of bytes)
+        fmt: "csv" (UTF-8 with BOM, default), "csv-cp932" or "xlsx" (the three sheets).
+        part: for CSV, "detail" (default), "charges" or "summary"; must be None for XLSX.
+        replacement: for csv-cp932 only, what replaces a character cp932 cannot hold; without it such a
+        character is a DomainError naming the record, raised here, before the first byte.
+        Feed the iterator to StreamingHttpResponse; it opens its own transaction and reads with a
+        server-side cursor.
+
+    month_close(*, month: date, actor) -> MonthClose
+        Writes the month's MONTHLY_CHARGE rows (and ADJUSTMENT rows for closed months changed since),
+        then marks the month closed. Closing a closed month again returns its close and writes nothing.
+
+Every function raises options.errors.DomainError (Japanese message) for what staff can get wrong.
+"""
+
+import datetime as dt
+
+
+def monthly_report(*, month: dt.date):
+    from .selectors import monthly_report as _monthly_report
+
+    return _monthly_report(month=month)
+
+
+def export_response_chunks(
+    *, month: dt.date, fmt: str = "csv", part: str | None = None, replacement: str | None = None
+):
+    from .exports import export_response_chunks as _export
+
+    return _export(month=month, fmt=fmt, part=part, replacement=replacement)
+
+
+def month_close(*, month: dt.date, actor):
+    from contracts.services.month_close import month_close as _month_close
+
+    return _month_close(month=month, actor=actor)

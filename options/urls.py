@@ -1,3 +1,40 @@
+from django.urls import path
+
+from . import views
+from .models import (
+    Carrier,
+    CarrierService,
+    EligibilityRule,
+    FeeItem,
+    Option,
+    OptionVariant,
+    Section,
+    Service,
+    Succession,
+    TariffRevision,
+)
+
 app_name = "options"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.RevisionListView.as_view(), name="revision_list"),
+    path("revisions/<int:pk>/", views.RevisionDetailView.as_view(), name="revision_detail"),
+    path("as-of/", views.TariffAsOfView.as_view(), name="tariff_as_of"),
+    path("diff/", views.RevisionDiffView.as_view(), name="revision_diff"),
+    path("options/", views.OptionListView.as_view(), name="option_list"),
+    path("options/<int:pk>/", views.OptionDetailView.as_view(), name="option_detail"),
+    *views.history_urlpatterns(
+        [
+            (TariffRevision, "options:revision_detail"),
+            (Option, "options:option_detail"),
+            (FeeItem, None),
+            (OptionVariant, None),
+            (EligibilityRule, None),
+            (Succession, None),
+            (Section, None),
+            (Service, None),
+            (Carrier, None),
+            (CarrierService, None),
+        ]
+    ),
+]

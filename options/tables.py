@@ -1,0 +1,119 @@
+"""Tables of the tariff screens, and the base every staff list uses."""
+
+import django_tables2 as tables
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.html import format_html
+
+from .models import FeeItem, Option, TariffRevision
+from .templatetags.wareki import wareki, wareki_datetime, yen
+
+PAGINATION = {"paginator_class": tables.LazyPaginator, "per_page": 50}
+
+
+class StaffTable(tables.Table):
+    """Base of every list: Japanese pagination, and an ordering that always ends with the pk.
+
+    Without the pk, rows sharing a sort value may swap places between pages (django-tables2 #361).
+    """
+
+    class Meta:
+        template_name = "tables/table.html"
+        attrs = {"class": "table"}
+        empty_text = "該当するデータはありません。"
+        default = "—"
+
+    @property
+    def order_by(self):
+        return self._order_by
+
+    @order_by.setter
+    def order_by(self, value):
+        tables.Table.order_by.fset(self, value)
+        data = getattr(self.data, "data", None)
+        if isinstance(data, QuerySet):
+            ordering = list(data.query.order_by) or list(data.model._meta.ordering)
+            if not ordering or ordering[-1] not in ("pk", "-pk", "id", "-id"):
+                self.data.data = data.order_by(*ordering, "pk")
+
+
+class WarekiDateColumn(tables.Column):
+    """A date in 和暦 with the Western date beside it."""
+
+    def render(self, value):
+        return wareki(value)
+
+
+class WarekiDateTimeColumn(tables.Column):
+    def render(self, value):
+        return wareki_datetime(value)
+
+
+class YenColumn(tables.Column):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"class": "num"}, "th": {"class": "num"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return yen(value)
+
+
+class RevisionTable(StaffTable):
+    title = tables.Column("表題", linkify=("options:revision_detail", [tables.A("pk")]))
+    amended_on = WarekiDateColumn("変更日")
+    effective_on = WarekiDateColumn("実施日")
+    fee_item_count = tables.Column("料金細目", attrs={"td": {"class": "num"}}, orderable=True)
+    history = tables.Column("履歴", empty_values=(), orderable=False)
+
+    class Meta(StaffTable.Meta):
+        model = TariffRevision
+        fields = ("title", "amended_on", "effective_on", "fee_item_count")
+
+    def render_fee_item_count(self, value):
+        return f"{value}件" if value else "—"
+
+    def render_history(self, record):
+        return format_html('<a href="{}">履歴</a>', reverse("options:history_tariffrevision", args=[record.pk]))
+
+
+class FeeItemTable(StaffTable):
+    """Fee items with the revision that set each one (the regulation as of a date, or an option over time)."""
+
+    option = tables.Column("オプション", linkify=("options:option_detail", [tables.A("option_id")]))
+    variant = tables.Column("サービス・細目", accessor="variant__name", order_by=("variant__code",))
+    kind = tables.Column("料金種別")
+    price = tables.Column("料金", accessor="amount_yen", order_by=("amount_yen",))
+    charge_basis = tables.Column("課金単位")
+    proration = tables.Column("月途中の扱い")
+    article = tables.Column("根拠条文")
+    revision = tables.Column(
+        "適用開始の改定",
+        linkify=("options:revision_detail", [tables.A("revision_id")]),
+        order_by=("revision__effective_on",),
+    )
+    effective_on = WarekiDateColumn("実施日", accessor="revision__effective_on")
+    history = tables.Column("履歴", empty_values=(), orderable=False)
+
+    class Meta(StaffTable.Meta):
+        model = FeeItem
+        fields = ()
+
+    def render_price(self, record):
+        return record.price_label
+
+    def render_history(self, record):
+        return format_html('<a href="{}">履歴</a>', reverse("options:history_feeitem", args=[record.pk]))
+
+
+class OptionTable(StaffTable):
+    section = tables.Column("節", order_by=("section__number",))
+    name = tables.Column("オプション名", linkify=("options:option_detail", [tables.A("pk")]))
+    status = tables.Column("状態")
+    retired_on = WarekiDateColumn("廃止日")
+    condition_article = tables.Column("利用の条件")
+    fee_article = tables.Column("料金")
+    annex_ref = tables.Column("別紙")
+
+    class Meta(StaffTable.Meta):
+        model = Option
+        fields = ("section", "name", "status", "retired_on", "condition_article", "fee_article", "annex_ref")

@@ -1,0 +1,47 @@
+"""Links every staff screen shares: a record's history page. Load with `{% load records %}`."""
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+from options.record_history import staff_name as _staff_name
+from options.wareki import WarekiDate
+
+register = template.Library()
+
+# The URL namespace of each app's history pages (options/urls.py, contracts/urls.py).
+_NAMESPACES = {"options": "options", "contracts": "contracts"}
+
+
+@register.filter
+def history_url(obj) -> str:
+    """Return the URL of `obj`'s history page, or '' when its model has none."""
+    if obj is None:
+        return ""
+    opts = obj._meta
+    namespace = _NAMESPACES.get(opts.app_label)
+    if namespace is None:
+        return ""
+    try:
+        return reverse(f"{namespace}:history_{opts.model_name}", args=[obj.pk])
+    except NoReverseMatch:
+        return ""
+
+
+@register.filter
+def staff_name(user) -> str:
+    return _staff_name(user)
+
+
+@register.inclusion_tag("history/_link.html")
+def history_link(obj, label="変更履歴"):
+    return {"url": history_url(obj), "label": label}
+
+
+@register.filter
+def wareki_month(value) -> str:
+    """`令和8年2月 (2026-02)`; None -> ''."""
+    if value is None or value == "":
+        return ""
+    w = WarekiDate.from_date(value)
+    year = "元" if w.year == 1 else w.year
+    return f"{w.era}{year}年{w.month}月 ({value:%Y-%m})"

@@ -1,0 +1,194 @@
+"""Tariff screens (revisions, the regulation as of a date, revision diffs, options over time) and record history."""
+
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db.models import Count, Prefetch
+from django.http import Http404
+from django.urls import path, reverse
+from django.views.generic import DetailView, TemplateView
+from django_tables2 import SingleTableMixin, SingleTableView
+
+from options.clock import today
+
+from . import selectors
+from .forms import AsOfForm, RevisionPairForm
+from .models import EligibilityRule, FeeItem, Option, OptionVariant, Succession, TariffRevision
+from .record_history import history_entries, record_as_of, record_exists_in_history
+from .tables import PAGINATION, FeeItemTable, OptionTable, RevisionTable
+
+
+class StaffPermissionMixin(PermissionRequiredMixin):
+    """Logged-in staff without the permission get 403; anonymous users were already sent to the login page."""
+
+    raise_exception = True
+
+
+class RevisionListView(StaffPermissionMixin, SingleTableView):
+    permission_required = "options.view_tariffrevision"
+    template_name = "options/revision_list.html"
+    table_class = RevisionTable
+    table_pagination = PAGINATION
+
+    def get_queryset(self):
+        return TariffRevision.objects.annotate(fee_item_count=Count("fee_items")).order_by("-effective_on", "-pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["as_of_form"] = AsOfForm(initial={"on": today()})
+        context["pair_form"] = RevisionPairForm()
+        context["in_force"] = selectors.revision_in_force(on=today())
+        return context
+
+
+class RevisionDetailView(StaffPermissionMixin, SingleTableMixin, DetailView):
+    permission_required = "options.view_tariffrevision"
+    model = TariffRevision
+    template_name = "options/revision_detail.html"
+    table_class = FeeItemTable
+    table_pagination = PAGINATION
+
+    def get_table_data(self):
+        return self.object.fee_items.select_related("option", "variant", "revision").order_by(
+            "option__section__number", "option__name", "variant__code", "kind", "pk"
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        revision = self.object
+        context["previous"] = (
+            TariffRevision.objects.filter(effective_on__lte=revision.effective_on)
+            .exclude(pk=revision.pk)
+            .order_by("-effective_on", "-amended_on", "-pk")
+            .first()
+        )
+        context["successions"] = revision.successions.select_related("from_option", "to_option")
+        return context
+
+
+class TariffAsOfView(StaffPermissionMixin, SingleTableMixin, TemplateView):
+    """The regulation as it stood on a date: the revision in force and every fee item in force."""
+
+    permission_required = "options.view_feeitem"
+    template_name = "options/tariff_as_of.html"
+    table_class = FeeItemTable
+    table_pagination = PAGINATION
+
+    def get(self, request, *args, **kwargs):
+        self.form = AsOfForm(request.GET or {"on": today().isoformat()})
+        self.on = self.form.cleaned_data["on"] if self.form.is_valid() else None
+        return super().get(request, *args, **kwargs)
+
+    def get_table_data(self):
+        if self.on is None:
+            return FeeItem.objects.none()
+        return selectors.fee_items_in_force(on=self.on)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["form"] = self.form
+        context["on"] = self.on
+        if self.on is not None:
+            context["revision"] = selectors.revision_in_force(on=self.on)
+            context["options"] = selectors.options_orderable(on=self.on).order_by("section__number", "name", "pk")
+        return context
+
+
+class RevisionDiffView(StaffPermissionMixin, TemplateView):
+    """What changed in the fee table between any two revisions."""
+
+    permission_required = "options.view_tariffrevision"
+    template_name = "options/revision_diff.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = RevisionPairForm(self.request.GET or None)
+        context["form"] = form
+        if form.is_valid():
+            older, newer = form.cleaned_data["older"], form.cleaned_data["newer"]
+            if older.effective_on > newer.effective_on:
+                older, newer = newer, older
+            context["older"], context["newer"] = older, newer
+            context["changes"] = selectors.revision_diff(older=older, newer=newer)
+        return context
+
+
+class OptionListView(StaffPermissionMixin, SingleTableView):
+    permission_required = "options.view_option"
+    template_name = "options/option_list.html"
+    table_class = OptionTable
+    table_pagination = PAGINATION
+
+    def get_queryset(self):
+        return Option.objects.select_related("section").order_by("section__number", "name", "pk")
+
+
+class OptionDetailView(StaffPermissionMixin, SingleTableMixin, DetailView):
+    """An option with its variants, conditions of use, successions and its fee items over time."""
+
+    permission_required = "options.view_option"
+    template_name = "options/option_detail.html"
+    table_class = FeeItemTable
+    table_pagination = PAGINATION
+    exclude_columns = ("option",)
+
+    def get_queryset(self):
+        return Option.objects.select_related("section").prefetch_related(
+            Prefetch("variants", queryset=OptionVariant.objects.select_related("service").order_by("code", "pk")),
+            Prefetch(
+                "eligibility_rules",
+                queryset=EligibilityRule.objects.prefetch_related("services", "carrier_services__carrier"),
+            ),
+            Prefetch("successions_out", queryset=Succession.objects.select_related("to_option", "revision")),
+            Prefetch("successions_in", queryset=Succession.objects.select_related("from_option", "revision")),
+        )
+
+    def get_table_data(self):
+        return selectors.fee_history(option=self.object).select_related("option")
+
+    def get_table_kwargs(self):
+        return {"exclude": self.exclude_columns}
+
+
+class RecordHistoryView(StaffPermissionMixin, TemplateView):
+    """Who changed a record, when, why and what; and the record as it stood at the end of a chosen JST day.
+
+    Reads the history table only, so the history of a deleted record stays readable.
+    """
+
+    template_name = "history/record_history.html"
+    model = None
+    back_url_name = ""
+
+    def get_permission_required(self):
+        opts = self.model._meta
+        return [f"{opts.app_label}.view_{opts.model_name}"]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        pk = self.kwargs["pk"]
+        current = self.model._default_manager.filter(pk=pk).first()
+        if current is None and not record_exists_in_history(self.model, pk):
+            raise Http404("記録が見つかりません。")
+        form = AsOfForm(self.request.GET or None)
+        context.update(
+            verbose_name=self.model._meta.verbose_name,
+            record=current,
+            record_pk=pk,
+            entries=history_entries(self.model, pk),
+            as_of_form=form,
+        )
+        if form.is_valid():
+            context["as_of"] = form.cleaned_data["on"]
+            context["as_of_values"] = record_as_of(self.model, pk, form.cleaned_data["on"])
+        if current is not None and self.back_url_name:
+            context["record_url"] = reverse(self.back_url_name, args=[current.pk])
+        return context
+
+
+def history_urlpatterns(models_and_backs) -> list:
+    """Return one history page per model: `history/<model_name>/<pk>/`, named `history_<model_name>`."""
+    patterns = []
+    for model, back_url_name in models_and_backs:
+        name = model._meta.model_name
+        view = RecordHistoryView.as_view(model=model, back_url_name=back_url_name or "")
+        patterns.append(path(f"history/{name}/<int:pk>/", view, name=f"history_{name}"))
+    return patterns

@@ -1,6 +1,66 @@
-from django.urls import path
-from django.views.generic import TemplateView
+from django.urls import include, path
+
+from options.views import history_urlpatterns
+
+from .models import (
+    Application,
+    BaseServiceContract,
+    CarrierLineContract,
+    LedgerEntry,
+    MonthClose,
+    OptionContract,
+    Subscriber,
+)
+from .views import applications, home, ledger, option_contracts, subscribers
+
+# Namespaced "contracts:"; the home page keeps the plain name "home" that LOGIN_REDIRECT_URL names.
+contract_patterns = [
+    path("subscribers/", subscribers.SubscriberListView.as_view(), name="subscriber_list"),
+    path("subscribers/new/", subscribers.SubscriberCreateView.as_view(), name="subscriber_create"),
+    path("subscribers/<int:pk>/", subscribers.SubscriberDetailView.as_view(), name="subscriber_detail"),
+    path("subscribers/<int:pk>/edit/", subscribers.SubscriberUpdateView.as_view(), name="subscriber_update"),
+    path("applications/", applications.ApplicationListView.as_view(), name="application_list"),
+    path("applications/new/", applications.ApplicationCreateView.as_view(), name="application_create"),
+    path("applications/<int:pk>/", applications.ApplicationDetailView.as_view(), name="application_detail"),
+    path(
+        "applications/<int:pk>/start-review/",
+        applications.ApplicationStartReviewView.as_view(),
+        name="application_start_review",
+    ),
+    path("applications/<int:pk>/quote/", applications.ApplicationSetQuoteView.as_view(), name="application_set_quote"),
+    path("applications/<int:pk>/approve/", applications.ApplicationApproveView.as_view(), name="application_approve"),
+    path("applications/<int:pk>/reject/", applications.ApplicationRejectView.as_view(), name="application_reject"),
+    path(
+        "applications/<int:pk>/withdraw/", applications.ApplicationWithdrawView.as_view(), name="application_withdraw"
+    ),
+    path("option-contracts/", option_contracts.OptionContractListView.as_view(), name="optioncontract_list"),
+    path(
+        "option-contracts/<int:pk>/",
+        option_contracts.OptionContractDetailView.as_view(),
+        name="optioncontract_detail",
+    ),
+    path(
+        "option-contracts/<int:pk>/billing-start/",
+        option_contracts.OptionContractBillingStartView.as_view(),
+        name="optioncontract_billing_start",
+    ),
+    path("ledger/", ledger.LedgerListView.as_view(), name="ledger_list"),
+    path("ledger/<int:pk>/", ledger.LedgerEntryDetailView.as_view(), name="ledgerentry_detail"),
+    path("ledger/<int:pk>/reverse/", ledger.LedgerEntryReverseView.as_view(), name="ledgerentry_reverse"),
+    *history_urlpatterns(
+        [
+            (Subscriber, "contracts:subscriber_detail"),
+            (Application, "contracts:application_detail"),
+            (OptionContract, "contracts:optioncontract_detail"),
+            (LedgerEntry, "contracts:ledgerentry_detail"),
+            (BaseServiceContract, None),
+            (CarrierLineContract, None),
+            (MonthClose, None),
+        ]
+    ),
+]
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", home.HomeView.as_view(), name="home"),
+    path("", include((contract_patterns, "contracts"))),
 ]

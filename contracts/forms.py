@@ -1,0 +1,151 @@
+"""Input forms of the staff screens: input validation only; the services hold the rules."""
+
+from django import forms
+
+from options.fields import WarekiDateField, WarekiMonthField
+from options.models import OptionVariant
+
+from .choices import ApplicationKind, SubscriberKind
+from .models import OptionContract, Subscriber
+
+REASON_WIDGET = forms.Textarea(attrs={"rows": 2})
+
+
+class ReasonForm(forms.Form):
+    """An action that needs a stated reason (不承諾, 取下げ, 取消): the reason goes to the history."""
+
+    reason = forms.CharField(label="理由", widget=REASON_WIDGET, max_length=2000)
+
+    def __init__(self, *args, reason_label: str = "理由", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = reason_label
+
+
+class ConfirmForm(forms.Form):
+    """An action with nothing to enter (審査開始, 承諾); a form only to carry its errors."""
+
+
+class QuoteForm(forms.Form):
+    amount_yen = forms.IntegerField(label="見積額（円・税抜）", min_value=0, max_value=2_000_000_000)
+
+
+class BillingStartForm(forms.Form):
+    billing_start_date = WarekiDateField(label="課金開始日")
+
+
+class MonthForm(forms.Form):
+    month = WarekiMonthField(label="対象月")
+
+
+class SubscriberForm(forms.ModelForm):
+    """契約者の登録・変更; the reason is required when editing."""
+
+    reason = forms.CharField(label="変更理由", widget=REASON_WIDGET, required=False, max_length=2000)
+
+    class Meta:
+        model = Subscriber
+        fields = ("code", "name", "kana", "kind", "email", "phone", "address", "note")
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = SubscriberKind.choices
+        if self.instance.pk:
+            del self.fields["code"]  # the code is the subscriber's key and never changes
+            self.fields["reason"].required = True
+
+    def validate_unique(self):
+        """The service reports a taken code in its own words."""
+
+
+def variant_label(variant: OptionVariant) -> str:
+    return f"{variant.option.name} ／ {variant.name}"
+
+
+class ApplicationForm(forms.Form):
+    """新規利用申込, 契約内容変更申込 or 解約申込 as entered; the target contract fixes subscriber and option."""
+
+    kind = forms.ChoiceField(label="申込種別", choices=ApplicationKind.choices, widget=forms.HiddenInput)
+    option_contract = forms.ModelChoiceField(
+        label="対象のオプション契約",
+        queryset=OptionContract.objects.select_related("subscriber", "option", "variant"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    subscriber_code = forms.CharField(label="契約者コード", max_length=20)
+    variant = forms.ModelChoiceField(label="オプション ／ サービス・細目", queryset=OptionVariant.objects.none())
+    quantity = forms.IntegerField(
+        label="数量",
+        min_value=1,
+        max_value=1_000_000,
+        initial=1,
+        help_text="追加アカウントは10アカウント単位、タイプA・タイプEは契約アカウント数",
+    )
+    quoted_amount_yen = forms.IntegerField(
+        label="見積額（円・税抜）",
+        min_value=0,
+        max_value=2_000_000_000,
+        required=False,
+        help_text="「当社が別途契約者に示す金額」の料金のみ。承諾までに入力が必要です。",
+    )
+    effective_date = WarekiDateField(label="変更日・解約日", required=False)
+    note = forms.CharField(label="備考", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+
+    def __init__(self, *args, variants=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["variant"].queryset = variants if variants is not None else OptionVariant.objects.none()
+        self.fields["variant"].label_from_instance = variant_label
+        kind = self._kind()
+        if kind != ApplicationKind.NEW:
+            self.fields["subscriber_code"].required = False
+            self.fields["subscriber_code"].disabled = True
+            self.fields["effective_date"].required = True
+            self.fields["effective_date"].label = "変更日" if kind == ApplicationKind.CHANGE else "解約日（最終利用日）"
+        else:
+            del self.fields["effective_date"]
+        if kind == ApplicationKind.CANCEL:
+            for name in ("variant", "quantity", "quoted_amount_yen"):
+                del self.fields[name]
+
+    def _kind(self) -> str:
+        value = self.data.get(self.add_prefix("kind")) if self.is_bound else self.initial.get("kind")
+        return value if value in ApplicationKind.values else ApplicationKind.NEW
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind") or ApplicationKind.NEW
+        contract = data.get("option_contract")
+        if kind == ApplicationKind.NEW:
+            code = (data.get("subscriber_code") or "").strip()
+            if code:
+                subscriber = Subscriber.objects.filter(code=code).first()
+                if subscriber is None:
+                    self.add_error("subscriber_code", f"契約者コード「{code}」は登録されていません。")
+                data["subscriber"] = subscriber
+            if data.get("variant") is not None:
+                data["option"] = data["variant"].option
+        else:
+            if contract is None:
+                raise forms.ValidationError("対象のオプション契約が指定されていません。")
+            data["subscriber"] = contract.subscriber
+            data["option"] = contract.option
+            if kind == ApplicationKind.CANCEL:
+                data["variant"] = None
+                data["quantity"] = None
+                data["quoted_amount_yen"] = None
+        return data
+
+    def submit_kwargs(self) -> dict:
+        """Return the keyword arguments of `application_submit`, less the actor."""
+        data = self.cleaned_data
+        return {
+            "subscriber": data["subscriber"],
+            "kind": data["kind"],
+            "option": data.get("option"),
+            "variant": data.get("variant"),
+            "quantity": data.get("quantity"),
+            "quoted_amount_yen": data.get("quoted_amount_yen"),
+            "option_contract": data.get("option_contract"),
+            "effective_date": data.get("effective_date"),
+            "note": data.get("note", ""),
+        }

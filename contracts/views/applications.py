@@ -1,0 +1,296 @@
+"""Applications: list, the two-step new application (確認 → 申込), detail with review and decision actions."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.views.generic import DetailView, FormView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from contracts import selectors
+from contracts.choices import APPLICATION_TRANSITIONS, ApplicationKind, ApplicationStatus
+from contracts.filters import ApplicationFilter
+from contracts.forms import ApplicationForm, ConfirmForm, QuoteForm, ReasonForm, variant_label
+from contracts.models import Application, OptionContract
+from contracts.services import applications as services
+from contracts.services.terms import terms_is_quoted
+from contracts.tables import ApplicationTable
+from options import clock
+from options.errors import DomainError
+from options.models import OptionVariant
+from options.selectors import options_orderable
+from options.tables import PAGINATION
+
+from .base import ActionView, StaffPermissionMixin, add_domain_error
+
+KIND_TITLES = {
+    ApplicationKind.NEW: "新規利用申込",
+    ApplicationKind.CHANGE: "契約内容変更申込",
+    ApplicationKind.CANCEL: "解約申込",
+}
+
+
+class ApplicationListView(StaffPermissionMixin, SingleTableMixin, FilterView):
+    permission_required = "contracts.view_application"
+    template_name = "contracts/application_list.html"
+    filterset_class = ApplicationFilter
+    table_class = ApplicationTable
+    table_pagination = PAGINATION
+    queryset = Application.objects.select_related(
+        "subscriber", "option", "variant", "entered_by", "decided_by"
+    ).order_by("-entered_at", "-pk")
+
+
+def _preview(*, option, variant, quantity, quoted_amount_yen, on):
+    """Return (priced rows, error message): the fee preview, or why it cannot be priced."""
+    if option is None or variant is None or not quantity:
+        return None, ""
+    try:
+        return (
+            selectors.fee_preview(
+                option=option, variant=variant, quantity=quantity, quoted_amount_yen=quoted_amount_yen, on=on
+            ),
+            "",
+        )
+    except DomainError as error:
+        return None, str(error)
+
+
+class ApplicationCreateView(StaffPermissionMixin, FormView):
+    """A new application in two steps: 確認 (eligibility and fee preview, nothing saved), then 申込."""
+
+    permission_required = "contracts.add_application"
+    template_name = "contracts/application_form.html"
+    form_class = ApplicationForm
+
+    def get_target_contract(self) -> OptionContract | None:
+        pk = self.request.POST.get("option_contract") or self.request.GET.get("option_contract")
+        if not pk:
+            return None
+        try:
+            return OptionContract.objects.select_related("subscriber", "option", "variant").get(pk=int(pk))
+        except (ValueError, OptionContract.DoesNotExist):
+            raise Http404("オプション契約が見つかりません。") from None
+
+    def get_variants(self, contract):
+        variants = OptionVariant.objects.select_related("option", "option__section")
+        if contract is not None:
+            variants = variants.filter(option=contract.option_id)
+        else:
+            variants = variants.filter(option__in=options_orderable(on=clock.today()))
+        return variants.order_by("option__section__number", "option__name", "code", "pk")
+
+    def get_initial(self):
+        contract = self.get_target_contract()
+        kind = self.request.GET.get("kind")
+        initial = {"kind": kind if kind in ApplicationKind.values else ApplicationKind.NEW, "quantity": 1}
+        if contract is not None:
+            initial.update(
+                option_contract=contract.pk,
+                subscriber_code=contract.subscriber.code,
+                variant=contract.variant_id,
+                quantity=contract.quantity,
+                quoted_amount_yen=contract.quoted_amount_yen,
+            )
+        elif self.request.GET.get("subscriber"):
+            initial["subscriber_code"] = self.request.GET["subscriber"]
+        return initial
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        self.contract = self.get_target_contract()
+        kwargs["variants"] = self.get_variants(self.contract)
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        kind = form._kind()
+        context["kind"] = kind
+        context["kind_title"] = KIND_TITLES[kind]
+        context["contract"] = self.contract
+        return context
+
+    def form_valid(self, form):
+        step = self.request.POST.get("step", "confirm")
+        if step == "submit":
+            return self.submit(form)
+        if step == "edit":
+            return self.render_to_response(self.get_context_data(form=form))
+        return self.confirm(form)
+
+    def confirm(self, form):
+        data = form.cleaned_data
+        today = clock.today()
+        eligibility = None
+        if data["kind"] != ApplicationKind.CANCEL:
+            eligibility = selectors.eligibility_check(subscriber=data["subscriber"], option=data["option"], on=today)
+        priced, preview_error = _preview(
+            option=data.get("option"),
+            variant=data.get("variant"),
+            quantity=data.get("quantity"),
+            quoted_amount_yen=data.get("quoted_amount_yen"),
+            on=today,
+        )
+        quote_pending = (
+            data.get("variant") is not None
+            and data.get("quoted_amount_yen") is None
+            and terms_is_quoted(variant=data["variant"], on=today)
+        )
+        can_submit = (eligibility is None or eligibility.ok) and (not preview_error or quote_pending)
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                confirming=True,
+                eligibility=eligibility,
+                priced=priced,
+                preview_error=preview_error,
+                quote_pending=quote_pending,
+                can_submit=can_submit,
+                on=today,
+                variant_text=variant_label(data["variant"]) if data.get("variant") else "",
+                total=sum(p.amount_yen for p in priced) if priced else None,
+            )
+        )
+
+    def submit(self, form):
+        try:
+            application = services.application_submit(actor=self.request.user, **form.submit_kwargs())
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"申込 #{application.pk}（{application.get_kind_display()}）を受け付けました。")
+        return redirect("contracts:application_detail", pk=application.pk)
+
+
+class ApplicationDetailView(StaffPermissionMixin, DetailView):
+    """Facts, eligibility re-check, fee preview and the actions the viewer may take now."""
+
+    permission_required = "contracts.view_application"
+    template_name = "contracts/application_detail.html"
+    queryset = Application.objects.select_related(
+        "subscriber",
+        "option",
+        "variant",
+        "entered_by",
+        "decided_by",
+        "quoted_by",
+        "option_contract__option",
+        "option_contract__variant",
+        "base_contract__service",
+        "carrier_line__carrier_service",
+    )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        application = self.object
+        user = self.request.user
+        today = clock.today()
+        is_open = application.status in (ApplicationStatus.RECEIVED, ApplicationStatus.UNDER_REVIEW)
+        next_statuses = APPLICATION_TRANSITIONS[application.status]
+        may_decide = user.has_perm("contracts.decide_application")
+        is_entrant = application.entered_by_id == user.pk
+        quoted = (
+            is_open
+            and application.kind != ApplicationKind.CANCEL
+            and terms_is_quoted(variant=application.variant, on=today)
+        )
+        context.update(
+            is_open=is_open,
+            is_entrant=is_entrant,
+            show_start_review=may_decide and ApplicationStatus.UNDER_REVIEW in next_statuses,
+            show_decide=may_decide and not is_entrant and ApplicationStatus.APPROVED in next_statuses,
+            four_eyes_note=may_decide and is_entrant and ApplicationStatus.APPROVED in next_statuses,
+            show_withdraw=user.has_perm("contracts.change_application")
+            and ApplicationStatus.WITHDRAWN in next_statuses,
+            show_quote=quoted and (user.has_perm("contracts.change_application") or may_decide),
+            start_review_form=kwargs.get("start_review_form") or ConfirmForm(),
+            approve_form=kwargs.get("approve_form") or ConfirmForm(),
+            reject_form=kwargs.get("reject_form") or ReasonForm(reason_label="不承諾の理由"),
+            withdraw_form=kwargs.get("withdraw_form") or ReasonForm(reason_label="取下げの理由"),
+            quote_form=kwargs.get("quote_form") or QuoteForm(initial={"amount_yen": application.quoted_amount_yen}),
+            ledger_entries=application.ledger_entries.select_related("revision", "fee_item").order_by("pk"),
+            created_contract=OptionContract.objects.filter(origin_application=application).first(),
+        )
+        if is_open:
+            context["on"] = today
+            if application.kind != ApplicationKind.CANCEL:
+                context["eligibility"] = selectors.eligibility_check(
+                    subscriber=application.subscriber, option=application.option, on=today
+                )
+                context["priced"], context["preview_error"] = _preview(
+                    option=application.option,
+                    variant=application.variant,
+                    quantity=application.quantity,
+                    quoted_amount_yen=application.quoted_amount_yen,
+                    on=today,
+                )
+                if context["priced"]:
+                    context["total"] = sum(p.amount_yen for p in context["priced"])
+        return context
+
+
+class _ApplicationAction(ActionView, ApplicationDetailView):
+    success_url_name = "contracts:application_detail"
+
+
+class ApplicationStartReviewView(_ApplicationAction):
+    permission_required = "contracts.decide_application"
+    form_class = ConfirmForm
+    form_context_name = "start_review_form"
+    success_message = "審査を開始しました。"
+
+    def perform(self, form):
+        services.application_start_review(application=self.object, actor=self.request.user)
+
+
+class ApplicationSetQuoteView(_ApplicationAction):
+    permission_required = ()
+    form_class = QuoteForm
+    form_context_name = "quote_form"
+    success_message = "見積額を登録しました。"
+
+    def has_permission(self):
+        user = self.request.user
+        return user.has_perm("contracts.change_application") or user.has_perm("contracts.decide_application")
+
+    def perform(self, form):
+        services.application_set_quote(
+            application=self.object, amount_yen=form.cleaned_data["amount_yen"], actor=self.request.user
+        )
+
+
+class ApplicationApproveView(_ApplicationAction):
+    permission_required = "contracts.decide_application"
+    form_class = ConfirmForm
+    form_context_name = "approve_form"
+    success_message = "承諾しました。支払義務を記帳しました。"
+
+    def perform(self, form):
+        services.application_approve(application=self.object, actor=self.request.user)
+
+
+class ApplicationRejectView(_ApplicationAction):
+    permission_required = "contracts.decide_application"
+    form_class = ReasonForm
+    form_context_name = "reject_form"
+    form_kwargs = {"reason_label": "不承諾の理由"}
+    success_message = "不承諾としました。"
+
+    def perform(self, form):
+        services.application_reject(
+            application=self.object, reason=form.cleaned_data["reason"], actor=self.request.user
+        )
+
+
+class ApplicationWithdrawView(_ApplicationAction):
+    permission_required = "contracts.change_application"
+    form_class = ReasonForm
+    form_context_name = "withdraw_form"
+    form_kwargs = {"reason_label": "取下げの理由"}
+    success_message = "申込を取り下げました。"
+
+    def perform(self, form):
+        services.application_withdraw(
+            application=self.object, reason=form.cleaned_data["reason"], actor=self.request.user
+        )

@@ -1,0 +1,54 @@
+"""What every contracts screen shares: permission handling and turning DomainError into a form error."""
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from options.errors import DomainError
+from options.views import StaffPermissionMixin
+
+__all__ = ["ActionView", "StaffPermissionMixin", "add_domain_error"]
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a refusal of the domain as the form's non-field error, in the staff's words."""
+    form.add_error(None, str(error))
+
+
+class ActionView:
+    """Mixin for a detail view: a POST-only action on the record, whose form sits on the detail page.
+
+    On success: a message and a redirect to the detail page (POST-redirect-GET). On a form error or a
+    DomainError: the detail page again, with the error on this action's form.
+    """
+
+    http_method_names = ["post"]
+    form_class = forms.Form
+    form_kwargs: dict = {}
+    form_context_name = ""
+    success_message = ""
+    success_url_name = ""
+
+    def get_form(self):
+        return self.form_class(self.request.POST, **self.form_kwargs)
+
+    def perform(self, form) -> None:
+        raise NotImplementedError
+
+    def get_success_url(self) -> str:
+        return reverse(self.success_url_name, args=[self.object.pk])
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        form = self.get_form()
+        if form.is_valid():
+            try:
+                self.perform(form)
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(request, self.success_message)
+                return redirect(self.get_success_url())
+        self.object = self.get_object()
+        return self.render_to_response(self.get_context_data(**{self.form_context_name: form}))

@@ -1,0 +1,48 @@
+"""Home: the signed-in staff member's work."""
+
+from django.views.generic import TemplateView
+
+from contracts.choices import ApplicationStatus, OptionContractStatus
+from contracts.models import Application, LedgerEntry, OptionContract
+
+QUEUE_LENGTH = 20
+
+
+class HomeView(TemplateView):
+    """My work: applications to review (承認者), contracts waiting for a billing start date, my recent entries."""
+
+    template_name = "home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        applications = Application.objects.select_related("subscriber", "option", "variant", "entered_by")
+        if user.has_perm("contracts.decide_application"):
+            context["to_review"] = applications.filter(status=ApplicationStatus.UNDER_REVIEW).order_by(
+                "entered_at", "pk"
+            )[:QUEUE_LENGTH]
+            context["to_start_review"] = applications.filter(status=ApplicationStatus.RECEIVED).order_by(
+                "entered_at", "pk"
+            )[:QUEUE_LENGTH]
+        if user.has_perm("contracts.view_optioncontract"):
+            context["awaiting_billing_start"] = (
+                OptionContract.objects.filter(status=OptionContractStatus.APPROVED, billing_start_date__isnull=True)
+                .select_related("subscriber", "option", "variant", "approved_by")
+                .order_by("approved_at", "pk")[:QUEUE_LENGTH]
+            )
+        if user.has_perm("contracts.view_application"):
+            context["my_applications"] = applications.filter(entered_by=user).order_by("-entered_at", "-pk")[
+                :QUEUE_LENGTH
+            ]
+            context["my_decisions"] = (
+                applications.filter(decided_by=user).order_by("-decided_at", "-pk")[:QUEUE_LENGTH]
+                if user.has_perm("contracts.decide_application")
+                else None
+            )
+        if user.has_perm("contracts.view_ledgerentry"):
+            context["my_ledger_entries"] = (
+                LedgerEntry.objects.filter(created_by=user)
+                .select_related("option_contract__subscriber", "option_contract__option")
+                .order_by("-created_at", "-pk")[:QUEUE_LENGTH]
+            )
+        return context

@@ -1,0 +1,65 @@
+"""The fee-obligation ledger (支払義務台帳): list, one row, and its reversal with a reason."""
+
+from django.views.generic import DetailView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from contracts.filters import LedgerFilter
+from contracts.forms import ReasonForm
+from contracts.models import LedgerEntry
+from contracts.services.ledger import ledger_entry_reverse
+from contracts.tables import LedgerTable
+from options.tables import PAGINATION
+
+from .base import ActionView, StaffPermissionMixin
+
+
+class LedgerListView(StaffPermissionMixin, SingleTableMixin, FilterView):
+    permission_required = "contracts.view_ledgerentry"
+    template_name = "contracts/ledger_list.html"
+    filterset_class = LedgerFilter
+    table_class = LedgerTable
+    table_pagination = PAGINATION
+    queryset = LedgerEntry.objects.select_related(
+        "option_contract__subscriber", "option_contract__option", "option_contract__variant", "revision"
+    ).order_by("-booked_month", "-arisen_at", "-pk")
+
+
+class LedgerEntryDetailView(StaffPermissionMixin, DetailView):
+    permission_required = "contracts.view_ledgerentry"
+    template_name = "contracts/ledgerentry_detail.html"
+    queryset = LedgerEntry.objects.select_related(
+        "option_contract__subscriber",
+        "option_contract__option",
+        "option_contract__variant",
+        "application",
+        "fee_item",
+        "revision",
+        "reverses",
+        "created_by",
+    )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        entry = self.object
+        reversed_by = LedgerEntry.objects.filter(reverses=entry).first()
+        context.update(
+            reversed_by=reversed_by,
+            show_reverse=self.request.user.has_perm("contracts.reverse_ledgerentry")
+            and entry.reverses_id is None
+            and reversed_by is None,
+            reverse_form=kwargs.get("reverse_form") or ReasonForm(reason_label="取消の理由"),
+        )
+        return context
+
+
+class LedgerEntryReverseView(ActionView, LedgerEntryDetailView):
+    permission_required = "contracts.reverse_ledgerentry"
+    form_class = ReasonForm
+    form_kwargs = {"reason_label": "取消の理由"}
+    form_context_name = "reverse_form"
+    success_url_name = "contracts:ledgerentry_detail"
+    success_message = "取消行を記帳しました。"
+
+    def perform(self, form):
+        ledger_entry_reverse(entry=self.object, reason=form.cleaned_data["reason"], actor=self.request.user)

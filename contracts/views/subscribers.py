@@ -1,0 +1,118 @@
+"""Subscribers: list, detail with everything they hold, registration and edits."""
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.shortcuts import redirect
+from django.views.generic import DetailView, FormView
+from django.views.generic.detail import SingleObjectMixin
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from contracts.filters import SubscriberFilter
+from contracts.forms import SubscriberForm
+from contracts.models import (
+    Application,
+    BaseServiceContract,
+    CarrierLineContract,
+    LedgerEntry,
+    OptionContract,
+    Subscriber,
+)
+from contracts.services.subscribers import subscriber_create, subscriber_update
+from contracts.tables import SubscriberTable
+from options.errors import DomainError
+from options.tables import PAGINATION
+
+from .base import StaffPermissionMixin, add_domain_error
+
+DETAIL_ROWS = 50
+
+
+class SubscriberListView(StaffPermissionMixin, SingleTableMixin, FilterView):
+    permission_required = "contracts.view_subscriber"
+    template_name = "contracts/subscriber_list.html"
+    filterset_class = SubscriberFilter
+    table_class = SubscriberTable
+    table_pagination = PAGINATION
+    queryset = Subscriber.objects.order_by("code", "pk")
+
+
+class SubscriberDetailView(StaffPermissionMixin, DetailView):
+    """A subscriber with base contracts, carrier lines, option contracts, applications and ledger rows."""
+
+    permission_required = "contracts.view_subscriber"
+    template_name = "contracts/subscriber_detail.html"
+    queryset = Subscriber.objects.prefetch_related(
+        Prefetch(
+            "base_contracts",
+            queryset=BaseServiceContract.objects.select_related("service").order_by("start_date", "pk"),
+        ),
+        Prefetch(
+            "carrier_lines",
+            queryset=CarrierLineContract.objects.select_related("carrier_service__carrier", "confirmed_by").order_by(
+                "start_date", "pk"
+            ),
+        ),
+        Prefetch(
+            "option_contracts",
+            queryset=OptionContract.objects.select_related("option", "variant").order_by("contracted_on", "pk"),
+        ),
+    )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        subscriber = self.object
+        context["applications"] = (
+            Application.objects.filter(subscriber=subscriber)
+            .select_related("option", "variant", "entered_by", "decided_by")
+            .order_by("-entered_at", "-pk")[:DETAIL_ROWS]
+        )
+        context["ledger_entries"] = (
+            LedgerEntry.objects.filter(option_contract__subscriber=subscriber)
+            .select_related("option_contract__option", "option_contract__variant", "revision")
+            .order_by("-booked_month", "-arisen_at", "-pk")[:DETAIL_ROWS]
+        )
+        context["detail_rows"] = DETAIL_ROWS
+        return context
+
+
+class SubscriberCreateView(StaffPermissionMixin, FormView):
+    permission_required = "contracts.add_subscriber"
+    template_name = "contracts/subscriber_form.html"
+    form_class = SubscriberForm
+
+    def form_valid(self, form):
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            subscriber = subscriber_create(actor=self.request.user, reason=form.cleaned_data["reason"], **fields)
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"契約者「{subscriber}」を登録しました。")
+        return redirect("contracts:subscriber_detail", pk=subscriber.pk)
+
+
+class SubscriberUpdateView(StaffPermissionMixin, SingleObjectMixin, FormView):
+    permission_required = "contracts.change_subscriber"
+    template_name = "contracts/subscriber_form.html"
+    form_class = SubscriberForm
+    model = Subscriber
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": Subscriber.objects.get(pk=self.object.pk)}
+
+    def form_valid(self, form):
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields if name in form.fields}
+        try:
+            subscriber = subscriber_update(
+                subscriber=self.object, actor=self.request.user, reason=form.cleaned_data["reason"], **fields
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"契約者「{subscriber}」を変更しました。")
+        return redirect("contracts:subscriber_detail", pk=subscriber.pk)

@@ -1,0 +1,236 @@
+"""Every URL of the project × every role: anonymous → login page; without the permission → 403; with it → 200.
+
+A page a role may see must not carry a link or form to what that role may not do (no leak across the line).
+"""
+
+import re
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from contracts import roles
+from contracts.models import MonthClose
+from options import clock
+from options.models import Option, TariffRevision
+from tests import ui_data
+from tests.factories import CarrierLineContractFactory
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = "public"  # reachable without login
+ANY_STAFF = "any"  # any logged-in user
+
+# What each URL needs: one permission, or a tuple of alternatives. A URL missing here fails the test.
+REQUIRED = {
+    "login": PUBLIC,
+    "logout": PUBLIC,
+    "home": ANY_STAFF,
+    "contracts:subscriber_list": "contracts.view_subscriber",
+    "contracts:subscriber_create": "contracts.add_subscriber",
+    "contracts:subscriber_detail": "contracts.view_subscriber",
+    "contracts:subscriber_update": "contracts.change_subscriber",
+    "contracts:application_list": "contracts.view_application",
+    "contracts:application_create": "contracts.add_application",
+    "contracts:application_detail": "contracts.view_application",
+    "contracts:application_start_review": "contracts.decide_application",
+    "contracts:application_set_quote": ("contracts.change_application", "contracts.decide_application"),
+    "contracts:application_approve": "contracts.decide_application",
+    "contracts:application_reject": "contracts.decide_application",
+    "contracts:application_withdraw": "contracts.change_application",
+    "contracts:optioncontract_list": "contracts.view_optioncontract",
+    "contracts:optioncontract_detail": "contracts.view_optioncontract",
+    "contracts:optioncontract_billing_start": "contracts.change_optioncontract",
+    "contracts:ledger_list": "contracts.view_ledgerentry",
+    "contracts:ledgerentry_detail": "contracts.view_ledgerentry",
+    "contracts:ledgerentry_reverse": "contracts.reverse_ledgerentry",
+    "contracts:monthly_report": "contracts.export_report",
+    "contracts:monthly_report_download": "contracts.export_report",
+    "contracts:month_close": "contracts.close_month",
+    "options:revision_list": "options.view_tariffrevision",
+    "options:revision_detail": "options.view_tariffrevision",
+    "options:tariff_as_of": "options.view_feeitem",
+    "options:revision_diff": "options.view_tariffrevision",
+    "options:option_list": "options.view_option",
+    "options:option_detail": "options.view_option",
+}
+# History pages need the view permission of their model: contracts:history_subscriber → contracts.view_subscriber.
+HISTORY = re.compile(r"^(?P<app>\w+):history_(?P<model>\w+)$")
+
+# Query strings that make a GET page show its full content rather than an empty form.
+QUERY = {
+    "options:tariff_as_of": "?on=令和8年2月1日",
+    "contracts:monthly_report": "?month=令和8年2月",
+    "contracts:monthly_report_download": "?month=2026-02&fmt=csv",
+}
+
+ROLE_USERS = {
+    "clerk": roles.CLERK,
+    "approver": roles.APPROVER,
+    "accounting": roles.ACCOUNTING,
+    "tariff_manager": roles.TARIFF_MANAGER,
+    "sysadmin": roles.SYSTEM_ADMIN,
+    "no_role": None,
+}
+
+
+def walk(patterns, prefix="", namespace=""):
+    """Yield (full name, route, view callback) of every named pattern, admin and static left out."""
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            route = prefix + str(entry.pattern)
+            if route.startswith(("admin/", "static/")):
+                continue
+            ns = entry.namespace or ""
+            yield from walk(entry.url_patterns, route, f"{namespace}{ns}:" if ns else namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", prefix + str(entry.pattern), entry.callback
+
+
+def required_for(name):
+    if name in REQUIRED:
+        return REQUIRED[name]
+    match = HISTORY.match(name)
+    if match:
+        return f"{match['app']}.view_{match['model']}"
+    return None
+
+
+@pytest.fixture
+def world(regulation, clerk, approver):
+    """One of each record, made through the services: an open application and a billing contract."""
+    contract = ui_data.billing_contract(clerk=clerk, approver=approver)
+    open_application = ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=clerk, quantity=10)
+    CarrierLineContractFactory(subscriber=contract.subscriber)
+    MonthClose.objects.create(month=clock.month_start(clock.today()), closed_at=clock.now(), closed_by=approver)
+    return {
+        "contracts:subscriber": contract.subscriber,
+        "contracts:application": open_application,
+        "contracts:optioncontract": contract,
+        "contracts:ledgerentry": contract.ledger_entries.get(),
+        "options:tariffrevision": TariffRevision.objects.get(effective_on="2026-02-01"),
+        "options:option": Option.objects.get(code=ui_data.SWP),
+    }
+
+
+def object_for(name, world):
+    """The record a URL with <pk> is about."""
+    match = HISTORY.match(name)
+    if match:
+        key = f"{match['app']}:{match['model']}"
+        if key in world:
+            return world[key]
+        return apps.get_model(match["app"], match["model"])._default_manager.order_by("pk").first()
+    app, _, view = name.partition(":")
+    for key, obj in world.items():
+        model = key.partition(":")[2]
+        if view.startswith(model + "_") or (model == "tariffrevision" and view.startswith("revision_")):
+            return obj
+    raise AssertionError(f"no record for {name}")
+
+
+def concrete_urls(world):
+    """Return {name: (url, required, post_only)} for every URL of the project."""
+    urls = {}
+    for name, route, callback in walk(get_resolver().url_patterns):
+        obj = object_for(name, world) if "<int:pk>" in route else None
+        assert obj is not None or "<int:pk>" not in route, f"no record for {name}"
+        kwargs = {"pk": obj.pk} if obj is not None else {}
+        view_class = getattr(callback, "view_class", None)
+        post_only = view_class is not None and list(view_class.http_method_names) == ["post"]
+        urls[name] = (reverse(name, kwargs=kwargs), required_for(name), post_only)
+    return urls
+
+
+def allowed(user, required) -> bool:
+    if required in (PUBLIC, ANY_STAFF):
+        return True
+    alternatives = required if isinstance(required, tuple) else (required,)
+    return any(user.has_perm(p) for p in alternatives)
+
+
+def make_user(key):
+    user = get_user_model().objects.create_user(username=f"role-{key}", password="pass-1234")
+    if ROLE_USERS[key]:
+        user.groups.add(Group.objects.get(name=ROLE_USERS[key]))
+    return get_user_model().objects.get(pk=user.pk)  # fresh permission cache
+
+
+def request(client, url, post_only):
+    """GET a page, or POST (empty) to an action."""
+    return client.post(url, {}) if post_only else client.get(url)
+
+
+def pages_then_actions(urls):
+    """GET pages first, then POST actions, so an action's effect never changes what a page check sees."""
+    return sorted(urls.items(), key=lambda item: item[1][2])
+
+
+def test_every_url_is_declared(world):
+    undeclared = [name for name, (_, required, _) in concrete_urls(world).items() if required is None]
+    assert undeclared == [], f"URL の必要権限が未宣言です: {undeclared}"
+
+
+def test_anonymous_is_sent_to_the_login_page(client, world):
+    login = reverse("login")
+    for name, (url, required, post_only) in concrete_urls(world).items():
+        if required == PUBLIC:
+            continue
+        response = request(client, url + QUERY.get(name, ""), post_only)
+        assert response.status_code == 302, name
+        assert response["Location"].startswith(login + "?next="), name
+
+
+def test_login_page_is_public_and_japanese(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert "ログイン" in response.content.decode()
+
+
+@pytest.mark.parametrize("role", list(ROLE_USERS))
+def test_each_role_gets_exactly_what_its_permissions_allow(client, world, role):
+    user = make_user(role)
+    client.force_login(user)
+    urls = concrete_urls(world)
+    wrong = []
+    for name, (url, required, post_only) in pages_then_actions(urls):
+        if required == PUBLIC:
+            continue
+        response = request(client, url + QUERY.get(name, ""), post_only)
+        may = allowed(user, required)
+        if not may:
+            if response.status_code != 403:
+                wrong.append(f"{name}: {response.status_code}, 403 のはず")
+            continue
+        ok = response.status_code in (200, 302) if post_only else response.status_code == 200
+        if not ok:
+            wrong.append(f"{name}: {response.status_code}")
+            continue
+        if post_only or response.get("Content-Type", "").split(";")[0] != "text/html":
+            continue
+        html = response.content.decode()
+        for other, (other_url, other_required, _) in urls.items():
+            if other_required in (PUBLIC, ANY_STAFF) or allowed(user, other_required):
+                continue
+            for attr in (f'href="{other_url}"', f'href="{other_url}?', f'action="{other_url}"'):
+                if attr in html:
+                    wrong.append(f"{name} に権限のない {other} へのリンク・フォーム（{attr}）")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_role_matrix_for_the_decisive_actions(world):
+    """The roles of DOMAIN §3.15, pinned: who may decide, reverse, enter, close and export."""
+    users = {key: make_user(key) for key in ROLE_USERS}
+    expect = {
+        "contracts:application_approve": {"approver", "sysadmin"},
+        "contracts:ledgerentry_reverse": {"approver", "sysadmin"},
+        "contracts:application_create": {"clerk", "sysadmin"},
+        "contracts:optioncontract_billing_start": {"clerk", "sysadmin"},
+        "contracts:month_close": {"accounting", "sysadmin"},
+        "contracts:monthly_report": {"accounting", "sysadmin"},
+    }
+    for name, who in expect.items():
+        required = required_for(name)
+        assert {key for key, user in users.items() if allowed(user, required)} == who, name

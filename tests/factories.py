@@ -85,7 +85,9 @@ def subscriber_with_base(service_code: str, *, actor, code: str = "", start_date
     return subscriber
 
 
-def subscriber_with_line(carrier_service_code: str = "flets-next-prio1", *, actor, confirmer, code: str = ""):
+def subscriber_with_line(
+    carrier_service_code: str = "flets-next-prio1", *, actor, confirmer, code: str = "", start_date=dt.date(2020, 4, 1)
+):
     """A subscriber holding a carrier-line contract, confirmed by `confirmer` (None: unconfirmed)."""
     from contracts.services import carrier_line_confirm, carrier_line_create, subscriber_create
 
@@ -95,7 +97,7 @@ def subscriber_with_line(carrier_service_code: str = "flets-next-prio1", *, acto
         subscriber=subscriber,
         carrier_service=CarrierService.objects.get(code=carrier_service_code),
         line_id=f"CAF{code}",
-        start_date=dt.date(2020, 4, 1),
+        start_date=start_date,
         actor=actor,
     )
     if confirmer is not None:

@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from contracts.choices import SubscriberKind
 from contracts.models import CarrierLineContract, OptionContract, Subscriber
+from options import clock
 from options.choices import EligibilityKind
 from options.errors import DomainError
 from options.models import CarrierService, Option, OptionVariant, Service
@@ -24,6 +25,7 @@ from .base_contracts import _base_contract_create
 from .carrier_lines import _carrier_line_create
 from .option_contracts import _option_contract_register_migrated
 from .subscribers import _subscriber_create
+from .terms import terms_assert_quantity
 
 # (column, required, what it holds) — the command's help and docs/import_contracts.md list the same.
 COLUMNS: list[tuple[str, bool, str]] = [
@@ -93,8 +95,8 @@ class ImportReport:
         return not self.problems
 
     @property
-    def written(self) -> int:
-        return sum(1 for r in self.rows if not r.skipped) if self.ok and not self.dry_run else 0
+    def registered(self) -> int:
+        return sum(1 for r in self.rows if not r.skipped)
 
 
 @dataclass
@@ -210,6 +212,11 @@ def _read(text: str) -> tuple[list[_Row], list[ImportProblem]]:
         quantity = r.integer("数量", default=1)
         if quantity == 0:
             r.fail("数量", "1以上の整数で入力してください。")
+        elif quantity and variant is not None:
+            try:
+                terms_assert_quantity(option=option, variant=variant, quantity=quantity, on=clock.today())
+            except DomainError as error:
+                r.fail("数量", str(error))
         quoted = r.integer("見積額")
         contracted_on = r.date("契約成立日", required=True)
         billing = r.date("課金開始日")

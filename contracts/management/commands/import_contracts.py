@@ -1,0 +1,51 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from contracts.services.migration_import import COLUMNS, option_contracts_import
+from options.errors import DomainError
+from options.history import system_user
+
+
+def _columns_help() -> str:
+    return " / ".join(f"{name}{'（必須）' if required else ''}: {what}" for name, required, what in COLUMNS)
+
+
+class Command(BaseCommand):
+    help = (
+        "システム導入前の契約を移行データとして CSV から登録します（承諾の流れを経ず、支払義務も作りません）。"
+        "すべての行を登録するか、1行でもエラーがあれば何も登録しません。"
+        "文字コードは UTF-8（BOM 付き・なしどちらも可）、1行目は見出し行。日付は和暦・西暦どちらでも入力できます。"
+        f"列: {_columns_help()}。詳しくは docs/import_contracts.md。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="CSV ファイルのパス")
+        parser.add_argument("--dry-run", action="store_true", help="検査と登録内容の表示だけ行い、何も書き込みません。")
+
+    def handle(self, *args, file, dry_run=False, **options):
+        path = Path(file)
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except FileNotFoundError as error:
+            raise CommandError(f"ファイル「{file}」が見つかりません。") from error
+        except UnicodeDecodeError as error:
+            raise CommandError(
+                f"ファイル「{file}」は UTF-8 ではありません（{error.start + 1}バイト目）。UTF-8 で保存してください。"
+            ) from error
+        try:
+            report = option_contracts_import(text=text, actor=system_user(), dry_run=dry_run, source=path.name)
+        except DomainError as error:
+            raise CommandError(str(error)) from error
+        if not report.ok:
+            for problem in report.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(f"{len(report.problems)}件のエラーがあるため、何も登録しませんでした。")
+        for row in report.rows:
+            self.stdout.write(str(row))
+        registered = report.registered
+        skipped = len(report.rows) - registered
+        if dry_run:
+            self.stdout.write(f"ドライラン: {registered}件を登録できます（登録済み {skipped}件）。書き込んでいません。")
+        else:
+            self.stdout.write(f"{registered}件を登録しました（登録済みのためスキップ {skipped}件）。")

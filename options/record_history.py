@@ -61,15 +61,7 @@ def history_entries(model: type[models.Model], pk) -> list[HistoryEntry]:
     raw: list[tuple] = []
     previous = None
     for record in records:
-        if record.history_type == "-":
-            pairs = []
-        elif previous is None:
-            pairs = [
-                (f.name, None, _raw(record, f)) for f in _tracked_fields(model) if _raw(record, f) not in (None, "")
-            ]
-        else:
-            delta = record.diff_against(previous)
-            pairs = [(change.field, change.old, change.new) for change in delta.changes]
+        pairs = _pairs(model, record, previous)
         for name, old, new in pairs:
             labels.want(name, old)
             labels.want(name, new)
@@ -92,6 +84,30 @@ def history_entries(model: type[models.Model], pk) -> list[HistoryEntry]:
             )
         )
     return entries
+
+
+def record_changes(record) -> list[FieldChange]:
+    """Return what one historical row changed against the row before it (for the admin's history list)."""
+    model = record.instance_type
+    pairs = _pairs(model, record, record.prev_record)
+    labels = _Labels(model)
+    for name, old, new in pairs:
+        labels.want(name, old)
+        labels.want(name, new)
+    labels.fetch()
+    return [
+        FieldChange(labels.field_label(name), labels.show(name, old), labels.show(name, new))
+        for name, old, new in pairs
+    ]
+
+
+def _pairs(model, record, previous) -> list[tuple]:
+    """Return (field name, old raw value, new raw value) for what `record` changed; a creation lists its values."""
+    if record.history_type == "-":
+        return []
+    if previous is None:
+        return [(f.name, None, _raw(record, f)) for f in _tracked_fields(model) if _raw(record, f) not in (None, "")]
+    return [(change.field, change.old, change.new) for change in record.diff_against(previous).changes]
 
 
 def record_as_of(model: type[models.Model], pk, day: dt.date) -> list[FieldValue] | None:

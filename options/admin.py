@@ -1,0 +1,289 @@
+"""Admin data entry for the catalogue: every save and delete states its reason, which goes to the history.
+
+Revisions and fee items are saved and deleted only through options.services, so a revision that ledger
+rows cite cannot be edited or deleted here; the refusal is an admin message, never a 500.
+"""
+
+import copy
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .errors import DomainError
+from .history import save_with_history
+from .models import (
+    Carrier,
+    CarrierService,
+    EligibilityRule,
+    FeeItem,
+    Option,
+    OptionVariant,
+    Section,
+    Service,
+    Succession,
+    TariffRevision,
+)
+from .record_history import record_changes
+
+REASON_FIELD = "change_reason"
+REASON_LABEL = "変更理由"
+DIFF_COLUMN = "変更内容"
+
+
+class ReasonForm(forms.ModelForm):
+    """Every admin change form asks why; the answer becomes the history row's change reason."""
+
+    change_reason = forms.CharField(
+        label=REASON_LABEL,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        max_length=2000,
+        help_text="変更履歴に記録されます（例: 令和8年4月1日変更の附則による料金改定）。",
+    )
+
+
+def _refuse_as_form_error(check, *args) -> None:
+    """Run a service's own check while the form is still open, so staff keep what they typed."""
+    try:
+        check(*args)
+    except DomainError as error:
+        raise forms.ValidationError(str(error)) from error
+
+
+class RevisionForm(ReasonForm):
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk and set(self.changed_data) - {REASON_FIELD}:
+            _refuse_as_form_error(services.revision_assert_editable, self.instance)
+        return data
+
+
+class FeeItemForm(ReasonForm):
+    def clean(self):
+        data = super().clean()
+        if data.get("revision") is not None:
+            _refuse_as_form_error(services.revision_assert_editable, data["revision"])
+        if self.instance.pk:
+            _refuse_as_form_error(services.revision_assert_editable, self.instance.revision)
+        return data
+
+
+class CatalogueAdmin(SimpleHistoryAdmin):
+    """Base of the catalogue admins: a required reason on change and delete, and a Japanese diff column."""
+
+    form = ReasonForm
+    delete_confirmation_template = "admin/options/delete_confirmation_with_reason.html"
+    history_list_display = [DIFF_COLUMN]
+
+    # --- history list -------------------------------------------------------------------------
+
+    def history_changes(self, record):
+        changes = record_changes(record)
+        if not changes:
+            return ""
+        rows = format_html_join("", "<li><strong>{}</strong>: {} → {}</li>", ((c.label, c.old, c.new) for c in changes))
+        return format_html("<ul>{}</ul>", rows)
+
+    def set_history_delta_changes(self, request, page_obj, *args, **kwargs):
+        """The diff column (with labels and names, not raw ids) replaces simple-history's own."""
+
+    # --- saving ---------------------------------------------------------------------------------
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a bulk delete would have no reason
+        return actions
+
+    def save_record(self, obj, *, actor, reason: str) -> None:
+        save_with_history(obj, actor=actor, reason=reason)
+
+    def delete_record(self, obj, *, actor, reason: str) -> None:
+        obj._history_user = actor
+        obj._change_reason = reason
+        obj.delete()
+
+    def save_model(self, request, obj, form, change):
+        reason = form.cleaned_data[REASON_FIELD]
+        try:
+            self.save_record(obj, actor=request.user, reason=reason)
+        except DomainError as error:
+            request._domain_error = error
+
+    def save_related(self, request, form, formsets, change):
+        if getattr(request, "_domain_error", None):
+            return
+        # Many-to-many changes write history rows of their own; they carry the same actor and reason.
+        form.instance._history_user = request.user
+        form.instance._change_reason = form.cleaned_data[REASON_FIELD]
+        super().save_related(request, form, formsets, change)
+
+    def log_addition(self, request, obj, message):
+        if not getattr(request, "_domain_error", None):
+            return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        if not getattr(request, "_domain_error", None):
+            return super().log_change(request, obj, message)
+
+    def _refused(self, request):
+        messages.error(request, str(request._domain_error))
+        return HttpResponseRedirect(request.get_full_path())
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_domain_error", None):
+            return self._refused(request)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_domain_error", None):
+            return self._refused(request)
+        return super().response_change(request, obj)
+
+    # --- deleting -------------------------------------------------------------------------------
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if request.method != "POST":
+            return super().delete_view(request, object_id, extra_context)
+        reason = request.POST.get(REASON_FIELD, "").strip()
+        if not reason:
+            messages.error(request, f"削除の{REASON_LABEL}を入力してください。")
+            return HttpResponseRedirect(request.get_full_path())
+        request._delete_reason = reason
+        try:
+            return self.delete_view_without_outer_transaction(request, object_id, extra_context)
+        except DomainError as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view_without_outer_transaction(self, request, object_id, extra_context):
+        return super().delete_view(request, object_id, extra_context)
+
+    def log_deletions(self, request, queryset):
+        """Written after the delete succeeded (delete_model), so a refused delete leaves no log entry."""
+        request._deletions_to_log = [copy.copy(obj) for obj in queryset]
+
+    def delete_model(self, request, obj):
+        self.delete_record(obj, actor=request.user, reason=request._delete_reason)
+        super().log_deletions(request, request._deletions_to_log)
+
+
+# The diff column's header is what staff read; simple-history looks the column up by that name.
+setattr(CatalogueAdmin, DIFF_COLUMN, CatalogueAdmin.history_changes)
+
+
+class ServiceRecordAdmin(CatalogueAdmin):
+    """Admin whose saves and deletes are services with their own durable transaction (no outer one)."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view_without_outer_transaction(self, request, object_id, extra_context):
+        return self._delete_view(request, object_id, extra_context)
+
+
+@admin.register(Service)
+class ServiceAdmin(CatalogueAdmin):
+    list_display = ("name", "code")
+    search_fields = ("name", "code")
+
+
+@admin.register(Carrier)
+class CarrierAdmin(CatalogueAdmin):
+    list_display = ("name", "code")
+    search_fields = ("name", "code")
+
+
+@admin.register(CarrierService)
+class CarrierServiceAdmin(CatalogueAdmin):
+    list_display = ("name", "carrier", "code")
+    list_filter = ("carrier",)
+    search_fields = ("name", "code", "carrier__name")
+    list_select_related = ("carrier",)
+
+
+@admin.register(Section)
+class SectionAdmin(CatalogueAdmin):
+    list_display = ("number", "title")
+    search_fields = ("title",)
+
+
+class OptionVariantInline(admin.TabularInline):
+    model = OptionVariant
+    extra = 0
+    show_change_link = True
+    can_delete = False
+    fields = ("code", "name", "service")
+    readonly_fields = ("code", "name", "service")
+
+    def has_add_permission(self, request, obj=None):
+        return False  # variants are entered on their own page, with a reason
+
+
+@admin.register(Option)
+class OptionAdmin(CatalogueAdmin):
+    list_display = ("name", "section", "status", "retired_on", "condition_article", "fee_article", "annex_ref")
+    list_filter = ("section", "status")
+    search_fields = ("name", "code", "description")
+    list_select_related = ("section",)
+    inlines = [OptionVariantInline]
+
+
+@admin.register(OptionVariant)
+class OptionVariantAdmin(CatalogueAdmin):
+    list_display = ("name", "option", "code", "service")
+    list_filter = ("option",)
+    search_fields = ("name", "code", "option__name")
+    list_select_related = ("option", "service")
+
+
+@admin.register(EligibilityRule)
+class EligibilityRuleAdmin(CatalogueAdmin):
+    list_display = ("option", "article", "kind")
+    list_filter = ("kind", "option")
+    search_fields = ("option__name", "article", "description")
+    list_select_related = ("option",)
+    filter_horizontal = ("services", "carrier_services")
+
+
+@admin.register(TariffRevision)
+class TariffRevisionAdmin(ServiceRecordAdmin):
+    form = RevisionForm
+    list_display = ("title", "amended_on", "effective_on")
+    list_filter = ("effective_on",)
+    search_fields = ("title", "provisions")
+    date_hierarchy = "effective_on"
+
+    def save_record(self, obj, *, actor, reason):
+        services.revision_save(revision=obj, actor=actor, reason=reason)
+
+    def delete_record(self, obj, *, actor, reason):
+        services.revision_delete(revision=obj, actor=actor, reason=reason)
+
+
+@admin.register(FeeItem)
+class FeeItemAdmin(ServiceRecordAdmin):
+    form = FeeItemForm
+    list_display = ("name", "option", "variant", "kind", "price", "revision", "discontinued")
+    list_filter = ("kind", "pricing", "discontinued", "option", "revision")
+    search_fields = ("name", "option__name", "variant__name", "revision__title", "article")
+    list_select_related = ("option", "variant", "revision")
+
+    @admin.display(description="料金")
+    def price(self, obj):
+        return obj.price_label
+
+    def save_record(self, obj, *, actor, reason):
+        services.fee_item_save(fee_item=obj, actor=actor, reason=reason)
+
+    def delete_record(self, obj, *, actor, reason):
+        services.fee_item_delete(fee_item=obj, actor=actor, reason=reason)
+
+
+@admin.register(Succession)
+class SuccessionAdmin(CatalogueAdmin):
+    list_display = ("from_option", "to_option", "effective_on", "provision")
+    search_fields = ("from_option__name", "to_option__name", "provision")
+    list_select_related = ("from_option", "to_option")

@@ -82,7 +82,7 @@ class FeeItemTable(StaffTable):
     option = tables.Column("オプション", linkify=("options:option_detail", [tables.A("option_id")]))
     variant = tables.Column("サービス・細目", accessor="variant__name", order_by=("variant__code",))
     kind = tables.Column("料金種別")
-    price = tables.Column("料金", accessor="amount_yen", order_by=("amount_yen",))
+    price = tables.Column("料金", accessor="amount_yen", order_by=("amount_yen",), empty_values=())
     charge_basis = tables.Column("課金単位")
     proration = tables.Column("月途中の扱い")
     article = tables.Column("根拠条文")

@@ -1,0 +1,305 @@
+"""The application screens: 確認 then 申込, the decision buttons, four eyes, and the ledger rows they lead to."""
+
+import pytest
+from django.urls import reverse
+
+from contracts.choices import ApplicationKind, ApplicationStatus, LedgerKind, OptionContractStatus
+from contracts.models import Application, LedgerEntry, OptionContract
+from contracts.services.applications import application_start_review, application_submit
+from options import clock
+from options.models import Option, OptionVariant
+from options.wareki import to_wareki
+from tests import ui_data
+from tests.factories import CarrierLineContractFactory, SubscriberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def new_application_data(subscriber, variant, quantity, **extra):
+    return {
+        "kind": ApplicationKind.NEW,
+        "subscriber_code": subscriber.code,
+        "variant": variant.pk,
+        "quantity": quantity,
+        "quoted_amount_yen": "",
+        "note": "",
+        **extra,
+    }
+
+
+def messages_of(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+class TestNewApplication:
+    url = reverse("contracts:application_create")
+
+    def test_confirm_shows_eligibility_and_the_fee_preview_and_saves_nothing(self, regulation, client, clerk):
+        subscriber = ui_data.swp_subscriber()
+        _, variant = ui_data.swp()
+        response = login(client, clerk).post(
+            self.url, {**new_application_data(subscriber, variant, 30), "step": "confirm"}
+        )
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "利用の条件を満たしています" in html
+        assert "9,000円" in html
+        assert "10アカウントあたり 3,000円" in html
+        assert 'name="step" value="submit"' in html
+        assert not Application.objects.exists()
+
+    def test_submit_receives_the_application_and_redirects_to_it(self, regulation, client, clerk):
+        subscriber = ui_data.swp_subscriber()
+        _, variant = ui_data.swp()
+        response = login(client, clerk).post(
+            self.url, {**new_application_data(subscriber, variant, 30), "step": "submit"}
+        )
+        application = Application.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == reverse("contracts:application_detail", args=[application.pk])
+        assert (application.status, application.entered_by, application.quantity) == (
+            ApplicationStatus.RECEIVED,
+            clerk,
+            30,
+        )
+
+    def test_25_accounts_are_refused_with_the_block_rule_and_no_submit_button(self, regulation, client, clerk):
+        subscriber = ui_data.swp_subscriber()
+        _, variant = ui_data.swp()
+        response = login(client, clerk).post(
+            self.url, {**new_application_data(subscriber, variant, 25), "step": "confirm"}
+        )
+        html = response.content.decode()
+        assert "10アカウント単位で申し込んでください" in html
+        assert "20または30" in html
+        assert 'value="submit"' not in html
+
+    def test_a_refused_eligibility_names_the_article(self, regulation, client, clerk):
+        subscriber = SubscriberFactory()  # no IIJ Web ハイグレード2 / スタンダード2 contract
+        _, variant = ui_data.swp()
+        response = login(client, clerk).post(
+            self.url, {**new_application_data(subscriber, variant, 10), "step": "confirm"}
+        )
+        html = response.content.decode()
+        assert "利用の条件を満たしていません（第3条）" in html
+        assert 'value="submit"' not in html
+
+    def test_a_forced_submit_of_a_refused_application_is_a_form_error_not_a_500(self, regulation, client, clerk):
+        subscriber = SubscriberFactory()
+        _, variant = ui_data.swp()
+        response = login(client, clerk).post(
+            self.url, {**new_application_data(subscriber, variant, 10), "step": "submit"}
+        )
+        assert response.status_code == 200
+        assert "第3条" in response.context["form"].non_field_errors()[0]
+        assert not Application.objects.exists()
+
+    def test_an_unknown_subscriber_code_is_a_field_error(self, regulation, client, clerk):
+        _, variant = ui_data.swp()
+        data = new_application_data(SubscriberFactory.build(code="NOPE"), variant, 10)
+        response = login(client, clerk).post(self.url, {**data, "step": "confirm"})
+        assert response.context["form"].errors["subscriber_code"] == ["契約者コード「NOPE」は登録されていません。"]
+
+    def test_a_quoted_fee_may_be_submitted_without_its_quote(self, regulation, client, clerk):
+        subscriber = SubscriberFactory()
+        CarrierLineContractFactory(subscriber=subscriber)
+        variant = OptionVariant.objects.get(option__code="flets-hikari", code="type-a")
+        response = login(client, clerk).post(
+            self.url, {**new_application_data(subscriber, variant, 2), "step": "confirm"}
+        )
+        html = response.content.decode()
+        assert "見積額は承諾までに入力してください" in html
+        assert 'value="submit"' in html
+
+    def test_the_subscriber_page_prefills_the_code(self, regulation, client, clerk):
+        subscriber = ui_data.swp_subscriber()
+        response = login(client, clerk).get(self.url + f"?subscriber={subscriber.code}")
+        assert response.context["form"].initial["subscriber_code"] == subscriber.code
+
+
+class TestDecision:
+    def test_approve_then_billing_start_writes_the_monthly_row_of_9000_yen(self, regulation, client, clerk, approver):
+        application = ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=clerk, quantity=30)
+        login(client, approver)
+        response = client.post(reverse("contracts:application_start_review", args=[application.pk]))
+        assert response.status_code == 302
+        response = client.post(reverse("contracts:application_approve", args=[application.pk]), follow=True)
+        assert "承諾しました。支払義務を記帳しました。" in messages_of(response)
+        contract = OptionContract.objects.get(origin_application=application)
+        assert contract.status == OptionContractStatus.APPROVED
+
+        login(client, clerk)
+        today = clock.today()
+        response = client.post(
+            reverse("contracts:optioncontract_billing_start", args=[contract.pk]),
+            {"billing_start_date": to_wareki(today)},
+            follow=True,
+        )
+        assert "課金開始日を登録しました。月額費用の支払義務を記帳しました。" in messages_of(response)
+        row = LedgerEntry.objects.get(option_contract=contract)
+        assert (row.kind, row.amount_yen, row.quantity, row.blocks, row.effective_from) == (
+            LedgerKind.MONTHLY,
+            9000,
+            30,
+            3,
+            today,
+        )
+        assert "9,000円" in response.content.decode()
+
+    def test_the_approver_sees_the_decision_forms(self, regulation, client, clerk, approver):
+        application = ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=clerk)
+        application_start_review(application=application, actor=approver)
+        html = (
+            login(client, approver).get(reverse("contracts:application_detail", args=[application.pk])).content.decode()
+        )
+        assert reverse("contracts:application_approve", args=[application.pk]) in html
+        assert reverse("contracts:application_reject", args=[application.pk]) in html
+        assert "data-once" in html
+
+    @pytest.mark.parametrize("who", ["clerk", "accounting", "tariff_manager"])
+    def test_roles_without_the_decision_permission_see_no_decision_form_and_a_post_is_403(
+        self, regulation, client, clerk, approver, accounting, tariff_manager, who
+    ):
+        application = ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=clerk)
+        application_start_review(application=application, actor=approver)
+        login(client, {"clerk": clerk, "accounting": accounting, "tariff_manager": tariff_manager}[who])
+        html = client.get(reverse("contracts:application_detail", args=[application.pk])).content.decode()
+        assert reverse("contracts:application_approve", args=[application.pk]) not in html
+        assert "承諾する" not in html
+        response = client.post(reverse("contracts:application_approve", args=[application.pk]))
+        assert response.status_code == 403
+        application.refresh_from_db()
+        assert application.status == ApplicationStatus.UNDER_REVIEW
+
+    def test_four_eyes_the_entrant_sees_no_approve_button_and_a_forged_post_is_refused(
+        self, regulation, client, sysadmin, approver
+    ):
+        # システム管理者 may both enter and decide; on their own application they may not decide.
+        application = ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=sysadmin)
+        application_start_review(application=application, actor=approver)
+        url = reverse("contracts:application_detail", args=[application.pk])
+        html = login(client, sysadmin).get(url).content.decode()
+        assert reverse("contracts:application_approve", args=[application.pk]) not in html
+        assert "あなたが受付したため、承諾・不承諾はできません" in html
+
+        response = client.post(reverse("contracts:application_approve", args=[application.pk]))
+        assert response.status_code == 200
+        errors = response.context["approve_form"].non_field_errors()
+        assert len(errors) == 1 and "受付" in errors[0]
+        application.refresh_from_db()
+        assert application.status == ApplicationStatus.UNDER_REVIEW
+        assert not OptionContract.objects.exists()
+
+    def test_a_double_click_approves_once(self, regulation, client, clerk, approver, approver2):
+        application = ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=clerk)
+        application_start_review(application=application, actor=approver)
+        url = reverse("contracts:application_approve", args=[application.pk])
+        login(client, approver)
+        assert client.post(url).status_code == 302
+        assert client.post(url).status_code == 302  # the retried request finds it done
+        login(client, approver2)
+        response = client.post(url)
+        assert response.status_code == 200
+        assert response.context["approve_form"].non_field_errors()
+        assert OptionContract.objects.count() == 1
+        assert Application.history.filter(id=application.pk, status=ApplicationStatus.APPROVED).count() == 1
+
+    def test_reject_needs_a_reason(self, regulation, client, clerk, approver):
+        application = ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=clerk)
+        application_start_review(application=application, actor=approver)
+        url = reverse("contracts:application_reject", args=[application.pk])
+        login(client, approver)
+        response = client.post(url, {"reason": ""})
+        assert response.status_code == 200
+        assert response.context["reject_form"].errors["reason"]
+        response = client.post(url, {"reason": "利用の条件を満たす契約の確認が取れないため"})
+        assert response.status_code == 302
+        application.refresh_from_db()
+        assert application.status == ApplicationStatus.REJECTED
+        assert application.rejection_reason == "利用の条件を満たす契約の確認が取れないため"
+
+    def test_the_clerk_withdraws_with_a_reason(self, regulation, client, clerk):
+        application = ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=clerk)
+        response = login(client, clerk).post(
+            reverse("contracts:application_withdraw", args=[application.pk]), {"reason": "契約者からの取下げ依頼"}
+        )
+        assert response.status_code == 302
+        application.refresh_from_db()
+        assert application.status == ApplicationStatus.WITHDRAWN
+
+    def test_the_quote_is_entered_on_the_application(self, regulation, client, clerk):
+        subscriber = SubscriberFactory()
+        CarrierLineContractFactory(subscriber=subscriber)
+        option = Option.objects.get(code="flets-hikari")
+        variant = option.variants.get(code="type-a")
+        application = application_submit(
+            subscriber=subscriber, kind=ApplicationKind.NEW, option=option, variant=variant, quantity=2, actor=clerk
+        )
+        url = reverse("contracts:application_detail", args=[application.pk])
+        html = login(client, clerk).get(url).content.decode()
+        assert reverse("contracts:application_set_quote", args=[application.pk]) in html
+        response = client.post(
+            reverse("contracts:application_set_quote", args=[application.pk]), {"amount_yen": "1500"}
+        )
+        assert response.status_code == 302
+        application.refresh_from_db()
+        assert (application.quoted_amount_yen, application.quoted_by) == (1500, clerk)
+        assert "3,000円" in client.get(url).content.decode()  # 1,500円 × 2 accounts
+
+
+class TestOptionContract:
+    def test_cancellation_is_applied_for_from_the_contract(self, regulation, client, clerk, approver):
+        contract = ui_data.billing_contract(clerk=clerk, approver=approver)
+        login(client, clerk)
+        page = client.get(reverse("contracts:optioncontract_detail", args=[contract.pk])).content.decode()
+        link = reverse("contracts:application_create") + f"?kind=cancel&amp;option_contract={contract.pk}"
+        assert link in page
+        url = reverse("contracts:application_create") + f"?kind=cancel&option_contract={contract.pk}"
+        end = to_wareki(clock.today())
+        data = {"kind": "cancel", "option_contract": contract.pk, "effective_date": end, "note": ""}
+        response = client.post(url, {**data, "step": "confirm"})
+        assert "解約申込（確認）" in response.content.decode()
+        response = client.post(url, {**data, "step": "submit"})
+        assert response.status_code == 302
+        application = Application.objects.get(kind=ApplicationKind.CANCEL)
+        assert (application.option_contract, application.effective_date) == (contract, clock.today())
+
+    def test_a_billing_start_before_approval_is_a_form_error(self, regulation, client, clerk, approver):
+        application = ui_data.approve(
+            ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=clerk), approver=approver
+        )
+        contract = OptionContract.objects.get(origin_application=application)
+        response = login(client, clerk).post(
+            reverse("contracts:optioncontract_billing_start", args=[contract.pk]),
+            {"billing_start_date": "令和元年5月1日"},
+        )
+        assert response.status_code == 200
+        assert "承諾日" in response.context["billing_start_form"].non_field_errors()[0]
+        assert not LedgerEntry.objects.exists()
+
+
+class TestLedgerReversal:
+    def test_the_approver_reverses_a_row_with_a_reason_once(self, regulation, client, clerk, approver):
+        contract = ui_data.billing_contract(clerk=clerk, approver=approver)
+        row = contract.ledger_entries.get()
+        url = reverse("contracts:ledgerentry_detail", args=[row.pk])
+        assert (
+            reverse("contracts:ledgerentry_reverse", args=[row.pk])
+            not in login(client, clerk).get(url).content.decode()
+        )
+        login(client, approver)
+        assert reverse("contracts:ledgerentry_reverse", args=[row.pk]) in client.get(url).content.decode()
+        response = client.post(reverse("contracts:ledgerentry_reverse", args=[row.pk]), {"reason": ""})
+        assert response.context["reverse_form"].errors["reason"]
+        response = client.post(reverse("contracts:ledgerentry_reverse", args=[row.pk]), {"reason": "数量の誤入力"})
+        assert response.status_code == 302
+        reversal = LedgerEntry.objects.get(reverses=row)
+        assert (reversal.amount_yen, reversal.reason) == (-9000, "数量の誤入力")
+        page = client.get(url).content.decode()
+        assert reverse("contracts:ledgerentry_reverse", args=[row.pk]) not in page
+        assert "で取消済み" in page

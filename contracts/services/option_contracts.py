@@ -46,8 +46,8 @@ def option_contract_set_billing_start(
     Not before the approval's JST date. Setting the same date again writes nothing.
     """
     contract = _lock(option_contract)
-    if contract.status == OptionContractStatus.BILLING and contract.billing_start_date == billing_start_date:
-        return contract
+    if contract.billing_start_date == billing_start_date:
+        return contract  # a retried request: the obligation is written already
     option_contract_assert_transition(contract, OptionContractStatus.BILLING)
     earliest = _approval_date(contract)
     if billing_start_date < earliest:

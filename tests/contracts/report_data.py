@@ -200,3 +200,38 @@ def revision_on(effective_on: dt.date, title: str) -> TariffRevision:
 
 def option_named(code: str) -> Option:
     return Option.objects.get(code=code)
+
+
+def golden_data_set(*, approver, clerk) -> dict:
+    """February 2026 with fixed primary keys, so that its exports can be compared byte for byte.
+
+    明細: an initial fee, a monthly obligation from 2/15, a quoted fee, a 0円 fee, a contract ending 2/20, an
+    initial fee reversed with a reason holding a comma and a line break, a one-time fee. Texts that CSV must
+    quote or neutralise (a formula, a double quote, a comma) and 髙 (cp932 holds it) are among the names.
+    """
+    initial = extra_fee(SWP, kind=FeeKind.INITIAL, amount=5000, name="追加アカウント初期費用")
+    one_time = extra_fee(SWP, kind=FeeKind.ONE_TIME, amount=2000, name="アカウント追加作業費")
+    sakura = subscriber("C000101", "株式会社さくら", pk=900001)
+    formula = subscriber("C000102", '=HYPERLINK("http://example.com","詳細")', pk=900002)
+    takahashi = subscriber("C000103", "髙橋商店, 本店", pk=900003)
+
+    swp = contract(sakura, approver=approver, quantity=10, approved_at=jst(2026, 2, 3, 10, 15), pk=900101)
+    one_off(swp, kind=FeeKind.INITIAL, fee_item=initial, arisen_at=jst(2026, 2, 3, 10, 15), actor=approver, pk=900202)
+    bill(swp, start=dt.date(2026, 2, 15), actor=clerk, pk=900201)
+
+    quoted = contract(formula, approver=approver, key=TYPE_A, quantity=3, quoted=1200, pk=900102)
+    bill(quoted, start=dt.date(2026, 2, 1), actor=clerk, pk=900203)
+
+    ipv6 = contract(takahashi, approver=approver, key=IPV6, quantity=1, pk=900103)
+    bill(ipv6, start=dt.date(2026, 2, 10), actor=clerk, pk=900204)
+
+    ending = contract(sakura, approver=approver, quantity=20, end_date=dt.date(2026, 2, 20), pk=900104)
+    bill(ending, start=dt.date(2026, 2, 1), actor=clerk, pk=900205)
+    twice = one_off(
+        ending, kind=FeeKind.INITIAL, fee_item=initial, arisen_at=jst(2026, 2, 2, 9, 0), actor=approver, pk=900206
+    )
+    reverse(twice, at=jst(2026, 2, 25, 17, 30), reason="重複計上のため取消,\n経理確認済み", actor=approver, pk=900207)
+    one_off(
+        swp, kind=FeeKind.ONE_TIME, fee_item=one_time, arisen_at=jst(2026, 2, 27, 14, 5, 9), actor=approver, pk=900208
+    )
+    return {"subscribers": [sakura, formula, takahashi], "contracts": [swp, quoted, ipv6, ending]}

@@ -29,6 +29,7 @@ from options.choices import FeeKind
 from options.errors import DomainError
 from options.history import save_with_history
 from options.models import Option, OptionVariant
+from options.record_history import staff_name
 from options.wareki import format_date
 
 from .audit import require_permission, require_reason
@@ -37,10 +38,6 @@ from .ledger import ledger_append_monthly, ledger_append_on_approval, ledger_pri
 from .locks import lock_application, lock_option_contract, lock_subscriber
 from .option_contracts import option_contract_close
 from .terms import terms_assert_quantity, terms_assert_quote, terms_is_quoted, terms_price_all
-
-
-def staff_name(user) -> str:
-    return f"{user.last_name}{user.first_name}".strip() or user.get_username()
 
 
 def application_assert_transition(application: Application, to: str) -> None:

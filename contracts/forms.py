@@ -149,3 +149,24 @@ class ApplicationForm(forms.Form):
             "effective_date": data.get("effective_date"),
             "note": data.get("note", ""),
         }
+
+
+class ReportDownloadForm(forms.Form):
+    """Which month, in which format and which part; the report module refuses what does not fit together."""
+
+    FORMATS = [("csv", "CSV（UTF-8）"), ("csv-cp932", "CSV（Shift_JIS / cp932）"), ("xlsx", "Excel（XLSX）")]
+    PARTS = [("detail", "明細"), ("charges", "月額"), ("summary", "集計")]
+
+    month = WarekiMonthField(label="対象月")
+    fmt = forms.ChoiceField(label="形式", choices=FORMATS)
+    part = forms.ChoiceField(label="内容", choices=PARTS, required=False)
+    replacement = forms.CharField(label="cp932 で表せない文字の置き換え", required=False, strip=False, max_length=4)
+
+    def export_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "month": data["month"],
+            "fmt": data["fmt"],
+            "part": data["part"] or None,
+            "replacement": data["replacement"] or None,
+        }

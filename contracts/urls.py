@@ -11,7 +11,7 @@ from .models import (
     OptionContract,
     Subscriber,
 )
-from .views import applications, home, ledger, option_contracts, subscribers
+from .views import applications, home, ledger, option_contracts, reports, subscribers
 
 # Namespaced "contracts:"; the home page keeps the plain name "home" that LOGIN_REDIRECT_URL names.
 contract_patterns = [
@@ -47,6 +47,9 @@ contract_patterns = [
     path("ledger/", ledger.LedgerListView.as_view(), name="ledger_list"),
     path("ledger/<int:pk>/", ledger.LedgerEntryDetailView.as_view(), name="ledgerentry_detail"),
     path("ledger/<int:pk>/reverse/", ledger.LedgerEntryReverseView.as_view(), name="ledgerentry_reverse"),
+    path("reports/monthly/", reports.MonthlyReportView.as_view(), name="monthly_report"),
+    path("reports/monthly/download/", reports.MonthlyReportDownloadView.as_view(), name="monthly_report_download"),
+    path("reports/monthly/close/", reports.MonthCloseView.as_view(), name="month_close"),
     *history_urlpatterns(
         [
             (Subscriber, "contracts:subscriber_detail"),

@@ -3,6 +3,7 @@
 A page a role may see must not carry a link or form to what that role may not do (no leak across the line).
 """
 
+import datetime as dt
 import re
 
 import pytest
@@ -12,7 +13,7 @@ from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from contracts import roles
-from contracts.models import MonthClose
+from contracts.reports import month_close
 from options import clock
 from options.models import Option, TariffRevision
 from tests import ui_data
@@ -99,12 +100,13 @@ def required_for(name):
 
 
 @pytest.fixture
-def world(regulation, clerk, approver):
+def world(regulation, clerk, approver, accounting):
     """One of each record, made through the services: an open application and a billing contract."""
     contract = ui_data.billing_contract(clerk=clerk, approver=approver)
     open_application = ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=clerk, quantity=10)
     CarrierLineContractFactory(subscriber=contract.subscriber)
-    MonthClose.objects.create(month=clock.month_start(clock.today()), closed_at=clock.now(), closed_by=approver)
+    last_month = clock.month_start(clock.month_start(clock.today()) - dt.timedelta(days=1))
+    month_close(month=last_month, actor=accounting)
     return {
         "contracts:subscriber": contract.subscriber,
         "contracts:application": open_application,

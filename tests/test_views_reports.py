@@ -1,0 +1,84 @@
+"""The monthly report page: 速報 for open months, totals on screen, streamed downloads, and 月次締め."""
+
+import datetime as dt
+
+import pytest
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+
+from contracts.models import MonthClose
+from options import clock
+from tests import ui_data
+
+pytestmark = pytest.mark.django_db
+
+
+def last_month():
+    return clock.month_start(clock.month_start(clock.today()) - dt.timedelta(days=1))
+
+
+@pytest.fixture
+def keiri(client, accounting):
+    client.force_login(accounting)
+    return client
+
+
+def test_an_open_month_is_shown_as_provisional_with_its_totals(regulation, keiri, clerk, approver):
+    ui_data.billing_contract(clerk=clerk, approver=approver)
+    month = clock.today()
+    response = keiri.get(reverse("contracts:monthly_report"), {"month": f"{month:%Y-%m}"})
+    html = response.content.decode()
+    report = response.context["report"]
+    assert report.is_provisional
+    assert "速報" in html
+    assert response.context["summary"].total_excl_yen > 0
+    assert f"{response.context['summary'].total_incl_yen:,}円" in html
+    assert reverse("contracts:month_close") in html  # 経理 may close
+
+
+def test_the_month_may_be_entered_in_wareki(regulation, keiri):
+    response = keiri.get(reverse("contracts:monthly_report"), {"month": "令和8年2月"})
+    assert response.context["month"] == dt.date(2026, 2, 1)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "part", "content_type"),
+    [
+        ("csv", "detail", "text/csv; charset=utf-8"),
+        ("csv", "summary", "text/csv; charset=utf-8"),
+        ("csv-cp932", "charges", "text/csv; charset=Windows-31J"),
+        ("xlsx", "", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ],
+)
+def test_downloads_stream_in_each_format(regulation, keiri, clerk, approver, fmt, part, content_type):
+    ui_data.billing_contract(clerk=clerk, approver=approver)
+    month = f"{clock.today():%Y-%m}"
+    response = keiri.get(reverse("contracts:monthly_report_download"), {"month": month, "fmt": fmt, "part": part})
+    assert response.status_code == 200
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"].startswith(f'attachment; filename="monthly-report-{month}')
+    assert len(b"".join(response.streaming_content)) > 0
+
+
+def test_a_refused_download_comes_back_as_a_message(regulation, keiri):
+    response = keiri.get(
+        reverse("contracts:monthly_report_download"), {"month": "2026-02", "fmt": "xlsx", "part": "detail"}, follow=True
+    )
+    assert response.status_code == 200
+    assert any("XLSX" in str(m) for m in response.context["messages"])
+
+
+def test_closing_an_unfinished_month_is_refused_and_last_month_closes(regulation, keiri, accounting):
+    url = reverse("contracts:month_close")
+    response = keiri.post(url, {"month": f"{clock.today():%Y-%m}"}, follow=True)
+    assert any("まだ終わっていないため締められません" in str(m) for m in response.context["messages"])
+    assert not MonthClose.objects.exists()
+
+    month = last_month()
+    response = keiri.post(url, {"month": f"{month:%Y-%m}"}, follow=True)
+    assert any("を締めました" in str(m) for m in response.context["messages"])
+    close = MonthClose.objects.get()
+    assert (close.month, close.closed_by) == (month, accounting)
+    assert response.context["report"].is_closed
+    assert reverse("contracts:month_close") not in response.content.decode()  # a closed month offers no close

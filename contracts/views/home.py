@@ -30,15 +30,12 @@ class HomeView(TemplateView):
                 .select_related("subscriber", "option", "variant", "approved_by")
                 .order_by("approved_at", "pk")[:QUEUE_LENGTH]
             )
-        if user.has_perm("contracts.view_application"):
-            context["my_applications"] = applications.filter(entered_by=user).order_by("-entered_at", "-pk")[
-                :QUEUE_LENGTH
-            ]
-            context["my_decisions"] = (
-                applications.filter(decided_by=user).order_by("-decided_at", "-pk")[:QUEUE_LENGTH]
-                if user.has_perm("contracts.decide_application")
-                else None
-            )
+        if user.has_perm("contracts.add_application"):
+            mine = applications.filter(entered_by=user).order_by("-entered_at", "-pk")
+            context["my_applications"] = mine[:QUEUE_LENGTH]
+        if user.has_perm("contracts.decide_application"):
+            decided = applications.filter(decided_by=user).order_by("-decided_at", "-pk")
+            context["my_decisions"] = decided[:QUEUE_LENGTH]
         if user.has_perm("contracts.view_ledgerentry"):
             context["my_ledger_entries"] = (
                 LedgerEntry.objects.filter(created_by=user)

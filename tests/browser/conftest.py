@@ -35,6 +35,17 @@ def _unavailable() -> str:
     return ""
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip at collection, before any database work, when the browser is missing (unless CI requires it)."""
+    reason = _unavailable()
+    if not reason or os.environ.get("REQUIRE_BROWSER") == "1":
+        return
+    skip = pytest.mark.skip(reason=f"ブラウザテストを省略: {reason}")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _roles(transactional_db):
     """The live server needs committed data, so these tests flush the database after each other; the role

@@ -1,3 +1,4 @@
+from argparse import RawDescriptionHelpFormatter
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -8,16 +9,20 @@ from options.history import system_user
 
 
 def _columns_help() -> str:
-    return " / ".join(f"{name}{'（必須）' if required else ''}: {what}" for name, required, what in COLUMNS)
+    return "\n".join(f"  {name}{'（必須）' if required else ''}: {what}" for name, required, what in COLUMNS)
 
 
 class Command(BaseCommand):
     help = (
-        "システム導入前の契約を移行データとして CSV から登録します（承諾の流れを経ず、支払義務も作りません）。"
-        "すべての行を登録するか、1行でもエラーがあれば何も登録しません。"
-        "文字コードは UTF-8（BOM 付き・なしどちらも可）、1行目は見出し行。日付は和暦・西暦どちらでも入力できます。"
-        f"列: {_columns_help()}。詳しくは docs/import_contracts.md。"
+        "システム導入前の契約を移行データとして CSV から登録します（承諾の流れを経ず、支払義務も作りません）。\n"
+        "すべての行を登録するか、1行でもエラーがあれば何も登録しません（エラーは行番号と列名で表示、終了コード1）。\n"
+        "文字コードは UTF-8（BOM 付き・なしどちらも可）、1行目は見出し行。日付は和暦・西暦どちらでも入力できます。\n"
+        f"列:\n{_columns_help()}\n詳しくは docs/import_contracts.md。"
     )
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # Keep the line breaks of the column list.
+        return super().create_parser(prog_name, subcommand, formatter_class=RawDescriptionHelpFormatter, **kwargs)
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV ファイルのパス")

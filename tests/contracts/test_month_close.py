@@ -1,0 +1,340 @@
+"""Month close (DOMAIN §3.11): one set-based write, once, all or nothing; adjustments go to the first open month."""
+
+import datetime as dt
+import math
+import threading
+
+import pytest
+import time_machine
+from django.db import IntegrityError, connection, connections
+from django.test.utils import CaptureQueriesContext
+
+from contracts.choices import LedgerKind, OptionContractStatus
+from contracts.models import LedgerEntry, MonthClose
+from contracts.reports import export_response_chunks, month_close, monthly_report
+from contracts.services import month_close as month_close_module
+from options.errors import DomainError
+from options.history import system_user
+
+from . import report_data as rd
+
+pytestmark = pytest.mark.django_db
+
+JAN, FEB, MAR, APR = (dt.date(2026, m, 1) for m in (1, 2, 3, 4))
+
+
+def _at(*args):
+    return time_machine.travel(rd.jst(*args), tick=False)
+
+
+def _charges(**filters):
+    return list(
+        LedgerEntry.objects.filter(kind__in=[LedgerKind.MONTHLY_CHARGE, LedgerKind.ADJUSTMENT], **filters)
+        .order_by("pk")
+        .values_list("kind", "option_contract_id", "charge_month", "booked_month", "days_billed", "amount_yen")
+    )
+
+
+def _all_exports(month) -> dict[str, bytes]:
+    files = {}
+    for fmt, part in (
+        ("csv", "detail"),
+        ("csv", "charges"),
+        ("csv", "summary"),
+        ("csv-cp932", "detail"),
+        ("xlsx", None),
+    ):
+        _name, _type, chunks = export_response_chunks(month=month, fmt=fmt, part=part)
+        files[f"{fmt}-{part}"] = b"".join(chunks)
+    return files
+
+
+@pytest.fixture
+def billed(regulation, approver):
+    """Three contracts in February: from 2/15 (1,500円), whole month (3,000円), 30 accounts (9,000円)."""
+    contracts = []
+    for n, (start, quantity) in enumerate(((dt.date(2026, 2, 15), 10), (dt.date(2026, 2, 1), 10), (FEB, 30))):
+        oc = rd.contract(rd.subscriber(f"C{n:06d}", f"株式会社{n}"), approver=approver, quantity=quantity)
+        rd.bill(oc, start=start, actor=approver)
+        contracts.append(oc)
+    return contracts
+
+
+def test_closing_writes_one_charge_row_per_contract_and_fee_item_and_marks_the_month_closed(billed, accounting):
+    with _at(2026, 3, 2, 9, 30):
+        close = month_close(month=FEB, actor=accounting)
+
+    rows = LedgerEntry.objects.filter(kind=LedgerKind.MONTHLY_CHARGE).order_by("option_contract_id")
+    assert [
+        (r.option_contract_id, r.charge_month, r.booked_month, r.days_billed, r.days_in_month, r.amount_yen)
+        for r in rows
+    ] == [
+        (billed[0].pk, FEB, FEB, 14, 28, 1500),
+        (billed[1].pk, FEB, FEB, 28, 28, 3000),
+        (billed[2].pk, FEB, FEB, 28, 28, 9000),
+    ]
+    first = rows[0]
+    assert (first.quantity, first.blocks, first.unit_amount_yen, first.article, first.created_by) == (
+        10,
+        1,
+        3000,
+        "第4条",
+        accounting,
+    )
+    assert first.arisen_at == rd.jst(2026, 2, 1) and first.reverses is None and first.application is None
+    assert first.history.get().history_change_reason == "2026年2月の月次締め"
+    assert first.history.get().history_user == accounting
+    assert (close.month, close.closed_at, close.closed_by, close.charge_rows, close.adjustment_rows) == (
+        FEB,
+        rd.jst(2026, 3, 2, 9, 30),
+        accounting,
+        3,
+        0,
+    )
+    assert close.ledger_watermark == LedgerEntry.objects.latest("pk").pk
+    assert monthly_report(month=FEB).is_closed
+
+
+def _close_queries(contracts: int, approver) -> list[str]:
+    for n in range(contracts):
+        oc = rd.contract(rd.subscriber(f"C{n:06d}"), approver=approver, quantity=10)
+        rd.bill(oc, start=dt.date(2026, 2, 1 + n % 28), actor=approver)
+    system = system_user()
+    with _at(2026, 3, 2, 9, 0), CaptureQueriesContext(connection) as captured:
+        month_close(month=FEB, actor=system)
+    assert LedgerEntry.objects.filter(kind=LedgerKind.MONTHLY_CHARGE).count() == contracts
+    return [q["sql"] for q in captured.captured_queries]
+
+
+@pytest.mark.parametrize("contracts", [10, 100])
+def test_closing_takes_the_same_number_of_statements_for_10_or_100_contracts(contracts, regulation, approver):
+    queries = _close_queries(contracts, approver)
+    inserts = [q for q in queries if q.startswith('INSERT INTO "contracts_ledgerentry"')]
+
+    if connection.vendor == "postgresql":
+        # Lock, 3 reads of closes, 3 reads for the charges, 1 insert of every charge row and 1 of their history,
+        # 3 watermarks, the MonthClose and its history, and the savepoint pair: 16, for 10 rows or 100.
+        assert len(inserts) == 1
+        assert len(queries) == 16, "\n".join(queries)
+    else:
+        # SQLite caps a statement at 999 parameters, so Django splits the same insert (and its history insert)
+        # into batches; everything else is the same, less the table lock SQLite has no need of.
+        batch = connection.ops.bulk_batch_size(LedgerEntry._meta.concrete_fields[1:], [None] * contracts)
+        assert len(inserts) == math.ceil(contracts / batch)
+        assert len(queries) == 15 + 2 * (len(inserts) - 1), "\n".join(queries)
+
+
+def test_closing_twice_writes_nothing_more_and_returns_the_first_close(billed, accounting):
+    with _at(2026, 3, 2, 9, 0):
+        first = month_close(month=FEB, actor=accounting)
+    before = _charges()
+    history_rows = LedgerEntry.history.count()
+
+    with _at(2026, 3, 3, 9, 0):
+        again = month_close(month=FEB, actor=accounting)
+
+    assert again == first and again.closed_at == rd.jst(2026, 3, 2, 9, 0)
+    assert _charges() == before and len(before) == 3
+    assert LedgerEntry.history.count() == history_rows
+    assert MonthClose.objects.count() == 1
+
+
+def test_a_close_killed_half_way_leaves_nothing(billed, accounting, monkeypatch):
+    def insert_half_then_die(objs, model, **kwargs):
+        model.objects.bulk_create(objs[: len(objs) // 2])
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(month_close_module, "bulk_create_with_history", insert_half_then_die)
+
+    with _at(2026, 3, 2, 9, 0), pytest.raises(RuntimeError):
+        month_close(month=FEB, actor=accounting)
+
+    assert _charges() == []
+    assert not MonthClose.objects.exists()
+    monkeypatch.undo()
+    with _at(2026, 3, 2, 9, 5):
+        month_close(month=FEB, actor=accounting)
+    assert len(_charges()) == 3
+
+
+def test_the_unique_constraint_refuses_a_second_charge_for_the_same_contract_fee_and_month(billed, accounting):
+    with _at(2026, 3, 2, 9, 0):
+        month_close(month=FEB, actor=accounting)
+    frozen = LedgerEntry.objects.filter(kind=LedgerKind.MONTHLY_CHARGE).first()
+    frozen.pk = None
+    frozen._state.adding = True
+
+    with pytest.raises(IntegrityError):
+        frozen.save()
+
+
+def test_a_month_that_has_not_ended_cannot_be_closed(billed, accounting):
+    with _at(2026, 2, 28, 23, 59), pytest.raises(DomainError) as caught:
+        month_close(month=FEB, actor=accounting)
+
+    assert caught.value.message == "2026年2月はまだ終わっていないため締められません（締めは翌月1日以降に行います）。"
+    assert _charges() == []
+
+
+def test_months_close_in_order_after_the_first_close(billed, accounting):
+    with _at(2026, 5, 2, 9, 0):
+        month_close(month=FEB, actor=accounting)
+        with pytest.raises(DomainError) as skipped:
+            month_close(month=APR, actor=accounting)
+        with pytest.raises(DomainError) as earlier:
+            month_close(month=JAN, actor=accounting)
+
+    assert (
+        skipped.value.message
+        == "先に2026年3月を締めてください（月次締めは月の順に行います。最後に締めた月: 2026年2月）。"
+    )
+    assert earlier.value.message == "2026年1月は最初の締め月（2026年2月）より前のため締められません。"
+    assert list(MonthClose.objects.values_list("month", flat=True)) == [FEB]
+
+
+def test_staff_without_the_close_permission_cannot_close(billed, clerk):
+    with _at(2026, 3, 2, 9, 0), pytest.raises(DomainError) as caught:
+        month_close(month=FEB, actor=clerk)
+
+    assert caught.value.message == "月次締めの権限がありません。"
+
+
+def test_a_month_without_charges_still_closes(regulation, accounting):
+    with _at(2026, 3, 2, 9, 0):
+        close = month_close(month=FEB, actor=accounting)
+
+    assert (close.charge_rows, close.adjustment_rows) == (0, 0)
+
+
+def test_a_missing_fee_refuses_the_close_and_writes_nothing(regulation, approver, accounting):
+    rd.contract(rd.subscriber("C000001"), approver=approver, billing_start=dt.date(2026, 1, 20))
+
+    with _at(2026, 2, 2, 9, 0), pytest.raises(DomainError) as caught:
+        month_close(month=JAN, actor=accounting)
+
+    assert caught.value.code == "no_fee_in_force"
+    assert not MonthClose.objects.exists() and _charges() == []
+
+
+def test_the_open_months_report_is_the_closed_months_report_until_something_changes(billed, accounting):
+    provisional = _all_exports(FEB)
+    with _at(2026, 3, 2, 9, 0):
+        month_close(month=FEB, actor=accounting)
+    closed = _all_exports(FEB)
+
+    for key in ("csv-detail", "csv-charges", "csv-cp932-detail"):
+        assert closed[key] == provisional[key]
+    assert closed["csv-summary"] == provisional["csv-summary"].replace(
+        "速報（締め前の見込み）".encode(), "確定（2026-03-02 09:00 締め）".encode()
+    )
+
+
+def test_a_late_cancellation_is_adjusted_in_the_first_open_month_and_the_closed_month_never_changes(
+    regulation, approver, accounting
+):
+    sub = rd.subscriber("C000001", "株式会社さくら")
+    oc = rd.contract(sub, approver=approver, quantity=10)
+    rd.bill(oc, start=FEB, actor=approver)
+    with _at(2026, 3, 2, 9, 0):
+        month_close(month=FEB, actor=accounting)
+    february = _all_exports(FEB)
+
+    # 3/5: the cancellation arrives late: service ended on 2/10.
+    oc.end_date = dt.date(2026, 2, 10)
+    oc.status = OptionContractStatus.ENDED
+    oc.save()
+    sub.name = "株式会社さくら（新社名）"
+    sub.save()
+
+    march = monthly_report(month=MAR)
+    assert [(r.kind, r.charge_month, r.days_billed, r.amount_yen, r.reason) for r in march.charge_rows] == [
+        # 3,000 × 10/28 = 1,071 now, 3,000 frozen: −1,929.
+        (LedgerKind.ADJUSTMENT, FEB, 10, -1929, "2026年2月分（締め済み）の訂正"),
+    ]
+    assert march.summary.total_excl_yen == -1929 and march.summary.total_tax_yen == -192
+    assert _all_exports(FEB) == february  # closed: same bytes, old name and all
+
+    with _at(2026, 4, 1, 9, 0):
+        close = month_close(month=MAR, actor=accounting)
+    assert (close.charge_rows, close.adjustment_rows) == (0, 1)
+    assert _charges(kind=LedgerKind.ADJUSTMENT) == [(LedgerKind.ADJUSTMENT, oc.pk, FEB, MAR, 10, -1929)]
+    assert [r.subscriber_name for r in monthly_report(month=MAR).charge_rows] == ["株式会社さくら（新社名）"]
+    assert _all_exports(FEB) == february
+
+    with _at(2026, 5, 1, 9, 0):
+        april = month_close(month=APR, actor=accounting)
+    assert (april.charge_rows, april.adjustment_rows) == (0, 0)  # booked once, never again
+
+
+def test_a_billing_start_corrected_backwards_is_adjusted_and_listed_in_the_open_month(regulation, approver, accounting):
+    oc = rd.contract(rd.subscriber("C000001"), approver=approver, quantity=10)
+    wrong = rd.bill(oc, start=dt.date(2026, 2, 15), actor=approver)
+    with _at(2026, 3, 2, 9, 0):
+        month_close(month=FEB, actor=accounting)
+    february = _all_exports(FEB)
+
+    # 3/3: the billing start was really 2/1: the 2/15 obligation is reversed and a 2/1 one written.
+    reversal = rd.reverse(wrong, at=rd.jst(2026, 3, 3, 10, 0), reason="課金開始日の訂正", actor=approver)
+    oc.billing_start_date = FEB
+    oc.save()
+    corrected = rd.monthly_obligation(oc, effective_from=FEB, actor=approver)
+    assert corrected.booked_month == FEB  # booked into the closed month …
+
+    march = monthly_report(month=MAR)
+    # … so it is listed in the first open month, beside the reversal; February keeps its bytes.
+    assert [row[0] for row in march.detail_rows] == [corrected.pk, reversal.pk]
+    assert [row[0] for row in monthly_report(month=FEB).detail_rows] == [wrong.pk]
+    assert [(r.kind, r.charge_month, r.days_billed, r.amount_yen) for r in march.charge_rows] == [
+        (LedgerKind.ADJUSTMENT, FEB, 28, 1500),  # 3,000 now − 1,500 frozen
+        (LedgerKind.MONTHLY_CHARGE, MAR, 31, 3000),
+    ]
+    assert _all_exports(FEB) == february
+
+    with _at(2026, 4, 1, 9, 0):
+        month_close(month=MAR, actor=accounting)
+    assert _charges(booked_month=MAR) == [
+        (LedgerKind.MONTHLY_CHARGE, oc.pk, MAR, MAR, 31, 3000),
+        (LedgerKind.ADJUSTMENT, oc.pk, FEB, MAR, 28, 1500),
+    ]
+    assert [row[0] for row in monthly_report(month=MAR).detail_rows] == [corrected.pk, reversal.pk]
+    assert [row[0] for row in monthly_report(month=APR).detail_rows] == []
+    assert _all_exports(FEB) == february
+
+
+def test_only_the_first_open_month_receives_adjustments(regulation, approver, accounting):
+    oc = rd.contract(rd.subscriber("C000001"), approver=approver, quantity=10)
+    rd.bill(oc, start=FEB, actor=approver)
+    with _at(2026, 3, 2, 9, 0):
+        month_close(month=FEB, actor=accounting)
+    oc.end_date = dt.date(2026, 2, 10)
+    oc.save()
+
+    assert [r.kind for r in monthly_report(month=MAR).charge_rows] == [LedgerKind.ADJUSTMENT]
+    assert monthly_report(month=APR).charge_rows == []
+
+
+@pytest.mark.postgres
+def test_two_closes_of_the_same_month_at_once_write_one_set_of_rows(billed, accounting, transactional_db):
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def close():
+        try:
+            barrier.wait()
+            with _at(2026, 3, 2, 9, 0):
+                results.append(month_close(month=FEB, actor=accounting).pk)
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=close) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(set(results)) == 1
+    assert MonthClose.objects.count() == 1
+    assert len(_charges()) == 3

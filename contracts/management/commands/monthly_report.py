@@ -1,0 +1,69 @@
+import os
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from contracts.reports import export_response_chunks
+from contracts.reports.exports import CONTENT_TYPES, PARTS
+from options.errors import DomainError
+from options.wareki import WarekiError, format_date, parse_month
+
+
+class Command(BaseCommand):
+    help = (
+        "月次レポートをファイルに出力します。例: monthly_report 2026-02 --format xlsx --output 2026-02.xlsx"
+        "（年月は 令和8年2月 や R8.2 でも指定できます）"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("month", help="対象月（例: 2026-02、令和8年2月、R8.2）")
+        parser.add_argument(
+            "--format", dest="fmt", choices=sorted(CONTENT_TYPES), default="csv", help="出力形式（既定: csv）"
+        )
+        parser.add_argument("--part", choices=sorted(PARTS), help="CSV の内容: detail（明細、既定）/charges/summary")
+        parser.add_argument("--replacement", help="cp932 で表せない文字の置き換え（csv-cp932 のみ。例: ?）")
+        parser.add_argument("--output", help="出力先ファイル（既定: 推奨ファイル名でカレントディレクトリに作成）")
+        parser.add_argument(
+            "--progress",
+            action="store_true",
+            default=None,
+            help="進捗を表示する（既定: 端末に出力しているときだけ表示）",
+        )
+
+    def handle(self, *args, month, fmt, part, replacement, output, progress, **options):
+        try:
+            first_day = parse_month(month)
+            filename, _content_type, chunks = export_response_chunks(
+                month=first_day, fmt=fmt, part=part, replacement=replacement
+            )
+        except (WarekiError, DomainError) as error:
+            raise CommandError(str(error) if isinstance(error, DomainError) else error.message) from error
+
+        target = Path(output or filename)
+        # Written beside the target and renamed at the end: a failure half-way leaves no file behind.
+        partial = target.with_name(target.name + ".part")
+        show = sys.stderr.isatty() if progress is None else progress
+        written = 0
+        try:
+            with (
+                open(partial, "wb") as out,
+                tqdm(
+                    desc=target.name, unit="B", unit_scale=True, disable=not show, file=self.stderr, leave=False
+                ) as bar,
+            ):
+                for chunk in chunks:
+                    out.write(chunk)
+                    written += len(chunk)
+                    bar.update(len(chunk))
+            os.replace(partial, target)
+        except DomainError as error:
+            raise CommandError(str(error)) from error
+        finally:
+            if partial.exists():
+                partial.unlink()
+        label = format_date(first_day, western=False).removesuffix("1日")
+        self.stdout.write(
+            f"{label}（{first_day:%Y-%m}）の月次レポートを {target} に出力しました（{written:,} バイト）。"
+        )

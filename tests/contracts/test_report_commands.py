@@ -1,0 +1,163 @@
+"""`monthly_report` and `close_month`: the report and the close from a terminal or a batch job."""
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from contracts.choices import LedgerKind
+from contracts.models import LedgerEntry, MonthClose
+
+from . import report_data as rd
+
+pytestmark = pytest.mark.django_db
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _run(*args, **kwargs) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command(*args, stdout=out, stderr=err, **kwargs)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def golden(regulation, approver, clerk):
+    return rd.golden_data_set(approver=approver, clerk=clerk)
+
+
+@pytest.mark.parametrize("month", ["2026-02", "令和8年2月", "R8.2", "２０２６年２月"])
+def test_monthly_report_writes_the_golden_csv_for_a_month_given_in_any_form(golden, tmp_path, month):
+    target = tmp_path / "report.csv"
+
+    out, _err = _run("monthly_report", month, "--output", str(target))
+
+    assert target.read_bytes() == (GOLDEN / "2026-02-detail.csv").read_bytes()
+    assert out == f"令和8年2月（2026-02）の月次レポートを {target} に出力しました（2,763 バイト）。\n"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.parametrize(
+    ("args", "golden_file"),
+    [
+        (["--format", "csv-cp932"], "2026-02-detail-cp932.csv"),
+        (["--part", "charges"], "2026-02-charges.csv"),
+        (["--format", "csv-cp932", "--part", "summary"], "2026-02-summary-cp932.csv"),
+    ],
+)
+def test_monthly_report_writes_each_format_and_part(golden, tmp_path, args, golden_file):
+    target = tmp_path / "out.csv"
+
+    _run("monthly_report", "2026-02", *args, "--output", str(target))
+
+    assert target.read_bytes() == (GOLDEN / golden_file).read_bytes()
+
+
+def test_monthly_report_writes_xlsx_under_its_suggested_name_by_default(golden, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    _run("monthly_report", "2026-02", "--format", "xlsx")
+
+    book = openpyxl.load_workbook(tmp_path / "monthly-report-2026-02-provisional.xlsx")
+    assert book.sheetnames == ["明細", "月額", "集計"]
+
+
+def test_monthly_report_shows_progress_when_asked(golden, tmp_path):
+    _out, err = _run("monthly_report", "2026-02", "--output", str(tmp_path / "r.csv"), "--progress")
+
+    assert "r.csv" in err and "B/s" in err
+
+
+def test_a_cp932_refusal_is_a_command_error_in_japanese_and_writes_no_file(regulation, approver, tmp_path):
+    oc = rd.contract(rd.subscriber("C000123", "𠮷野家フーズ"), approver=approver)
+    rd.bill(oc, start=dt.date(2026, 2, 1), actor=approver)
+    target = tmp_path / "r.csv"
+
+    with pytest.raises(CommandError) as caught:
+        _run("monthly_report", "2026-02", "--format", "csv-cp932", "--output", str(target))
+
+    assert str(caught.value).startswith("契約者 C000123 の名称に cp932 で表せない文字「𠮷」(U+20BB7) があります。")
+    assert caught.value.returncode == 1
+    assert list(tmp_path.iterdir()) == []
+
+    _run("monthly_report", "2026-02", "--format", "csv-cp932", "--replacement", "?", "--output", str(target))
+    assert "?野家フーズ" in target.read_bytes().decode("cp932")
+
+
+def test_a_failure_half_way_leaves_no_file(golden, tmp_path, monkeypatch):
+    from contracts.reports import exports
+
+    def broken(*args, **kwargs):
+        yield b"\xef\xbb\xbf"
+        raise exports.DomainError("途中で失敗しました。")
+
+    monkeypatch.setattr(exports, "_csv", broken)
+
+    with pytest.raises(CommandError, match="途中で失敗しました。"):
+        _run("monthly_report", "2026-02", "--output", str(tmp_path / "r.csv"))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["2026-13"], "存在しない月です（2026-13）。"),
+        (["二月"], "年月の形式が正しくありません。例: 令和8年2月、R8.2、2026-02"),
+        (["2026-02", "--format", "xlsx", "--part", "detail"], "XLSX は明細・月額・集計の3シートをまとめて出力します"),
+    ],
+)
+def test_monthly_report_refuses_bad_input_in_japanese(regulation, tmp_path, args, message):
+    with pytest.raises(CommandError) as caught:
+        _run("monthly_report", *args, "--output", str(tmp_path / "r"))
+    assert str(caught.value).startswith(message)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_close_month_closes_as_the_system_user_and_a_second_run_writes_nothing(regulation, approver):
+    oc = rd.contract(rd.subscriber("C000001"), approver=approver)
+    rd.bill(oc, start=dt.date(2026, 2, 15), actor=approver)
+
+    with time_machine.travel(rd.jst(2026, 3, 2, 9, 0), tick=False):
+        out, _err = _run("close_month", "令和8年2月")
+        again, _err = _run("close_month", "2026-02")
+
+    assert (
+        out == "2026年2月を締めました（月額料金 1 行、調整 0 行）（締め日時 2026-03-02 09:00、締め実行者 system）。\n"
+    )
+    assert (
+        again == "2026年2月は締め済みです。何も書き込みませんでした（締め日時 2026-03-02 09:00、締め実行者 system）。\n"
+    )
+    assert list(LedgerEntry.objects.filter(kind=LedgerKind.MONTHLY_CHARGE).values_list("amount_yen", flat=True)) == [
+        1500
+    ]
+    assert MonthClose.objects.get().closed_by.username == "system"
+
+
+def test_close_month_as_a_named_user(regulation, accounting):
+    with time_machine.travel(rd.jst(2026, 3, 2, 9, 0), tick=False):
+        _run("close_month", "2026-02", "--user", "accounting")
+
+    assert MonthClose.objects.get().closed_by == accounting
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["2026-03"], "2026年3月はまだ終わっていないため締められません（締めは翌月1日以降に行います）。"),
+        (["2026-02", "--user", "nobody"], "ユーザー名「nobody」の職員が見つかりません。"),
+        (["2026-02", "--user", "clerk"], "月次締めの権限がありません。"),
+        (["R8.13"], "存在しない月です（令和8年13月）。"),
+    ],
+)
+def test_close_month_refusals_are_command_errors_in_japanese_and_write_nothing(regulation, clerk, args, message):
+    with time_machine.travel(rd.jst(2026, 3, 2, 9, 0), tick=False), pytest.raises(CommandError) as caught:
+        _run("close_month", *args)
+
+    assert str(caught.value) == message
+    assert caught.value.returncode == 1
+    assert not MonthClose.objects.exists()

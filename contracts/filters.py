@@ -30,7 +30,10 @@ def _options(request=None):
 class SubscriberFilter(filters.FilterSet):
     q = filters.CharFilter(label="検索（コード・名前・フリガナ）", method="search")
     kind = filters.ChoiceFilter(label="区分", choices=SubscriberKind.choices, empty_label="すべて")
-    is_active = filters.BooleanFilter(label="有効")
+    is_active = filters.BooleanFilter(
+        label="有効・無効",
+        widget=forms.Select(choices=[("", "すべて"), ("true", "有効のみ"), ("false", "無効のみ")]),
+    )
     option = filters.ModelChoiceFilter(
         label="利用中のオプション", queryset=_options, method="holding", empty_label="すべて"
     )

@@ -145,3 +145,5 @@ def test_subscribers_are_found_by_code_name_or_kana(regulation, client, clerk):
     assert found("A0000") == ["A00001"]
     assert found("夕焼") == ["B00002"]
     assert found("アオゾラ") == ["A00001"]
+    table = client.get(reverse("contracts:subscriber_list"), {"is_active": "false"}).context["table"]
+    assert list(table.page.object_list) == []

@@ -191,6 +191,7 @@ class TestDecision:
         assert response.status_code == 200
         errors = response.context["approve_form"].non_field_errors()
         assert len(errors) == 1 and "受付" in errors[0]
+        assert response.content.decode().count(errors[0]) == 1
         application.refresh_from_db()
         assert application.status == ApplicationStatus.UNDER_REVIEW
         assert not OptionContract.objects.exists()
@@ -205,7 +206,8 @@ class TestDecision:
         login(client, approver2)
         response = client.post(url)
         assert response.status_code == 200
-        assert response.context["approve_form"].non_field_errors()
+        error = response.context["approve_form"].non_field_errors()[0]
+        assert error in response.content.decode()  # shown although the approve button is gone
         assert OptionContract.objects.count() == 1
         assert Application.history.filter(id=application.pk, status=ApplicationStatus.APPROVED).count() == 1
 

@@ -51,4 +51,7 @@ class ActionView:
                 messages.success(request, self.success_message)
                 return redirect(self.get_success_url())
         self.object = self.get_object()
-        return self.render_to_response(self.get_context_data(**{self.form_context_name: form}))
+        context = self.get_context_data(**{self.form_context_name: form})
+        # Shown at the top of the page: the action's button may be gone by now (another user acted first).
+        context["action_errors"] = form.non_field_errors()
+        return self.render_to_response(context)

@@ -1,10 +1,10 @@
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
 
 from contracts import roles
+from tests.factories import role_group
 
 
 def _allow_ledger_flush():
@@ -43,7 +43,7 @@ def regulation(db):
 def _staff(username, role):
     user = get_user_model().objects.create_user(username=username, password="pass-1234", last_name=username)
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(role_group(role))
     return user
 
 

@@ -164,3 +164,14 @@ def add_fee_item(option_code: str, variant_code: str, kind: str, amount_yen: int
         actor=actor,
         reason="テスト用の料金細目",
     )
+
+
+def role_group(name: str):
+    """Return a role's group; a transactional test's flush empties auth_group, so restore it when gone."""
+    from django.contrib.auth.models import Group, Permission
+
+    from contracts.roles import sync_roles
+
+    if not Group.objects.filter(name=name).exists():
+        sync_roles(Group, Permission)
+    return Group.objects.get(name=name)

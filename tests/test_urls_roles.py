@@ -9,7 +9,6 @@ import re
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from contracts import roles
@@ -17,7 +16,7 @@ from contracts.reports import month_close
 from options import clock
 from options.models import Option, TariffRevision
 from tests import ui_data
-from tests.factories import CarrierLineContractFactory
+from tests.factories import CarrierLineContractFactory, role_group
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +155,7 @@ def allowed(user, required) -> bool:
 def make_user(key):
     user = get_user_model().objects.create_user(username=f"role-{key}", password="pass-1234")
     if ROLE_USERS[key]:
-        user.groups.add(Group.objects.get(name=ROLE_USERS[key]))
+        user.groups.add(role_group(ROLE_USERS[key]))
     return get_user_model().objects.get(pk=user.pk)  # fresh permission cache
 
 

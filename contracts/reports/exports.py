@@ -13,6 +13,7 @@
 
 import codecs
 import datetime as dt
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -138,16 +139,32 @@ def _csv_datetime(value: dt.datetime | None) -> str:
     return "" if value is None else value.astimezone(clock.JST).strftime("%Y-%m-%d %H:%M:%S")
 
 
-_CSV_FIELD = {TEXT: csv_text, INT: _csv_number, YEN: _csv_number, DATE: _csv_date, DATETIME: _csv_datetime}
+def _csv_text_writer(limit: int = 4096) -> Callable[[str | None], str]:
+    """`csv_text` for one column, each distinct text formatted once (bounded, so memory stays flat)."""
+    cache: dict = {None: "", "": ""}
+    known = cache.get
+
+    def write(value: str | None) -> str:
+        field = known(value)
+        if field is None:
+            field = csv_text(value)
+            if len(cache) < limit:
+                cache[value] = field
+        return field
+
+    return write
+
+
+_CSV_FIELD = {INT: _csv_number, YEN: _csv_number, DATE: _csv_date, DATETIME: _csv_datetime}
 
 
 def csv_lines(columns: Sequence[Column], rows: Iterable[tuple]) -> Iterator[str]:
     """Yield the CSV text of `rows` in batches (the header first, alone)."""
     yield ",".join(csv_text(c.label) for c in columns) + "\n"
-    fields = [_CSV_FIELD[c.type] for c in columns]
+    fields = [_csv_text_writer() if c.type == TEXT else _CSV_FIELD[c.type] for c in columns]
     batch = []
     for row in rows:
-        batch.append(",".join([f(v) for f, v in zip(fields, row, strict=True)]) + "\n")
+        batch.append(",".join(map(operator.call, fields, row)) + "\n")
         if len(batch) >= BATCH_ROWS:
             yield "".join(batch)
             batch = []

@@ -8,6 +8,7 @@ take for a formula is neutralised (`neutralise`).
 
 import datetime as dt
 import itertools
+import operator
 import re
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -94,7 +95,13 @@ def _escape_match(match: re.Match) -> str:
     return "_x005F_" + found[1:]
 
 
+# Texts that need none of the care below (the usual case) are written as they are.
+_NEEDS_CARE = re.compile(r"^[=+\-@\s]|[&<>\x00-\x08\x0b-\x1f]|_x[0-9A-Fa-f]{4}_|\s$")
+
+
 def _text_cell(value: str) -> str:
+    if not _NEEDS_CARE.search(value):
+        return f'<c t="inlineStr"><is><t>{value}</t></is></c>'
     text = neutralise(value)
     if _XML_SPECIAL.search(text):
         text = _XML_SPECIAL.sub(_escape_match, text)
@@ -119,9 +126,29 @@ def datetime_serial(value: dt.datetime) -> float:
     return _UNIX_EPOCH_SERIAL + days + rest / 86400
 
 
+def _text_writer(limit: int = 4096):
+    """Write one column's text cells, escaping each distinct text once.
+
+    A column repeats its texts (option names, kinds, articles, a subscriber's name on each of its rows); the
+    cache stops growing at `limit` texts so that memory stays flat however many rows the sheet has.
+    """
+    cache = {None: "<c/>", "": "<c/>"}
+    known = cache.get
+
+    def write(value: str | None) -> str:
+        cell = known(value)
+        if cell is None:
+            cell = _text_cell(value)
+            if len(cache) < limit:
+                cache[value] = cell
+        return cell
+
+    return write
+
+
 def _cell_writer(column_type: str):
     if column_type == TEXT:
-        return lambda v: "<c/>" if v is None or v == "" else _text_cell(v)
+        return _text_writer()
     if column_type == INT:
         return lambda v: "<c/>" if v is None else f"<c><v>{v}</v></c>"
     if column_type == YEN:
@@ -153,7 +180,7 @@ def _sheet_xml(columns: Sequence[Column], rows: Iterable[tuple], batch: int = 50
     writers = [_cell_writer(c.type) for c in columns]
     pending = []
     for row in rows:
-        pending.append("<row>" + "".join([w(v) for w, v in zip(writers, row, strict=True)]) + "</row>")
+        pending.append("<row>" + "".join(map(operator.call, writers, row)) + "</row>")
         if len(pending) >= batch:
             yield "".join(pending).encode()
             pending = []

@@ -1,0 +1,312 @@
+"""Export benchmark for the monthly report (issue 5): the app's CSV and XLSX paths against COPY, on PostgreSQL.
+
+    make bench                                  # 100,000 ledger rows
+    make bench BENCH_ARGS="--rows 1000000"
+    .venv/bin/python bench/export_bench.py --rows 100000,1000000 --repeat 3
+
+Fills one month (2026-03) with N ledger rows in one INSERT … SELECT generate_series (the append-only trigger
+allows inserts), then runs each path in a subprocess of its own (so that each has its own peak RSS) and prints
+seconds, the ratio to `COPY (the same SELECT) TO STDOUT CSV`, time to first byte, peak RSS growth and output
+size. The paths consume exactly the iterator the download view streams (`export_response_chunks`).
+Runs against DATABASE_URL (default postgres://postgres@127.0.0.1:5432/backoffice_bench) with
+config.settings.local; creates, migrates and loads that database when needed. Record results in BENCHMARKS.md.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/backoffice_bench"
+MONTH = "2026-03-01"
+BILLING_CONTRACTS = 5000  # contracts in billing in the month: the 月額 sheet, the same for every N
+PATHS = ("copy", "csv", "csv-cp932", "csv-python", "xlsx")
+
+
+def _environment(url: str) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    os.environ["DATABASE_URL"] = url
+    sys.path.insert(0, str(ROOT))
+
+
+def _django():
+    import django
+
+    django.setup()
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _prepare() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, skip_checks=True)
+    call_command("load_regulation", stdout=open(os.devnull, "w"))
+
+
+def _bench_catalogue():
+    """The bench user and the fee items its rows cite (an initial and a one-time fee beside the seed's monthly)."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+
+    from options.choices import ChargeBasis, FeeKind, Pricing
+    from options.models import FeeItem, OptionVariant, TariffRevision
+
+    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"last_name": "ベンチ"})
+    variant = OptionVariant.objects.select_related("option").get(code="additional-accounts")
+    revision = TariffRevision.objects.get(effective_on=dt.date(2026, 2, 1))
+    items = {}
+    for kind, amount, name in ((FeeKind.INITIAL, 5000, "追加アカウント初期費用"), (FeeKind.ONE_TIME, 2000, "作業費")):
+        items[kind], _ = FeeItem.objects.get_or_create(
+            revision=revision,
+            variant=variant,
+            kind=kind,
+            defaults=dict(
+                option=variant.option,
+                name=name,
+                pricing=Pricing.FIXED,
+                amount_yen=amount,
+                charge_basis=ChargeBasis.PER_CONTRACT,
+                article=variant.option.fee_article,
+            ),
+        )
+    return user, variant, revision, items
+
+
+def _fill(rows: int) -> float:
+    """Replace the bench data with `rows` ledger rows booked in MONTH; return the seconds it took."""
+    from django.db import DatabaseError, connection, transaction
+
+    user, variant, revision, items = _bench_catalogue()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM contracts_ledgerentry WHERE booked_month = %s", [MONTH])
+        if cursor.fetchone()[0] == rows:
+            return 0.0
+    started = time.perf_counter()
+    subscribers = max(BILLING_CONTRACTS, rows // 10)
+    reversals = rows // 100
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The ledger refuses TRUNCATE from the application; a benchmark database is maintained, not used.
+        cursor.execute("SET LOCAL backoffice.ledger_maintenance = 'on'")
+        # The rows below are consistent by construction: skip the per-row foreign-key triggers (half the fill
+        # time) when the bench runs as a superuser; otherwise PostgreSQL checks them at commit as usual.
+        try:
+            with transaction.atomic():
+                cursor.execute("SET LOCAL session_replication_role = replica")
+        except DatabaseError:
+            pass
+        cursor.execute(
+            "TRUNCATE contracts_ledgerentry, contracts_historicalledgerentry, contracts_monthclose, "
+            "contracts_historicalmonthclose, contracts_optioncontract, contracts_historicaloptioncontract, "
+            "contracts_subscriber, contracts_historicalsubscriber CASCADE"
+        )
+        cursor.execute(
+            """
+            INSERT INTO contracts_subscriber
+                (code, name, kana, kind, email, phone, address, note, is_active, created_at)
+            SELECT 'B' || lpad(i::text, 7, '0'),
+                   CASE WHEN i %% 97 = 0 THEN '=ベンチ' ELSE '株式会社ベンチ' END || i || '商事（髙﨑支店）',
+                   'ベンチ', 'corporate', '', '', '', '', true, now()
+            FROM generate_series(1, %(subscribers)s) AS i
+            """,
+            {"subscribers": subscribers},
+        )
+        cursor.execute(
+            """
+            INSERT INTO contracts_optioncontract (subscriber_id, option_id, variant_id, quantity, status,
+                contracted_on, approved_at, approved_by_id, billing_start_date, migrated, created_at)
+            SELECT s.id, %(option)s, %(variant)s, 10 * (1 + s.id %% 5),
+                   CASE WHEN s.id <= min_id + %(billing)s THEN 'billing' ELSE 'approved' END,
+                   DATE '2026-02-20', TIMESTAMPTZ '2026-02-20 10:00+09', %(user)s,
+                   CASE WHEN s.id <= min_id + %(billing)s THEN DATE '2026-03-01' + (s.id %% 28)::int END,
+                   false, now()
+            FROM contracts_subscriber AS s, (SELECT min(id) - 1 AS min_id FROM contracts_subscriber) AS m
+            ORDER BY s.id
+            """,
+            {"option": variant.option_id, "variant": variant.pk, "user": user.pk, "billing": BILLING_CONTRACTS},
+        )
+        cursor.execute(
+            """
+            INSERT INTO contracts_ledgerentry (kind, option_contract_id, fee_item_id, revision_id, article, quantity,
+                unit_amount_yen, amount_yen, arisen_at, booked_month, reason, created_by_id, created_at)
+            SELECT CASE WHEN g %% 3 = 0 THEN 'one_time' ELSE 'initial' END,
+                   c.min_id + (g %% c.n),
+                   CASE WHEN g %% 3 = 0 THEN %(one_time)s ELSE %(initial)s END,
+                   %(revision)s, %(article)s, 10,
+                   CASE WHEN g %% 3 = 0 THEN 2000 ELSE 5000 END,
+                   CASE WHEN g %% 3 = 0 THEN 2000 ELSE 5000 END,
+                   TIMESTAMPTZ '2026-03-01 00:00+09' + g * (INTERVAL '2678399 seconds' / %(rows)s),
+                   DATE %(month)s, '', %(user)s, now()
+            FROM generate_series(1, %(rows)s) AS g,
+                 (SELECT min(id) AS min_id, count(*) AS n FROM contracts_optioncontract) AS c
+            ORDER BY g
+            """,
+            {
+                "one_time": items["one_time"].pk,
+                "initial": items["initial"].pk,
+                "revision": revision.pk,
+                "article": variant.option.fee_article,
+                "rows": rows - reversals,
+                "month": MONTH,
+                "user": user.pk,
+            },
+        )
+        cursor.execute(
+            """
+            INSERT INTO contracts_ledgerentry (kind, option_contract_id, fee_item_id, revision_id, article, quantity,
+                unit_amount_yen, amount_yen, arisen_at, booked_month, reverses_id, reason, created_by_id, created_at)
+            SELECT kind, option_contract_id, fee_item_id, revision_id, article, quantity, unit_amount_yen,
+                   -amount_yen, arisen_at + INTERVAL '1 hour', booked_month, id, '重複計上のため取消, 確認済み',
+                   created_by_id, now()
+            FROM contracts_ledgerentry WHERE booked_month = %(month)s ORDER BY id LIMIT %(reversals)s
+            """,
+            {"month": MONTH, "reversals": reversals},
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return time.perf_counter() - started
+
+
+def _produce(path: str):
+    """Return the bytes iterator of one path, as the download view would get it."""
+    import datetime as dt
+
+    from django.db import connection, transaction
+
+    from contracts.reports import export_response_chunks, exports
+
+    month = dt.date.fromisoformat(MONTH)
+    if path in ("csv", "csv-cp932", "xlsx"):
+        return export_response_chunks(month=month, fmt=path)[2]
+    if path == "csv-python":
+        return exports._csv(month, "detail", exports._encoder("csv", None), bom=True, by_copy=False)
+
+    def copy():
+        # The baseline: the same SELECT as 明細 (joins, filter, order), unformatted, written by COPY.
+        from contracts.reports.selectors import DETAIL_ORDER, monthly_report
+
+        inner, params = monthly_report(month=month).detail_rows.order_by(*DETAIL_ORDER).query.sql_with_params()
+        with transaction.atomic():
+            connection.ensure_connection()
+            with (
+                connection.connection.cursor() as cursor,
+                cursor.copy(f"COPY ({inner}) TO STDOUT WITH (FORMAT csv)", params) as stream,
+            ):
+                yield from stream
+
+    return copy()
+
+
+def _measure(path: str) -> dict:
+    """Run one path to the end in this process; report its time, first byte, bytes and peak RSS growth."""
+    import resource
+
+    _django()
+    from django.db import connection
+
+    import contracts.reports.exports  # noqa: F401 - imported before the baseline, as a server has it
+    import contracts.reports.xlsx  # noqa: F401
+
+    connection.ensure_connection()
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    first = None
+    size = 0
+    for chunk in _produce(path):
+        if first is None:
+            first = time.perf_counter() - started
+        size += len(chunk)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "path": path,
+        "seconds": seconds,
+        "first_byte": first,
+        "bytes": size,
+        "peak_mb": peak / 1024,
+        "growth_mb": (peak - baseline) / 1024,
+    }
+
+
+def _run_child(path: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, __file__, "--measure", path], check=True, capture_output=True, text=True, cwd=ROOT
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _machine() -> str:
+    try:
+        cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        model = next((line.split(":", 1)[1].strip() for line in cpu.splitlines() if "Model name" in line), "")
+    except FileNotFoundError:
+        model = platform.processor()
+    memory = next(
+        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")),
+        "0",
+    )
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+    return (
+        f"{model}, {os.cpu_count()} CPUs, {int(memory) / 1024 / 1024:.0f} GiB; PostgreSQL {pg}; "
+        f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", default="100000", help="ledger rows in the month; a comma list runs each size")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per path; the median is shown")
+    parser.add_argument("--paths", default=",".join(PATHS), help=f"which paths (of {', '.join(PATHS)})")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    _environment(os.environ.get("DATABASE_URL") or DEFAULT_URL)
+    if args.measure:
+        print(json.dumps(_measure(args.measure)))
+        return
+
+    _ensure_database(os.environ["DATABASE_URL"])
+    _django()
+    _prepare()
+    print(_machine())
+    paths = [p for p in args.paths.split(",") if p]
+    for rows in (int(r) for r in args.rows.split(",")):
+        filled = _fill(rows)
+        how = f"filled in {filled:.1f} s" if filled else "reused"
+        print(f"\n{rows:,} ledger rows in {MONTH[:7]} ({how})")
+        results = {}
+        for path in paths:
+            runs = [_run_child(path) for _ in range(args.repeat)]
+            results[path] = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "path"}
+        base = results.get("copy", {}).get("seconds")
+        print(
+            f"{'path':<12}{'seconds':>9}{'× COPY':>8}{'1st byte s':>12}{'peak RSS MB':>13}{'+MB':>7}{'output MB':>11}"
+        )
+        for path, r in results.items():
+            ratio = f"{r['seconds'] / base:.2f}" if base else "-"
+            print(
+                f"{path:<12}{r['seconds']:>9.2f}{ratio:>8}{r['first_byte']:>12.3f}{r['peak_mb']:>13.0f}"
+                f"{r['growth_mb']:>7.0f}{r['bytes'] / 1e6:>11.1f}"
+            )
+
+
+if __name__ == "__main__":
+    main()

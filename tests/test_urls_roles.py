@@ -212,6 +212,8 @@ def test_each_role_gets_exactly_what_its_permissions_allow(client, world, role):
         if post_only or response.get("Content-Type", "").split(";")[0] != "text/html":
             continue
         html = response.content.decode()
+        if "{#" in html or "{%" in html:
+            wrong.append(f"{name}: テンプレートの構文がそのまま表示されています")
         for other, (other_url, other_required, _) in urls.items():
             if other_required in (PUBLIC, ANY_STAFF) or allowed(user, other_required):
                 continue

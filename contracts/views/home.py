@@ -1,9 +1,12 @@
 """Home: the signed-in staff member's work."""
 
+import datetime as dt
+
 from django.views.generic import TemplateView
 
 from contracts.choices import ApplicationStatus, OptionContractStatus
 from contracts.models import Application, LedgerEntry, OptionContract
+from options import clock
 
 QUEUE_LENGTH = 20
 
@@ -42,4 +45,7 @@ class HomeView(TemplateView):
                 .select_related("option_contract__subscriber", "option_contract__option")
                 .order_by("-created_at", "-pk")[:QUEUE_LENGTH]
             )
+        if user.has_perm("contracts.export_report"):
+            this_month = clock.month_start(clock.today())
+            context["report_months"] = [this_month, clock.month_start(this_month - dt.timedelta(days=1))]
         return context

@@ -223,6 +223,16 @@ def test_each_role_gets_exactly_what_its_permissions_allow(client, world, role):
     assert wrong == [], "\n".join(wrong)
 
 
+def test_refusals_and_missing_pages_are_in_japanese(client, world, accounting):
+    client.force_login(accounting)
+    forbidden = client.get(reverse("contracts:application_create"))
+    assert forbidden.status_code == 403
+    assert "権限がありません" in forbidden.content.decode()
+    missing = client.get("/applications/999999/")
+    assert missing.status_code == 404
+    assert "ページが見つかりません" in missing.content.decode()
+
+
 def test_role_matrix_for_the_decisive_actions(world):
     """The roles of DOMAIN §3.15, pinned: who may decide, reverse, enter, close and export."""
     users = {key: make_user(key) for key in ROLE_USERS}

@@ -94,6 +94,56 @@ def _basis_fields(basis) -> dict:
     return {"base_contract": None, "carrier_line": basis}
 
 
+def _new_use(subscriber: Subscriber, option, variant, *, on: dt.date) -> dict:
+    """The fields of a 新規利用申込, once 利用の条件 hold and no such application or contract exists."""
+    if option is None or variant is None:
+        raise DomainError("オプションとサービス・細目を選択してください。", code="option_required")
+    basis = eligibility_assert(subscriber=subscriber, option=option, on=on).basis
+    _assert_not_held(subscriber, option, basis)
+    duplicate = subscriber.applications.filter(
+        kind=ApplicationKind.NEW, option=option, status__in=OPEN_APPLICATION_STATUSES, **_basis_fields(basis)
+    ).first()
+    if duplicate is not None:
+        raise DomainError(
+            f"{option.name}の新規利用申込（#{duplicate.pk}、{duplicate.get_status_display()}）が処理中です。",
+            code="duplicate_application",
+        )
+    return {"option": option, "variant": variant, **_basis_fields(basis)}
+
+
+def _on_contract(subscriber: Subscriber, kind: str, option_contract, option, effective_date) -> OptionContract:
+    """The contract a 契約内容変更申込 or 解約申込 names: the subscriber's, not ended, with nothing else pending."""
+    if option_contract is None:
+        raise DomainError(f"{kind.label}では対象のオプション契約を指定してください。", code="contract_required")
+    contract = lock_option_contract(option_contract)
+    if contract.subscriber_id != subscriber.pk:
+        raise DomainError(f"オプション契約 #{contract.pk} はこの契約者の契約ではありません。", code="contract_mismatch")
+    if contract.status == OptionContractStatus.ENDED:
+        raise DomainError(
+            f"オプション契約 #{contract.pk} は解約済みです（解約日 {format_date(contract.end_date)}）。",
+            code="contract_ended",
+        )
+    if option is not None and option.pk != contract.option_id:
+        raise DomainError("契約中のオプションとは別のオプションは指定できません。", code="option_mismatch")
+    pending = contract.applications.filter(status__in=OPEN_APPLICATION_STATUSES).first()
+    if pending is not None:
+        raise DomainError(
+            f"この契約には処理中の{pending.get_kind_display()}（#{pending.pk}）があります。",
+            code="duplicate_application",
+        )
+    if kind == ApplicationKind.CANCEL:
+        if effective_date is None:
+            raise DomainError("解約申込では解約日（最終利用日）を入力してください。", code="end_date_required")
+        first_day = contract.billing_start_date or contract.contracted_on
+        if effective_date < first_day:
+            raise DomainError(
+                f"解約日（{format_date(effective_date)}）は課金開始日・契約成立日（{format_date(first_day)}）"
+                "より前にできません。",
+                code="end_before_start",
+            )
+    return contract
+
+
 @transaction.atomic(durable=True)
 def application_submit(
     *,
@@ -111,7 +161,7 @@ def application_submit(
     """Receive an application (受付).
 
     新規利用申込: eligibility (利用の条件) and whole blocks are checked now, and again at approval.
-    契約内容変更申込・解約申込: name the option contract; option, variant, quantity and quote default to its own.
+    契約内容変更申込・解約申込: name the option contract; variant, quantity and quote default to its own.
     解約申込 needs `effective_date`, the last day of service.
     """
     if kind not in ApplicationKind.values:
@@ -120,97 +170,49 @@ def application_submit(
     subscriber = lock_subscriber(subscriber)
     now = clock.now()
     today = clock.jst_date(now)
-    basis = None
-    quote_given = quoted_amount_yen is not None
-    quoted_by = quoted_at = None
+    quote = {"quoted_amount_yen": quoted_amount_yen, "quoted_by": actor, "quoted_at": now}
+    if quoted_amount_yen is None:
+        quote = {}
     if kind == ApplicationKind.NEW:
-        if option_contract is not None:
-            raise DomainError("新規利用申込にはオプション契約を指定しません。", code="contract_not_expected")
-        if option is None or variant is None:
-            raise DomainError("オプションとサービス・細目を選択してください。", code="option_required")
-        if effective_date is not None:
+        if option_contract is not None or effective_date is not None:
             raise DomainError(
-                "新規利用申込では変更日・解約日を指定しません（課金開始日は承諾後に設定します）。",
-                code="effective_date_not_expected",
+                "新規利用申込ではオプション契約や変更日・解約日を指定しません（課金開始日は承諾後に設定します）。",
+                code="contract_not_expected",
             )
+        fields = _new_use(subscriber, option, variant, on=today)
         quantity = 1 if quantity is None else quantity
-        basis = eligibility_assert(subscriber=subscriber, option=option, on=today).basis
-        _assert_not_held(subscriber, option, basis)
-        duplicate = subscriber.applications.filter(
-            kind=ApplicationKind.NEW, option=option, status__in=OPEN_APPLICATION_STATUSES, **_basis_fields(basis)
-        ).first()
-        if duplicate is not None:
-            raise DomainError(
-                f"{option.name}の新規利用申込（#{duplicate.pk}、{duplicate.get_status_display()}）が処理中です。",
-                code="duplicate_application",
-            )
     else:
-        if option_contract is None:
-            raise DomainError(f"{kind.label}では対象のオプション契約を指定してください。", code="contract_required")
-        contract = lock_option_contract(option_contract)
-        if contract.subscriber_id != subscriber.pk:
-            raise DomainError(
-                f"オプション契約 #{contract.pk} はこの契約者の契約ではありません。", code="contract_mismatch"
-            )
-        if contract.status == OptionContractStatus.ENDED:
-            raise DomainError(
-                f"オプション契約 #{contract.pk} は解約済みです（解約日 {format_date(contract.end_date)}）。",
-                code="contract_ended",
-            )
-        if option is not None and option.pk != contract.option_id:
-            raise DomainError("契約中のオプションとは別のオプションは指定できません。", code="option_mismatch")
-        pending = contract.applications.filter(status__in=OPEN_APPLICATION_STATUSES).first()
-        if pending is not None:
-            raise DomainError(
-                f"この契約には処理中の{pending.get_kind_display()}（#{pending.pk}）があります。",
-                code="duplicate_application",
-            )
-        option = contract.option
-        same_variant = variant is None or variant.pk == contract.variant_id
-        variant = contract.variant if variant is None else variant
+        contract = _on_contract(subscriber, kind, option_contract, option, effective_date)
+        fields = {"option": contract.option, "variant": variant or contract.variant, "option_contract": contract}
+        same_variant = fields["variant"].pk == contract.variant_id
         quantity = contract.quantity if quantity is None else quantity
-        if not quote_given and same_variant:
-            quoted_amount_yen, quoted_by = contract.quoted_amount_yen, contract.quoted_by
-        option_contract = contract
-        if kind == ApplicationKind.CANCEL:
-            if effective_date is None:
-                raise DomainError("解約申込では解約日（最終利用日）を入力してください。", code="end_date_required")
-            first_day = contract.billing_start_date or contract.contracted_on
-            if effective_date < first_day:
-                raise DomainError(
-                    f"解約日（{format_date(effective_date)}）は課金開始日・契約成立日（{format_date(first_day)}）"
-                    "より前にできません。",
-                    code="end_before_start",
-                )
-            if not same_variant or quantity != contract.quantity:
-                raise DomainError("解約申込ではサービス・細目や数量を変更できません。", code="cancel_with_change")
-        elif same_variant and quantity == contract.quantity and quoted_amount_yen == contract.quoted_amount_yen:
+        if not quote and same_variant:
+            quote = {"quoted_amount_yen": contract.quoted_amount_yen, "quoted_by": contract.quoted_by}
+        if kind == ApplicationKind.CANCEL and (not same_variant or quantity != contract.quantity):
+            raise DomainError("解約申込ではサービス・細目や数量を変更できません。", code="cancel_with_change")
+        same_quote = quote.get("quoted_amount_yen") == contract.quoted_amount_yen
+        if kind == ApplicationKind.CHANGE and same_variant and quantity == contract.quantity and same_quote:
             raise DomainError(
                 "変更内容がありません（サービス・細目、数量、見積額が現在の契約と同じです）。", code="no_change"
             )
 
-    terms_assert_quantity(option=option, variant=variant, quantity=quantity, on=today)
-    if quote_given:
+    terms_assert_quantity(option=fields["option"], variant=fields["variant"], quantity=quantity, on=today)
+    if quoted_amount_yen is not None:
         terms_assert_quote(quoted_amount_yen)
-        if not terms_is_quoted(variant=variant, on=today):
-            raise DomainError(f"「{variant.name}」の料金は見積の対象ではありません。", code="quote_not_applicable")
-        quoted_by, quoted_at = actor, now
-
+        if not terms_is_quoted(variant=fields["variant"], on=today):
+            raise DomainError(
+                f"「{fields['variant'].name}」の料金は見積の対象ではありません。", code="quote_not_applicable"
+            )
     application = Application(
         kind=kind,
         subscriber=subscriber,
-        option=option,
-        variant=variant,
         quantity=quantity,
-        quoted_amount_yen=quoted_amount_yen,
-        quoted_by=quoted_by,
-        quoted_at=quoted_at,
-        option_contract=option_contract,
         effective_date=effective_date,
         note=note,
         entered_by=actor,
         entered_at=now,
-        **(_basis_fields(basis) if basis is not None else {}),
+        **fields,
+        **quote,
     )
     save_with_history(application, actor=actor, reason=f"{kind.label}の受付")
     return application
@@ -357,13 +359,22 @@ def _approve_change(application: Application, contract: OptionContract, *, actor
         quoted_amount_yen=application.quoted_amount_yen,
         on=today,
     )
-    latest = _latest_monthly(contract) if contract.status == OptionContractStatus.BILLING else None
-    if latest is not None and effective <= latest.effective_from:
-        raise DomainError(
-            f"変更日（{format_date(effective)}）は、現在の月額費用の適用開始日（{format_date(latest.effective_from)}）"
-            "より後の日付にしてください。",
-            code="change_before_monthly",
-        )
+    billing = contract.status == OptionContractStatus.BILLING
+    if billing:
+        # A migrated contract has no monthly row yet; its billing start date is where its monthly fee runs from.
+        latest = _latest_monthly(contract)
+        if latest is not None and effective <= latest.effective_from:
+            raise DomainError(
+                f"変更日（{format_date(effective)}）は、現在の月額費用の適用開始日"
+                f"（{format_date(latest.effective_from)}）より後の日付にしてください。",
+                code="change_before_monthly",
+            )
+        if effective < contract.billing_start_date:
+            raise DomainError(
+                f"変更日（{format_date(effective)}）は課金開始日（{format_date(contract.billing_start_date)}）"
+                "より前にできません。",
+                code="change_before_billing",
+            )
 
     changes = []
     if application.variant_id != contract.variant_id:
@@ -376,7 +387,7 @@ def _approve_change(application: Application, contract: OptionContract, *, actor
     contract.quantity = application.quantity
     contract.quoted_amount_yen = application.quoted_amount_yen
     contract.quoted_by = application.quoted_by
-    monthly = ledger_price_monthly(option_contract=contract, on=effective) if latest is not None else None
+    monthly = ledger_price_monthly(option_contract=contract, on=effective) if billing else None
 
     reason = f"申込 #{application.pk}（契約内容変更申込）の承諾"
     save_with_history(contract, actor=actor, reason=f"{reason}: {'、'.join(changes)}（{format_date(effective)}から）")

@@ -16,6 +16,7 @@ from contracts.services import (
     application_submit,
     application_withdraw,
     base_contract_end,
+    option_contract_register_migrated,
     option_contract_set_billing_start,
 )
 from options.choices import FeeKind
@@ -475,6 +476,38 @@ def test_change_approval_writes_the_one_time_fee_stamped_with_the_approval(
         application,
         dt.date(2026, 4, 1),
         "令和8年2月1日変更",
+    )
+
+
+def test_change_of_a_migrated_billing_contract_writes_its_first_monthly_row(regulation, clerk, approver):
+    subscriber = subscriber_with_base("web-highgrade2", actor=clerk, start_date=dt.date(2015, 1, 1))
+    contract = option_contract_register_migrated(
+        subscriber=subscriber,
+        option=option("swp-accounts"),
+        variant=variant("swp-accounts", "additional-accounts"),
+        quantity=10,
+        contracted_on=dt.date(2015, 4, 1),
+        billing_start_date=dt.date(2015, 4, 1),
+        base_contract=subscriber.base_contracts.get(),
+        actor=clerk,
+    )
+    with time_machine.travel(jst(2026, 4, 20, 14), tick=False):
+        change = application_submit(
+            subscriber=subscriber,
+            kind=ApplicationKind.CHANGE,
+            option_contract=contract,
+            quantity=20,
+            effective_date=dt.date(2026, 5, 1),
+            actor=clerk,
+        )
+        review_and_approve(change, approver=approver)
+    row = LedgerEntry.objects.get()
+    assert (row.kind, row.effective_from, row.quantity, row.amount_yen, row.application) == (
+        LedgerKind.MONTHLY,
+        dt.date(2026, 5, 1),
+        20,
+        6000,
+        change,
     )
 
 

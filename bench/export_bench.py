@@ -88,14 +88,23 @@ def _bench_catalogue():
     return user, variant, revision, items
 
 
-def _fill(rows: int) -> float:
-    """Replace the bench data with `rows` ledger rows booked in MONTH; return the seconds it took."""
+def _fill(rows: int, *, closed: bool) -> float:
+    """Replace the bench data with `rows` ledger rows booked in MONTH; return the seconds it took.
+
+    The data of an earlier run is reused when it has as many rows, and is not closed when an open month is
+    wanted (a close cannot be undone).
+    """
     from django.db import DatabaseError, connection, transaction
 
     user, variant, revision, items = _bench_catalogue()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM contracts_ledgerentry WHERE booked_month = %s", [MONTH])
-        if cursor.fetchone()[0] == rows:
+        cursor.execute(
+            "SELECT count(*) FROM contracts_ledgerentry WHERE booked_month = %s AND kind IN ('initial', 'one_time')",
+            [MONTH],
+        )
+        same_rows = cursor.fetchone()[0] == rows
+        cursor.execute("SELECT count(*) FROM contracts_monthclose")
+        if same_rows and (closed or not cursor.fetchone()[0]):
             return 0.0
     started = time.perf_counter()
     subscribers = max(BILLING_CONTRACTS, rows // 10)
@@ -182,6 +191,16 @@ def _fill(rows: int) -> float:
     return time.perf_counter() - started
 
 
+def _close() -> None:
+    """Close MONTH (and nothing else): the first close may be any month that has ended."""
+    import datetime as dt
+
+    from contracts.reports import month_close
+    from options.history import system_user
+
+    month_close(month=dt.date.fromisoformat(MONTH), actor=system_user())
+
+
 def _produce(path: str):
     """Return the bytes iterator of one path, as the download view would get it."""
     import datetime as dt
@@ -212,10 +231,19 @@ def _produce(path: str):
     return copy()
 
 
-def _measure(path: str) -> dict:
-    """Run one path to the end in this process; report its time, first byte, bytes and peak RSS growth."""
-    import resource
+def _rss_mb(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak) of this process image, in MB.
 
+    Not getrusage's ru_maxrss: Linux carries that across fork and exec, so a child would report the parent's peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(field)
+
+
+def _measure(path: str) -> dict:
+    """Run one path to the end in this process; report its time, first byte, bytes and peak RSS."""
     _django()
     from django.db import connection
 
@@ -223,7 +251,8 @@ def _measure(path: str) -> dict:
     import contracts.reports.xlsx  # noqa: F401
 
     connection.ensure_connection()
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline = _rss_mb("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak to the current RSS
     started = time.perf_counter()
     first = None
     size = 0
@@ -232,14 +261,14 @@ def _measure(path: str) -> dict:
             first = time.perf_counter() - started
         size += len(chunk)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _rss_mb("VmHWM")
     return {
         "path": path,
         "seconds": seconds,
         "first_byte": first,
         "bytes": size,
-        "peak_mb": peak / 1024,
-        "growth_mb": (peak - baseline) / 1024,
+        "peak_mb": peak,
+        "growth_mb": peak - baseline,
     }
 
 
@@ -276,6 +305,9 @@ def main() -> None:
     parser.add_argument("--rows", default="100000", help="ledger rows in the month; a comma list runs each size")
     parser.add_argument("--repeat", type=int, default=1, help="runs per path; the median is shown")
     parser.add_argument("--paths", default=",".join(PATHS), help=f"which paths (of {', '.join(PATHS)})")
+    parser.add_argument(
+        "--closed", action="store_true", help="close the month first: measure the frozen (closed) report instead"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     _environment(os.environ.get("DATABASE_URL") or DEFAULT_URL)
@@ -289,13 +321,20 @@ def main() -> None:
     print(_machine())
     paths = [p for p in args.paths.split(",") if p]
     for rows in (int(r) for r in args.rows.split(",")):
-        filled = _fill(rows)
+        filled = _fill(rows, closed=args.closed)
+        if args.closed:
+            _close()
         how = f"filled in {filled:.1f} s" if filled else "reused"
-        print(f"\n{rows:,} ledger rows in {MONTH[:7]} ({how})")
-        results = {}
-        for path in paths:
-            runs = [_run_child(path) for _ in range(args.repeat)]
-            results[path] = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "path"}
+        state = "closed" if args.closed else "open (速報)"
+        print(f"\n{rows:,} ledger rows in {MONTH[:7]}, {state} ({how})")
+        runs = {path: [] for path in paths}
+        for _ in range(args.repeat):  # interleaved, so that a busy moment of a shared machine hits every path
+            for path in paths:
+                runs[path].append(_run_child(path))
+        results = {
+            path: {k: statistics.median(r[k] for r in path_runs) for k in path_runs[0] if k != "path"}
+            for path, path_runs in runs.items()
+        }
         base = results.get("copy", {}).get("seconds")
         print(
             f"{'path':<12}{'seconds':>9}{'× COPY':>8}{'1st byte s':>12}{'peak RSS MB':>13}{'+MB':>7}{'output MB':>11}"

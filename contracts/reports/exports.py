@@ -99,7 +99,7 @@ def export_response_chunks(
 
 @contextmanager
 def report_snapshot():
-    """One transaction for the whole export, so that its parts (and a sheet split) see the same data.
+    """One transaction for the whole export, so that its parts (明細, 月額, 集計) see the same data.
 
     Inside a transaction Django reads `.iterator()` through a server-side cursor without WITH HOLD, so
     PostgreSQL streams rows instead of materialising the result first.
@@ -213,32 +213,34 @@ def detail_copy_sql(report: MonthlyReport) -> tuple[str, tuple]:
         value = f"sub.{quote(column.key)}"
         if column.type == TEXT:
             return f"CASE WHEN left({value}, 1) IN ({triggers}) THEN '''' || {value} ELSE NULLIF({value}, '') END"
-        if column.type == DATE:
-            return f"to_char({value}, 'YYYY-MM-DD')"
         if column.type == DATETIME:
-            return f"to_char({value} AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI:SS')"
-        return value
+            # A JST wall time cut to the second; printed as YYYY-MM-DD HH:MI:SS under DateStyle ISO (set below),
+            # which costs PostgreSQL less than to_char.
+            return f"date_trunc('second', {value} AT TIME ZONE 'Asia/Tokyo')"
+        return value  # integers as they are, dates as YYYY-MM-DD (DateStyle ISO)
 
     select = ", ".join(formatted(c) for c in DETAIL_COLUMNS)
     order = ", ".join(f"sub.{quote(key)}" for key in DETAIL_ORDER)
     return f"COPY (SELECT {select} FROM ({inner}) AS sub ORDER BY {order}) TO STDOUT WITH (FORMAT csv)", params
 
 
-def _detail_csv_by_copy(report: MonthlyReport, encode: Callable[[str], bytes] | None) -> Iterator[bytes]:
+def _detail_csv_by_copy(report: MonthlyReport, encode: Callable[[str], bytes]) -> Iterator[bytes]:
     sql, params = detail_copy_sql(report)
-    connection.ensure_connection()
     passthrough = encode is _utf8
-    with connection.connection.cursor() as cursor, cursor.copy(sql, params) as copy:
-        batch: list = []
-        for row in copy:  # one CSV line per chunk
-            batch.append(row)
-            if len(batch) >= BATCH_ROWS:
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        cursor.execute("SET LOCAL datestyle = 'ISO, YMD'")  # whatever the server's default, for this export only
+        with cursor.copy(sql, params) as copy:
+            batch: list = []
+            for row in copy:  # one CSV line per chunk
+                batch.append(row)
+                if len(batch) >= BATCH_ROWS:
+                    data = b"".join(batch)
+                    yield data if passthrough else encode(data.decode())
+                    batch = []
+            if batch:
                 data = b"".join(batch)
                 yield data if passthrough else encode(data.decode())
-                batch = []
-        if batch:
-            data = b"".join(batch)
-            yield data if passthrough else encode(data.decode())
 
 
 def _utf8(text: str) -> bytes:

@@ -203,16 +203,21 @@ def ledger_scope(closes: Closes) -> Q:
 def subscriber_field(closes: Closes, field: str, path: str = "option_contract__subscriber"):
     """The subscriber's `field` now, or as it was at the close for a closed month (a later rename is not shown).
 
-    `path` leads from the queried model to the subscriber ("" when querying subscribers themselves).
+    `path` leads from the queried model to the subscriber ("" when querying subscribers themselves). Only the
+    subscribers edited since the close look into the history; every other one is as it was then.
     """
     current = F(f"{path}__{field}" if path else field)
     if closes.this is None:
         return current
     history = Subscriber.history.model
-    as_closed = history.objects.filter(
-        id=OuterRef(f"{path}_id" if path else "pk"), history_id__lte=closes.this.subscriber_history_watermark
-    ).order_by("-history_id")
-    return Coalesce(Subquery(as_closed.values(field)[:1]), current)
+    watermark = closes.this.subscriber_history_watermark
+    subscriber = f"{path}_id" if path else "pk"
+    as_closed = history.objects.filter(id=OuterRef(subscriber), history_id__lte=watermark).order_by("-history_id")
+    edited_since = history.objects.filter(history_id__gt=watermark).values("id")
+    return Case(
+        When(**{f"{subscriber}__in": edited_since}, then=Coalesce(Subquery(as_closed.values(field)[:1]), current)),
+        default=current,
+    )
 
 
 def _kind_label():

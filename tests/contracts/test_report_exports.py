@@ -338,15 +338,19 @@ def test_postgresql_copy_and_the_python_path_write_the_same_bytes(golden):
 @pytest.mark.postgres
 def test_postgresql_copy_and_the_python_path_agree_on_awkward_texts(regulation, approver):
     names = ["=1+2", "\r復帰", 'a"b', "a,b", "x\ny", " 前後の空白 ", "\\.", "NULL", ""]
+    fee = rd.extra_fee(rd.SWP, kind="initial", amount=5000, name="初期費用")
     for n, name in enumerate(names):
         oc = rd.contract(rd.subscriber(f"C{n:06d}", name), approver=approver)
         rd.bill(oc, start=dt.date(2026, 2, 1), actor=approver)
+        # Microseconds are cut, never rounded: 23:59:59.999999 JST stays on 2/3.
+        rd.one_off(oc, kind="initial", fee_item=fee, arisen_at=rd.jst(2026, 2, 3, 23, 59, 59, 999999), actor=approver)
     encode = exports_module._encoder("csv", None)
 
     by_copy = b"".join(exports_module._csv(FEB, "detail", encode, bom=True, by_copy=True))
     in_python = b"".join(exports_module._csv(FEB, "detail", encode, bom=True, by_copy=False))
 
     assert by_copy == in_python
+    assert b",2026-02-03 23:59:59," in by_copy
 
 
 LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")

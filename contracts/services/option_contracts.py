@@ -112,23 +112,19 @@ def _assert_basis(option: Option, subscriber: Subscriber, contracted_on, base_co
             )
     for rule in option.eligibility_rules.prefetch_related("services", "carrier_services"):
         if rule.kind == EligibilityKind.SERVICE_CONTRACT:
-            wanted = list(rule.services.all())
-            if base_contract is None or base_contract.service not in wanted:
-                names = "又は ".join(s.name for s in wanted)
-                raise DomainError(
-                    f"{option.name}の契約には {names}の基本サービス契約を指定してください（{rule.article}）",
-                    article=rule.article,
-                    code="basis_required",
-                )
+            wanted, what = rule.services.all(), "基本サービス契約"
+            given = base_contract.service if base_contract else None
         else:
-            wanted = list(rule.carrier_services.all())
-            if carrier_line is None or carrier_line.carrier_service not in wanted:
-                names = "又は ".join(s.name for s in wanted)
-                raise DomainError(
-                    f"{option.name}の契約には {names}の事業者回線契約を指定してください（{rule.article}）",
-                    article=rule.article,
-                    code="basis_required",
-                )
+            wanted, what = rule.carrier_services.all(), "事業者回線契約"
+            given = carrier_line.carrier_service if carrier_line else None
+        wanted = sorted(wanted, key=lambda w: w.pk)
+        if given not in wanted:
+            names = "又は ".join(w.name for w in wanted)
+            raise DomainError(
+                f"{option.name}の契約には {names}の{what}を指定してください（{rule.article}）",
+                article=rule.article,
+                code="basis_required",
+            )
 
 
 @transaction.atomic(savepoint=False)

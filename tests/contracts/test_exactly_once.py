@@ -22,23 +22,8 @@ TRIALS = 20
 THREADS = 4
 
 
-@pytest.fixture(autouse=True)
-def _role_groups_back_after_the_flush(request, django_db_blocker):
-    """A transactional test ends with a flush that empties the role groups the migrations made; put them back
-    for the tests that run after this one (they log in as 受付担当, 承認者, 経理 ...)."""
-    yield
-    if "transactional_db" not in request.fixturenames:
-        return
-    from django.contrib.auth.models import Group, Permission
-
-    from contracts.roles import sync_roles
-
-    with django_db_blocker.unblock():
-        sync_roles(Group, Permission)
-
-
 def _users():
-    # Superusers hold every permission without the role groups, which a transactional test's flush removes.
+    # Superusers: two approvers who may decide, without depending on the role groups.
     model = get_user_model()
     entrant = model.objects.create_user(username="entrant", last_name="受付")
     approvers = [model.objects.create_superuser(username=f"approver{i}", last_name=f"承認{i}") for i in (1, 2)]

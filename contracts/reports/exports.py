@@ -25,6 +25,7 @@ from contracts.models import LedgerEntry, Subscriber
 from options import clock
 from options.errors import DomainError
 
+from .cells import FORMULA_TRIGGERS, memoised, neutralise
 from .selectors import (
     CHARGE_COLUMNS,
     DATE,
@@ -45,7 +46,7 @@ from .selectors import (
     subscriber_field,
     summary_table,
 )
-from .xlsx import FORMULA_TRIGGERS, Sheet, neutralise, xlsx_chunks
+from .xlsx import Sheet, xlsx_chunks
 
 CSV_UTF8, CSV_CP932, XLSX = "csv", "csv-cp932", "xlsx"
 CONTENT_TYPES = {
@@ -139,29 +140,13 @@ def _csv_datetime(value: dt.datetime | None) -> str:
     return "" if value is None else value.astimezone(clock.JST).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _csv_text_writer(limit: int = 4096) -> Callable[[str | None], str]:
-    """`csv_text` for one column, each distinct text formatted once (bounded, so memory stays flat)."""
-    cache: dict = {None: "", "": ""}
-    known = cache.get
-
-    def write(value: str | None) -> str:
-        field = known(value)
-        if field is None:
-            field = csv_text(value)
-            if len(cache) < limit:
-                cache[value] = field
-        return field
-
-    return write
-
-
 _CSV_FIELD = {INT: _csv_number, YEN: _csv_number, DATE: _csv_date, DATETIME: _csv_datetime}
 
 
 def csv_lines(columns: Sequence[Column], rows: Iterable[tuple]) -> Iterator[str]:
     """Yield the CSV text of `rows` in batches (the header first, alone)."""
     yield ",".join(csv_text(c.label) for c in columns) + "\n"
-    fields = [_csv_text_writer() if c.type == TEXT else _CSV_FIELD[c.type] for c in columns]
+    fields = [memoised(csv_text, blank="") if c.type == TEXT else _CSV_FIELD[c.type] for c in columns]
     batch = []
     for row in rows:
         batch.append(",".join(map(operator.call, fields, row)) + "\n")

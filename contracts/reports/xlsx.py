@@ -3,7 +3,7 @@
 No temporary file and no whole sheet in memory: each sheet's rows are turned into XML as they are read and
 compressed as they go. Cells are typed (text as inline strings, numbers, yen with a yen format, dates and
 date-times as Excel serials with a date format), the header row is frozen, and text that a spreadsheet would
-take for a formula is neutralised (`neutralise`).
+take for a formula is neutralised (`cells.neutralise`).
 """
 
 import datetime as dt
@@ -16,20 +16,11 @@ from dataclasses import dataclass
 
 from stream_zip import ZIP_32, stream_zip
 
+from .cells import memoised, neutralise
 from .selectors import DATE, DATETIME, INT, TEXT, YEN, Column
 
 # Excel's limit, header row included. A sheet with more rows continues on "<name>(2)", "<name>(3)", …
 MAX_ROWS_PER_SHEET = 1_048_576
-
-# OWASP "CSV injection": a cell beginning with one of these is read as a formula by spreadsheets.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """Prefix text that a spreadsheet would read as a formula with a single quote (CSV and XLSX alike)."""
-    if text and text[0] in FORMULA_TRIGGERS:
-        return "'" + text
-    return text
 
 
 @dataclass
@@ -126,29 +117,9 @@ def datetime_serial(value: dt.datetime) -> float:
     return _UNIX_EPOCH_SERIAL + days + rest / 86400
 
 
-def _text_writer(limit: int = 4096):
-    """Write one column's text cells, escaping each distinct text once.
-
-    A column repeats its texts (option names, kinds, articles, a subscriber's name on each of its rows); the
-    cache stops growing at `limit` texts so that memory stays flat however many rows the sheet has.
-    """
-    cache = {None: "<c/>", "": "<c/>"}
-    known = cache.get
-
-    def write(value: str | None) -> str:
-        cell = known(value)
-        if cell is None:
-            cell = _text_cell(value)
-            if len(cache) < limit:
-                cache[value] = cell
-        return cell
-
-    return write
-
-
 def _cell_writer(column_type: str):
     if column_type == TEXT:
-        return _text_writer()
+        return memoised(_text_cell, blank="<c/>")
     if column_type == INT:
         return lambda v: "<c/>" if v is None else f"<c><v>{v}</v></c>"
     if column_type == YEN:

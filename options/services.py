@@ -176,12 +176,14 @@ def regulation_load(*, actor) -> LoadResult:
 
 def _set_m2m(instance, name: str, wanted: list, *, actor, result: LoadResult) -> None:
     manager = getattr(instance, name)
-    if {obj.pk for obj in manager.all()} == {obj.pk for obj in wanted}:
+    current = {obj.pk for obj in manager.all()}
+    if current == {obj.pk for obj in wanted}:
         return
     instance._history_user = actor
     instance._change_reason = LOAD_REASON
     manager.set(wanted)
-    result.count(result.updated, type(instance))
+    if current:  # filling a rule created in this run is part of its creation, not an update
+        result.count(result.updated, type(instance))
 
 
 # --- Revisions cited by obligations are frozen (issue 2) -------------------------------------------

@@ -192,12 +192,13 @@ def detail_copy_sql(report: MonthlyReport) -> tuple[str, tuple]:
     """Return the COPY statement that writes 明細 as CSV rows exactly as `csv_lines` would, and its params."""
     inner, params = report.detail_rows.order_by().query.sql_with_params()
     quote = connection.ops.quote_name
-    triggers = ", ".join(f"chr({ord(c)})" for c in FORMULA_TRIGGERS)
+    triggers = ", ".join(str(ord(c)) for c in FORMULA_TRIGGERS)
 
     def formatted(column: Column) -> str:
         value = f"sub.{quote(column.key)}"
         if column.type == TEXT:
-            return f"CASE WHEN left({value}, 1) IN ({triggers}) THEN '''' || {value} ELSE NULLIF({value}, '') END"
+            # ascii() is the first character's code (0 for ''): no substring built per row and column.
+            return f"CASE WHEN ascii({value}) IN ({triggers}) THEN '''' || {value} ELSE NULLIF({value}, '') END"
         if column.type == DATETIME:
             # A JST wall time cut to the second; printed as YYYY-MM-DD HH:MI:SS under DateStyle ISO (set below),
             # which costs PostgreSQL less than to_char.
@@ -333,7 +334,9 @@ def _detail_texts(closes: Closes) -> Iterator[tuple[str, str]]:
         as_reported_code=subscriber_field(closes, "code", path=""),
         as_reported_name=subscriber_field(closes, "name", path=""),
     )
-    for code, name in subscribers.values_list("as_reported_code", "as_reported_name").order_by("code"):
+    # Read in chunks: a month can have as many subscribers as rows, and memory stays flat.
+    texts = subscribers.values_list("as_reported_code", "as_reported_name").order_by("code")
+    for code, name in texts.iterator(chunk_size=BATCH_ROWS):
         yield f"契約者 {code} の契約者コード", code
         yield f"契約者 {code} の名称", name
     combos = rows.values_list(
@@ -356,7 +359,8 @@ def _detail_texts(closes: Closes) -> Iterator[tuple[str, str]]:
         for username in users:
             if username:
                 yield f"職員 {username} のユーザー名", username
-    for pk, reason in rows.exclude(reason="").values_list("pk", "reason").order_by("pk"):
+    reasons = rows.exclude(reason="").values_list("pk", "reason").order_by("pk")
+    for pk, reason in reasons.iterator(chunk_size=BATCH_ROWS):
         yield f"台帳番号 {pk} の理由", reason
 
 

@@ -313,6 +313,7 @@ def main() -> None:
     parser.add_argument(
         "--closed", action="store_true", help="close the month first: measure the frozen (closed) report instead"
     )
+    parser.add_argument("--force", action="store_true", help="fill a database whose name does not say bench")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     _environment(os.environ.get("DATABASE_URL") or DEFAULT_URL)
@@ -320,6 +321,13 @@ def main() -> None:
         print(json.dumps(_measure(args.measure)))
         return
 
+    database = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
+    if "bench" not in database and not args.force:
+        # The fill empties the subscriber, contract and ledger tables of the database it is given.
+        sys.exit(
+            f"{database}: the benchmark empties the ledger of the database it fills; use a *bench* database "
+            "or pass --force."
+        )
     _ensure_database(os.environ["DATABASE_URL"])
     _django()
     _prepare()

@@ -41,6 +41,7 @@ from .selectors import (
     Closes,
     Column,
     MonthlyReport,
+    jst_wall_time,
     ledger_scope,
     monthly_report,
     subscriber_field,
@@ -137,7 +138,7 @@ def _csv_date(value: dt.date | None) -> str:
 
 
 def _csv_datetime(value: dt.datetime | None) -> str:
-    return "" if value is None else value.astimezone(clock.JST).strftime("%Y-%m-%d %H:%M:%S")
+    return "" if value is None else jst_wall_time(value).strftime("%Y-%m-%d %H:%M:%S")
 
 
 _CSV_FIELD = {INT: _csv_number, YEN: _csv_number, DATE: _csv_date, DATETIME: _csv_datetime}
@@ -190,7 +191,10 @@ def charge_values(row: ChargeRow) -> tuple:
 
 def detail_copy_sql(report: MonthlyReport) -> tuple[str, tuple]:
     """Return the COPY statement that writes 明細 as CSV rows exactly as `csv_lines` would, and its params."""
-    inner, params = report.detail_rows.order_by().query.sql_with_params()
+    keys = [c.key for c in DETAIL_COLUMNS]
+    # The rows of the 明細 queryset, with the stored keys of its order (not output) to sort by them alike.
+    ordered = report.detail_rows.values_list(*keys, *DETAIL_ORDER).order_by()
+    inner, params = ordered.query.sql_with_params()
     quote = connection.ops.quote_name
     triggers = ", ".join(str(ord(c)) for c in FORMULA_TRIGGERS)
 
@@ -200,9 +204,9 @@ def detail_copy_sql(report: MonthlyReport) -> tuple[str, tuple]:
             # ascii() is the first character's code (0 for ''): no substring built per row and column.
             return f"CASE WHEN ascii({value}) IN ({triggers}) THEN '''' || {value} ELSE NULLIF({value}, '') END"
         if column.type == DATETIME:
-            # A JST wall time cut to the second; printed as YYYY-MM-DD HH:MI:SS under DateStyle ISO (set below),
-            # which costs PostgreSQL less than to_char.
-            return f"date_trunc('second', {value} AT TIME ZONE 'Asia/Tokyo')"
+            # Already the JST wall time (JstWallTime): cut to the second, printed as YYYY-MM-DD HH:MI:SS under
+            # DateStyle ISO (set below), which costs PostgreSQL less than to_char.
+            return f"date_trunc('second', {value})"
         return value  # integers as they are, dates as YYYY-MM-DD (DateStyle ISO)
 
     select = ", ".join(formatted(c) for c in DETAIL_COLUMNS)

@@ -10,7 +10,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncDate
 
 from contracts.choices import LedgerKind
@@ -56,7 +69,9 @@ DETAIL_COLUMNS = (
     Column("c_reason", "理由", TEXT, 30),
 )
 
-DETAIL_ORDER = ("c_arisen_at", "c_ledger_no")
+# Oldest first. By the stored instant (its index gives rows in order without sorting them all first); the
+# JST wall time shown sorts the same way, Japan having no daylight saving time.
+DETAIL_ORDER = ("arisen_at", "pk")
 
 # 月額: the month's charges (computed for an open month, frozen rows for a closed one) and adjustments.
 CHARGE_COLUMNS = (
@@ -220,6 +235,28 @@ def subscriber_field(closes: Closes, field: str, path: str = "option_contract__s
     )
 
 
+class JstWallTime(Func):
+    """An instant as its JST wall-clock time: a naive datetime on PostgreSQL, computed by the database.
+
+    Reading it so costs psycopg's C loader instead of Django's Python one for time zone-aware values (half the
+    time of reading 明細). Elsewhere the value stays the aware instant; `jst_wall_time` reads both alike.
+    """
+
+    output_field = DateTimeField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} AT TIME ZONE 'Asia/Tokyo')", params
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
+
+
+def jst_wall_time(value: dt.datetime) -> dt.datetime:
+    """The naive JST wall-clock time of a `JstWallTime` value, whichever database gave it."""
+    return value if value.tzinfo is None else value.astimezone(clock.JST).replace(tzinfo=None)
+
+
 def _kind_label():
     return Case(*[When(kind=value, then=Value(label)) for value, label in LedgerKind.choices], default=F("kind"))
 
@@ -229,7 +266,7 @@ def detail_queryset(closes: Closes) -> QuerySet:
     expressions = {
         "c_ledger_no": F("pk"),
         "c_booked_month": F("booked_month"),
-        "c_arisen_at": F("arisen_at"),
+        "c_arisen_at": JstWallTime("arisen_at"),
         "c_subscriber_code": subscriber_field(closes, "code"),
         "c_subscriber_name": subscriber_field(closes, "name"),
         "c_option": F("fee_item__option__name"),

@@ -111,10 +111,12 @@ def date_serial(value: dt.date) -> int:
 
 
 def datetime_serial(value: dt.datetime) -> float:
-    """Excel serial of an aware instant's JST wall time, to the second."""
-    seconds = int(value.timestamp()) + _JST_OFFSET_SECONDS
-    days, rest = divmod(seconds, 86400)
-    return _UNIX_EPOCH_SERIAL + days + rest / 86400
+    """Excel serial of a JST wall time (naive, or an aware instant shown in JST), to the second."""
+    if value.tzinfo is not None:
+        seconds = int(value.timestamp()) + _JST_OFFSET_SECONDS
+        days, rest = divmod(seconds, 86400)
+        return _UNIX_EPOCH_SERIAL + days + rest / 86400
+    return value.toordinal() - _EXCEL_EPOCH_ORDINAL + (value.hour * 3600 + value.minute * 60 + value.second) / 86400
 
 
 def _cell_writer(column_type: str):

@@ -426,14 +426,19 @@ def charge_row_from_line(line: ChargeLine, subscriber_code: str, subscriber_name
 def summary(closes: Closes, charges: list[ChargeRow]) -> Summary:
     """Return 集計: per option × kind, per tax rate (the rate in force on the charged date, §3.10) and totals.
 
-    The charged date of an initial or one-time fee is the JST date it arose; of a monthly charge or an
-    adjustment, the month it charges. Tax is rounded down per rate on the report total.
+    The charged date of an initial or one-time fee is the JST date it arose (for a reversal, the date its
+    original arose: a refund gives back the tax that was charged); of a monthly charge or an adjustment, the
+    month it charges. Tax is rounded down per rate on the report total.
     """
     per_line: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     per_rate: dict[int, int] = defaultdict(int)
     billed = (
         LedgerEntry.objects.filter(ledger_scope(closes), kind__in=BILLED_OBLIGATION_KINDS)
-        .values(option_id=F("fee_item__option_id"), ledger_kind=F("kind"), day=TruncDate("arisen_at", tzinfo=clock.JST))
+        .values(
+            option_id=F("fee_item__option_id"),
+            ledger_kind=F("kind"),
+            day=TruncDate(Coalesce("reverses__arisen_at", "arisen_at"), tzinfo=clock.JST),
+        )
         .annotate(n=Count("pk"), amount=Sum("amount_yen"))
         .order_by()
     )

@@ -139,6 +139,19 @@ def test_tax_is_taken_per_rate_in_force_on_the_charged_date_and_rounded_down_per
     assert [(r.rate_percent, r.amount_yen, r.tax_yen) for r in summary.rates] == [(8, 5997, 479)]
 
 
+def test_tax_on_a_reversed_initial_fee_is_refunded_at_the_rate_it_was_charged(regulation, approver):
+    old = rd.revision_on(dt.date(2019, 9, 1), "令和元年9月1日変更(試験)")
+    fee = rd.extra_fee(rd.SWP, kind="initial", amount=1000, name="旧初期費用", revision=old)
+    oc = rd.contract(rd.subscriber("C000001"), approver=approver)
+    initial = rd.one_off(oc, kind="initial", fee_item=fee, arisen_at=rd.jst(2019, 9, 20, 10, 0), actor=approver)
+    rd.reverse(initial, at=rd.jst(2019, 10, 3, 10, 0), reason="請求誤り", actor=approver)
+
+    summary = monthly_report(month=dt.date(2019, 10, 1)).summary
+
+    # Charged on 9/20 at 8% (80円 of tax); reversed in October, the refund gives back those 80円, not 10%.
+    assert [(r.rate_percent, r.amount_yen, r.tax_yen) for r in summary.rates] == [(8, -1000, -80)]
+
+
 def test_cp932_export_names_the_record_and_the_character_it_cannot_hold(regulation, approver):
     oc = rd.contract(rd.subscriber("C000123", "𠮷野家フーズ"), approver=approver)
     rd.bill(oc, start=dt.date(2026, 2, 1), actor=approver)

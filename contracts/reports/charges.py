@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Q, Sum
+from django.db.models import Case, OuterRef, Q, Subquery, Sum, When
 
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, MonthClose, OptionContract
@@ -60,6 +60,7 @@ class _Contract:
     end_date: dt.date | None
     own_terms: _Terms
     obligations: list[tuple[dt.date, int, _Terms]]  # (effective_from, ledger id, terms), oldest first
+    registered_terms: _Terms | None = None  # a migrated contract's terms as registered (DOMAIN §3.13)
 
 
 @dataclass(frozen=True)
@@ -140,18 +141,33 @@ def charges_for_months(*, first_month: dt.date, last_month: dt.date, contracts: 
 
 def _load_contracts(in_billing, last_day: dt.date) -> list[_Contract]:
     contracts: dict[int, _Contract] = {}
-    rows = in_billing.order_by("pk").values_list(
-        "pk",
-        "subscriber_id",
-        "subscriber__code",
-        "billing_start_date",
-        "end_date",
-        "variant_id",
-        "quantity",
-        "quoted_amount_yen",
+    # A migrated contract bills on the terms it was registered with until its first monthly obligation (the
+    # first change approved while billing): the contract row itself already holds the changed terms.
+    registered = OptionContract.history.model.objects.filter(id=OuterRef("pk")).order_by("history_id")
+    as_registered = {
+        f"registered_{field}": Case(When(migrated=True, then=Subquery(registered.values(field)[:1])))
+        for field in ("variant_id", "quantity", "quoted_amount_yen")
+    }
+    rows = (
+        in_billing.annotate(**as_registered)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "subscriber_id",
+            "subscriber__code",
+            "billing_start_date",
+            "end_date",
+            "variant_id",
+            "quantity",
+            "quoted_amount_yen",
+            *as_registered,
+        )
     )
-    for pk, subscriber_id, code, start, end, variant_id, quantity, quote in rows:
-        contracts[pk] = _Contract(pk, subscriber_id, code, start, end, _Terms(variant_id, quantity, quote), [])
+    for pk, subscriber_id, code, start, end, variant_id, quantity, quote, *registered_terms in rows:
+        contract = _Contract(pk, subscriber_id, code, start, end, _Terms(variant_id, quantity, quote), [])
+        if registered_terms[0] is not None:
+            contract.registered_terms = _Terms(*registered_terms)
+        contracts[pk] = contract
     obligations = (
         LedgerEntry.objects.filter(
             kind=LedgerKind.MONTHLY,
@@ -173,12 +189,17 @@ def _load_contracts(in_billing, last_day: dt.date) -> list[_Contract]:
 def _terms_on(contract: _Contract, day: dt.date) -> _Terms:
     """Return the contract's terms on `day`.
 
-    Days before its first monthly obligation (a billing start entered without one) take that first
-    obligation's terms; a contract with none at all (migrated, DOMAIN §3.13) is charged on its own terms.
+    Days before its first monthly obligation take, for a migrated contract (DOMAIN §3.13), the terms it was
+    registered with: its first change while billing writes its first obligation, and the contract row holds
+    the changed terms from then on. Otherwise they take that first obligation's terms (a billing start entered
+    without one); a contract with none at all is charged on its own terms.
     """
-    if not contract.obligations:
+    if contract.registered_terms is not None:
+        terms = contract.registered_terms
+    elif contract.obligations:
+        terms = contract.obligations[0][2]
+    else:
         return contract.own_terms
-    terms = contract.obligations[0][2]
     for effective_from, _pk, obligation_terms in contract.obligations:
         if effective_from > day:
             break
@@ -203,6 +224,8 @@ def _segments(contract: _Contract, first: dt.date, last: dt.date, fees: _FeeTabl
     starts = {first}
     starts.update(ef for ef, _pk, _t in contract.obligations if first < ef <= last)
     variants = {contract.own_terms.variant_id} | {t.variant_id for _ef, _pk, t in contract.obligations}
+    if contract.registered_terms is not None:
+        variants.add(contract.registered_terms.variant_id)
     for variant_id in variants:
         starts.update(fees.changes_between(variant_id, first, last))
     ordered = sorted(starts)

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from contracts.choices import ApplicationKind, ApplicationStatus, LedgerKind, OptionContractStatus
 from contracts.models import Application, LedgerEntry, OptionContract
+from contracts.reports.charges import month_charges
 from contracts.services import (
     application_approve,
     application_reject,
@@ -509,6 +510,38 @@ def test_change_of_a_migrated_billing_contract_writes_its_first_monthly_row(regu
         6000,
         change,
     )
+
+
+def test_change_of_a_migrated_billing_contract_bills_the_registered_terms_until_its_effective_date(
+    regulation, clerk, approver
+):
+    subscriber = subscriber_with_base("web-highgrade2", actor=clerk, start_date=dt.date(2015, 1, 1))
+    contract = option_contract_register_migrated(
+        subscriber=subscriber,
+        option=option("swp-accounts"),
+        variant=variant("swp-accounts", "additional-accounts"),
+        quantity=10,
+        contracted_on=dt.date(2015, 4, 1),
+        billing_start_date=dt.date(2015, 4, 1),
+        base_contract=subscriber.base_contracts.get(),
+        actor=clerk,
+    )
+    with time_machine.travel(jst(2026, 4, 20, 14), tick=False):
+        change = application_submit(
+            subscriber=subscriber,
+            kind=ApplicationKind.CHANGE,
+            option_contract=contract,
+            quantity=20,
+            effective_date=dt.date(2026, 5, 16),
+            actor=clerk,
+        )
+        review_and_approve(change, approver=approver)
+
+    # April is still 10 accounts (3,000円); May: 10 accounts 5/1–5/15, 20 accounts 5/16–5/31.
+    [april] = month_charges(month=dt.date(2026, 4, 1))
+    [may] = month_charges(month=dt.date(2026, 5, 1))
+    assert (april.quantity, april.amount_yen) == (10, 3000)
+    assert (may.quantity, may.amount_yen) == (20, 3000 * 15 // 31 + 6000 * 16 // 31)
 
 
 def test_change_of_variant_from_type_a_to_type_e(regulation, clerk, approver):

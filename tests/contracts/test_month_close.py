@@ -338,3 +338,22 @@ def test_two_closes_of_the_same_month_at_once_write_one_set_of_rows(billed, acco
     assert len(set(results)) == 1
     assert MonthClose.objects.count() == 1
     assert len(_charges()) == 3
+
+
+def test_a_change_of_a_migrated_contract_does_not_reprice_the_closed_months_before_it(regulation, approver, accounting):
+    oc = rd.contract(
+        rd.subscriber("C000001"), approver=approver, quantity=10, billing_start=dt.date(2015, 4, 1), migrated=True
+    )
+    with _at(2026, 3, 2, 9, 0):
+        month_close(month=FEB, actor=accounting)
+
+    # 3/10: a change to 20 accounts from 3/16 is approved: the contract row now says 20, its first monthly row too.
+    oc.quantity = 20
+    oc.save()
+    rd.monthly_obligation(oc, effective_from=dt.date(2026, 3, 16), actor=approver)
+
+    march = monthly_report(month=MAR)
+    # February was 10 accounts and stays so: no adjustment. March: 3,000 × 15/31 + 6,000 × 16/31 = 1,451 + 3,096.
+    assert [(r.kind, r.charge_month, r.quantity, r.amount_yen) for r in march.charge_rows] == [
+        (LedgerKind.MONTHLY_CHARGE, MAR, 20, 1451 + 3096),
+    ]

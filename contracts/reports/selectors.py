@@ -30,7 +30,7 @@ from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, MonthClose, Subscriber
 from contracts.pricing import tax_for, tax_rate_on
 from options import clock
-from options.models import FeeItem, Option
+from options.models import FeeItem, Option, OptionVariant
 
 from .charges import ChargeLine, adjustment_lines, month_charges
 
@@ -235,6 +235,44 @@ def subscriber_field(closes: Closes, field: str, path: str = "option_contract__s
     )
 
 
+def catalogue_field(closes: Closes, model, path: str, field: str):
+    """The catalogue record's `field` now, or as it was at the close for a closed month (a later rename is not shown).
+
+    `path` leads from the ledger row to the record (an option or a variant). Catalogue edits are not behind the
+    close's lock, so "as it was" is its last history row dated up to the close; only the records edited since the
+    close look into the history.
+    """
+    current = F(f"{path}__{field}")
+    if closes.this is None:
+        return current
+    history = model.history.model
+    closed_at = closes.this.closed_at
+    as_closed = history.objects.filter(id=OuterRef(path), history_date__lte=closed_at).order_by(
+        "-history_date", "-history_id"
+    )
+    edited_since = history.objects.filter(history_date__gt=closed_at).values("id")
+    return Case(
+        When(**{f"{path}__in": edited_since}, then=Coalesce(Subquery(as_closed.values(field)[:1]), current)),
+        default=current,
+    )
+
+
+def option_names(closes: Closes, options: dict[int, Option]) -> dict[int, str]:
+    """The options' names now, or as they were at the close for a closed month."""
+    names = {pk: option.name for pk, option in options.items()}
+    if closes.this is not None:
+        history = Option.history.model
+        closed_at = closes.this.closed_at
+        edited = set(history.objects.filter(id__in=names, history_date__gt=closed_at).values_list("id", flat=True))
+        rows = (
+            history.objects.filter(id__in=edited, history_date__lte=closed_at)
+            .order_by("id", "history_date", "history_id")
+            .values_list("id", "name")
+        )
+        names.update(dict(rows))  # the last row of each option up to the close wins
+    return names
+
+
 class JstWallTime(Func):
     """An instant as its JST wall-clock time: a naive datetime on PostgreSQL, computed by the database.
 
@@ -269,8 +307,8 @@ def detail_queryset(closes: Closes) -> QuerySet:
         "c_arisen_at": JstWallTime("arisen_at"),
         "c_subscriber_code": subscriber_field(closes, "code"),
         "c_subscriber_name": subscriber_field(closes, "name"),
-        "c_option": F("fee_item__option__name"),
-        "c_variant": F("fee_item__variant__name"),
+        "c_option": catalogue_field(closes, Option, "fee_item__option", "name"),
+        "c_variant": catalogue_field(closes, OptionVariant, "fee_item__variant", "name"),
         "c_kind": _kind_label(),
         "c_quantity": F("quantity"),
         "c_blocks": F("blocks"),
@@ -310,6 +348,8 @@ def _frozen_charge_rows(closes: Closes) -> list[ChargeRow]:
         .annotate(
             subscriber_code=subscriber_field(closes, "code"),
             subscriber_name=subscriber_field(closes, "name"),
+            option_name=catalogue_field(closes, Option, "fee_item__option", "name"),
+            variant_name=catalogue_field(closes, OptionVariant, "fee_item__variant", "name"),
         )
         .values_list(
             "pk",
@@ -317,8 +357,8 @@ def _frozen_charge_rows(closes: Closes) -> list[ChargeRow]:
             "subscriber_code",
             "subscriber_name",
             "fee_item__option_id",
-            "fee_item__option__name",
-            "fee_item__variant__name",
+            "option_name",
+            "variant_name",
             "kind",
             "charge_month",
             "quantity",
@@ -454,17 +494,18 @@ def summary(closes: Closes, charges: list[ChargeRow]) -> Summary:
         per_rate[tax_rate_on(charge.charge_month)] += charge.amount_yen
 
     options = Option.objects.select_related("section").in_bulk({option_id for option_id, _kind in per_line})
+    names = option_names(closes, options)
     ordered = sorted(
         per_line.items(),
         key=lambda item: (
             options[item[0][0]].section.number,
-            options[item[0][0]].name,
+            names[item[0][0]],
             item[0][0],
             _KIND_ORDER[item[0][1]],
         ),
     )
     lines = [
-        SummaryLine(options[option_id].name, kind, LedgerKind(kind).label, count, amount)
+        SummaryLine(names[option_id], kind, LedgerKind(kind).label, count, amount)
         for (option_id, kind), (count, amount) in ordered
     ]
     rates = [

@@ -15,6 +15,7 @@ from contracts.reports import export_response_chunks, month_close, monthly_repor
 from contracts.services import month_close as month_close_module
 from options.errors import DomainError
 from options.history import system_user
+from options.models import Option, OptionVariant
 
 from . import report_data as rd
 
@@ -357,3 +358,22 @@ def test_a_change_of_a_migrated_contract_does_not_reprice_the_closed_months_befo
     assert [(r.kind, r.charge_month, r.quantity, r.amount_yen) for r in march.charge_rows] == [
         (LedgerKind.MONTHLY_CHARGE, MAR, 20, 1451 + 3096),
     ]
+
+
+def test_a_closed_months_report_keeps_the_option_and_variant_names_it_was_closed_with(billed, accounting):
+    # The catalogue was loaded before anything was billed (the fixture loads it at the real time of the run).
+    for model in (Option, OptionVariant):
+        model.history.update(history_date=rd.jst(2026, 1, 5, 9, 0))
+    with _at(2026, 3, 2, 9, 0):
+        month_close(month=FEB, actor=accounting)
+    february = _all_exports(FEB)
+
+    with _at(2026, 3, 5, 9, 0):
+        option, variant = billed[0].option, billed[0].variant
+        option.name = "アカウント追加オプション（改称）"
+        option.save()
+        variant.name = "追加アカウント使用料（改称）"
+        variant.save()
+
+    assert _all_exports(FEB) == february
+    assert {r.option_name for r in monthly_report(month=MAR).charge_rows} == {"アカウント追加オプション（改称）"}

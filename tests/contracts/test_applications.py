@@ -480,7 +480,8 @@ def test_change_approval_writes_the_one_time_fee_stamped_with_the_approval(
     )
 
 
-def test_change_of_a_migrated_billing_contract_writes_its_first_monthly_row(regulation, clerk, approver):
+def _migrated_swp_changed_10_to_20(*, clerk, approver, effective: dt.date):
+    """A migrated 10-account contract billing since 2015, changed to 20 accounts from `effective` (approved 4/20)."""
     subscriber = subscriber_with_base("web-highgrade2", actor=clerk, start_date=dt.date(2015, 1, 1))
     contract = option_contract_register_migrated(
         subscriber=subscriber,
@@ -498,10 +499,15 @@ def test_change_of_a_migrated_billing_contract_writes_its_first_monthly_row(regu
             kind=ApplicationKind.CHANGE,
             option_contract=contract,
             quantity=20,
-            effective_date=dt.date(2026, 5, 1),
+            effective_date=effective,
             actor=clerk,
         )
         review_and_approve(change, approver=approver)
+    return contract, change
+
+
+def test_change_of_a_migrated_billing_contract_writes_its_first_monthly_row(regulation, clerk, approver):
+    contract, change = _migrated_swp_changed_10_to_20(clerk=clerk, approver=approver, effective=dt.date(2026, 5, 1))
     row = LedgerEntry.objects.get()
     assert (row.kind, row.effective_from, row.quantity, row.amount_yen, row.application) == (
         LedgerKind.MONTHLY,
@@ -515,27 +521,7 @@ def test_change_of_a_migrated_billing_contract_writes_its_first_monthly_row(regu
 def test_change_of_a_migrated_billing_contract_bills_the_registered_terms_until_its_effective_date(
     regulation, clerk, approver
 ):
-    subscriber = subscriber_with_base("web-highgrade2", actor=clerk, start_date=dt.date(2015, 1, 1))
-    contract = option_contract_register_migrated(
-        subscriber=subscriber,
-        option=option("swp-accounts"),
-        variant=variant("swp-accounts", "additional-accounts"),
-        quantity=10,
-        contracted_on=dt.date(2015, 4, 1),
-        billing_start_date=dt.date(2015, 4, 1),
-        base_contract=subscriber.base_contracts.get(),
-        actor=clerk,
-    )
-    with time_machine.travel(jst(2026, 4, 20, 14), tick=False):
-        change = application_submit(
-            subscriber=subscriber,
-            kind=ApplicationKind.CHANGE,
-            option_contract=contract,
-            quantity=20,
-            effective_date=dt.date(2026, 5, 16),
-            actor=clerk,
-        )
-        review_and_approve(change, approver=approver)
+    contract, change = _migrated_swp_changed_10_to_20(clerk=clerk, approver=approver, effective=dt.date(2026, 5, 16))
 
     # April is still 10 accounts (3,000円); May: 10 accounts 5/1–5/15, 20 accounts 5/16–5/31.
     [april] = month_charges(month=dt.date(2026, 4, 1))

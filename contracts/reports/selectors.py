@@ -235,41 +235,42 @@ def subscriber_field(closes: Closes, field: str, path: str = "option_contract__s
     )
 
 
+def catalogue_names_at_close(closes: Closes, model, field: str = "name") -> dict[int, str]:
+    """The catalogue records (options or variants) edited since the close, with their `field` as it was then.
+
+    The catalogue is small and rarely edited, so this reads the few history rows in Python; catalogue edits are
+    not behind the close's lock, so "as it was" is the last history row dated up to the close.
+    """
+    if closes.this is None:
+        return {}
+    history = model.history.model
+    closed_at = closes.this.closed_at
+    edited = set(history.objects.filter(history_date__gt=closed_at).values_list("id", flat=True))
+    rows = (
+        history.objects.filter(id__in=edited, history_date__lte=closed_at)
+        .order_by("id", "history_date", "history_id")
+        .values_list("id", field)
+    )
+    return dict(rows)  # the last row of each record up to the close wins
+
+
 def catalogue_field(closes: Closes, model, path: str, field: str):
     """The catalogue record's `field` now, or as it was at the close for a closed month (a later rename is not shown).
 
-    `path` leads from the ledger row to the record (an option or a variant). Catalogue edits are not behind the
-    close's lock, so "as it was" is its last history row dated up to the close; only the records edited since the
-    close look into the history.
+    `path` leads from the ledger row to the record. The names at the close are constants in the query, so a
+    closed month's export costs what an open month's does.
     """
     current = F(f"{path}__{field}")
-    if closes.this is None:
+    as_closed = catalogue_names_at_close(closes, model, field)
+    if not as_closed:
         return current
-    history = model.history.model
-    closed_at = closes.this.closed_at
-    as_closed = history.objects.filter(id=OuterRef(path), history_date__lte=closed_at).order_by(
-        "-history_date", "-history_id"
-    )
-    edited_since = history.objects.filter(history_date__gt=closed_at).values("id")
-    return Case(
-        When(**{f"{path}__in": edited_since}, then=Coalesce(Subquery(as_closed.values(field)[:1]), current)),
-        default=current,
-    )
+    return Case(*[When(**{f"{path}_id": pk}, then=Value(value)) for pk, value in as_closed.items()], default=current)
 
 
 def option_names(closes: Closes, options: dict[int, Option]) -> dict[int, str]:
     """The options' names now, or as they were at the close for a closed month."""
     names = {pk: option.name for pk, option in options.items()}
-    if closes.this is not None:
-        history = Option.history.model
-        closed_at = closes.this.closed_at
-        edited = set(history.objects.filter(id__in=names, history_date__gt=closed_at).values_list("id", flat=True))
-        rows = (
-            history.objects.filter(id__in=edited, history_date__lte=closed_at)
-            .order_by("id", "history_date", "history_id")
-            .values_list("id", "name")
-        )
-        names.update(dict(rows))  # the last row of each option up to the close wins
+    names.update({pk: name for pk, name in catalogue_names_at_close(closes, Option).items() if pk in names})
     return names
 
 

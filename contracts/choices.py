@@ -7,9 +7,11 @@ class SubscriberKind(models.TextChoices):
 
 
 class OptionContractStatus(models.TextChoices):
-    APPROVED = "approved", "承諾済（課金開始待ち）"
-    BILLING = "billing", "課金中"
-    ENDED = "ended", "解約済"
+    """The contract's workflow stage, which the services move; what staff see is its ContractState on a date."""
+
+    APPROVED = "approved", "承諾済"
+    BILLING = "billing", "課金開始日登録済"
+    ENDED = "ended", "解約承諾済"
 
 
 # The one map of allowed option-contract transitions.
@@ -24,6 +26,34 @@ class ApplicationKind(models.TextChoices):
     NEW = "new", "新規利用申込"
     CHANGE = "change", "契約内容変更申込"
     CANCEL = "cancel", "解約申込"
+    CORRECTION = "correction", "訂正申込"
+
+
+class CorrectionTarget(models.TextChoices):
+    """What a 訂正申込 corrects (DOMAIN §3.17): a date or the terms of one period entered wrongly."""
+
+    BILLING_START = "billing_start", "課金開始日"
+    END_DATE = "end_date", "解約日（最終利用日）"
+    TERMS = "terms", "数量・見積額"
+
+
+class TermsEvent(models.TextChoices):
+    """The event that set a period of a contract's terms (DOMAIN §3.16)."""
+
+    APPROVAL = "approval", "新規利用申込の承諾"
+    MIGRATION = "migration", "移行データの登録"
+    CHANGE = "change", "契約内容変更申込の承諾"
+    SUCCESSION = "succession", "経過措置による承継"
+    CORRECTION = "correction", "訂正申込の承諾"
+
+
+class ContractState(models.TextChoices):
+    """A contract's status on a date, read from its dates (DOMAIN §3.18); never stored."""
+
+    WAITING = "waiting", "課金開始待ち"
+    BILLING = "billing", "課金中"
+    ENDING = "ending", "解約予定"
+    ENDED = "ended", "解約済"
 
 
 class ApplicationStatus(models.TextChoices):

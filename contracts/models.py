@@ -13,9 +13,11 @@ from options.models import CarrierService, FeeItem, Option, OptionVariant, Servi
 from .choices import (
     ApplicationKind,
     ApplicationStatus,
+    CorrectionTarget,
     LedgerKind,
     OptionContractStatus,
     SubscriberKind,
+    TermsEvent,
 )
 
 
@@ -175,6 +177,16 @@ class Application(models.Model):
         help_text="変更申込では変更の効力発生日、解約申込では解約日（最終利用日）",
     )
     note = models.TextField("申込の備考", blank=True)
+    # 訂正申込 (DOMAIN §3.17): what is corrected, the corrected date (a billing start or end date, or for terms the
+    # first day of the period corrected) and why; the corrected quantity and quote are `quantity` and the quote.
+    correction_target = models.CharField("訂正する項目", max_length=20, choices=CorrectionTarget.choices, blank=True)
+    corrected_date = models.DateField(
+        "訂正後の日付・訂正する期間",
+        null=True,
+        blank=True,
+        help_text="課金開始日・解約日の訂正では訂正後の日付、数量・見積額の訂正では訂正する期間の開始日",
+    )
+    correction_reason = models.TextField("訂正の理由", blank=True)
 
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="受付者"
@@ -220,6 +232,16 @@ class Application(models.Model):
             models.CheckConstraint(
                 name="application_target_contract",
                 condition=Q(kind=ApplicationKind.NEW) | Q(option_contract__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="application_correction_complete",
+                condition=(
+                    Q(kind=ApplicationKind.CORRECTION)
+                    & ~Q(correction_target="")
+                    & ~Q(correction_reason="")
+                    & Q(corrected_date__isnull=False)
+                )
+                | (~Q(kind=ApplicationKind.CORRECTION) & Q(correction_target="")),
             ),
         ]
 
@@ -329,6 +351,63 @@ class OptionContract(models.Model):
         return f"{self.subscriber.code} {self.option.name} / {self.variant.name}"
 
 
+class ContractTerms(models.Model):
+    """One period of the terms an option contract bills on (DOMAIN §3.16): what it is and how much, from when.
+
+    Written only by `contracts.billing.timeline`, in the transaction of the event that set it. A period is never
+    deleted: a correction or a later change supersedes it (`superseded_at`), and the timeline is the periods not
+    superseded, which do not overlap. History is the audit trail; this is what billing reads.
+    """
+
+    option_contract = models.ForeignKey(
+        "OptionContract", on_delete=models.PROTECT, related_name="terms", verbose_name="オプション契約"
+    )
+    option = models.ForeignKey(Option, on_delete=models.PROTECT, related_name="+", verbose_name="オプション")
+    variant = models.ForeignKey(
+        OptionVariant, on_delete=models.PROTECT, related_name="+", verbose_name="サービス・細目"
+    )
+    quantity = models.PositiveIntegerField("数量")
+    quoted_amount_yen = models.PositiveIntegerField("見積額（円）", null=True, blank=True)
+    valid_from = models.DateField("適用開始日")
+    valid_until = models.DateField("適用終了日", null=True, blank=True, help_text="この期間の最終日。空欄は期限なし")
+    event = models.CharField("設定した事由", max_length=20, choices=TermsEvent.choices)
+    application = models.ForeignKey(
+        "Application", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="申込"
+    )
+    succession = models.ForeignKey(
+        Succession, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="承継"
+    )
+    provision = models.CharField("根拠", max_length=100, blank=True)
+    superseded_at = models.DateTimeField("失効日時", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="登録者"
+    )
+    created_at = models.DateTimeField("登録日時", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "契約条件の期間"
+        verbose_name_plural = "契約条件の期間"
+        ordering = ["option_contract", "valid_from", "pk"]
+        indexes = [models.Index(fields=["option_contract", "valid_from"], name="terms_contract_from_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["option_contract", "valid_from"],
+                condition=Q(superseded_at__isnull=True),
+                name="terms_one_period_per_start",
+            ),
+            models.CheckConstraint(
+                name="terms_until_after_from",
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+            ),
+            models.CheckConstraint(name="terms_quantity_positive", condition=Q(quantity__gte=1)),
+        ]
+
+    def __str__(self) -> str:
+        return f"契約 #{self.option_contract_id} {self.valid_from:%Y-%m-%d}〜: {self.variant_id} × {self.quantity}"
+
+
 class LedgerEntryQuerySet(models.QuerySet):
     """The ledger is append-only: bulk edits and deletes are refused before they reach the database."""
 
@@ -396,8 +475,11 @@ class LedgerEntry(models.Model):
                 condition=Q(reverses__isnull=True, kind__in=[LedgerKind.INITIAL, LedgerKind.ONE_TIME]),
                 name="ledger_once_per_application_fee",
             ),
+            # One 月額費用 row per contract × start from each application (the billing start or a change); a
+            # correction reverses it and writes the corrected row under its own application, so a reversed row
+            # never blocks the row that corrects it.
             models.UniqueConstraint(
-                fields=["option_contract", "fee_item", "effective_from"],
+                fields=["option_contract", "fee_item", "effective_from", "application"],
                 condition=Q(reverses__isnull=True, kind=LedgerKind.MONTHLY),
                 name="ledger_monthly_once_per_start",
             ),
@@ -445,6 +527,7 @@ class MonthClose(models.Model):
     ledger_watermark = models.BigIntegerField("締め時点の台帳の最終番号", default=0)
     contract_history_watermark = models.BigIntegerField("締め時点のオプション契約履歴の最終番号", default=0)
     subscriber_history_watermark = models.BigIntegerField("締め時点の契約者履歴の最終番号", default=0)
+    terms_history_watermark = models.BigIntegerField("締め時点の契約条件履歴の最終番号", default=0)
 
     history = HistoricalRecords()
 

@@ -5,14 +5,16 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+from contracts.billing.pricing import Priced, price
+from options import clock
 from options.choices import EligibilityKind
 from options.errors import DomainError
 from options.models import Option, OptionVariant
-from options.selectors import fee_items_in_force
+from options.selectors import fee_items_in_force, option_retired_refusal
 from options.wareki import format_date
 
-from .models import BaseServiceContract, CarrierLineContract, Subscriber
-from .pricing import Priced, price
+from .choices import ApplicationKind, LedgerKind
+from .models import Application, BaseServiceContract, CarrierLineContract, LedgerEntry, OptionContract, Subscriber
 
 
 @dataclass(frozen=True)
@@ -51,14 +53,9 @@ def eligibility_check(*, subscriber: Subscriber, option: Option, on: dt.date) ->
     """
     if not subscriber.is_active:
         return EligibilityResult(False, "", f"契約者「{subscriber}」は無効化されているため、申込できません。", None)
-    if option.retired_on is not None and option.retired_on <= on:
-        succession = option.successions_out.select_related("to_option").first()
-        article = succession.provision if succession else ""
-        retired = format_date(option.retired_on, western=False)
-        message = f"{option.name}は{retired}に廃止されたため、新規に利用できません。"
-        if succession:
-            message += f"（{succession.provision}により{succession.to_option.name}として存続）"
-        return EligibilityResult(False, article, message, None)
+    refusal = option_retired_refusal(option=option, on=on)
+    if refusal is not None:
+        return EligibilityResult(False, refusal.article, refusal.message, None)
 
     basis = None
     for rule in option.eligibility_rules.prefetch_related("services", "carrier_services").order_by("pk"):
@@ -109,5 +106,52 @@ def fee_preview(
     """
     if variant.option_id != option.pk:
         raise DomainError(f"「{variant.name}」は{option.name}のサービス・細目ではありません。", code="variant_mismatch")
-    items = fee_items_in_force(on=on).filter(variant=variant)
+    items = fee_items_in_force(on=on, variant=variant)
     return [price(fee_item=item, quantity=quantity, quoted_amount_yen=quoted_amount_yen) for item in items]
+
+
+def _rows_label(rows) -> str:
+    return "、".join(f"{row.get_kind_display()} {row.amount_yen:,}円（#{row.pk}）" for row in rows)
+
+
+def approval_summary(application: Application) -> str:
+    """What an approval wrote, as the message staff see: the ledger rows, or why there are none (DOMAIN §1)."""
+    rows = list(
+        LedgerEntry.objects.filter(application=application, created_at__gte=application.decided_at)
+        .exclude(kind=LedgerKind.MONTHLY_CHARGE)
+        .order_by("pk")
+    )
+    if application.kind == ApplicationKind.NEW:
+        rows = [r for r in rows if r.kind == LedgerKind.INITIAL]
+    head = f"申込 #{application.pk}（{application.get_kind_display()}）を承諾しました。"
+    if rows:
+        return f"{head}支払義務を記帳しました: {_rows_label(rows)}。"
+    decided = application.decided_at.astimezone(clock.JST)
+    if application.kind == ApplicationKind.NEW:
+        return (
+            f"{head}初期費用の支払義務は承諾日時（{decided:%Y-%m-%d %H:%M}）に発生しましたが、"
+            "この時点で有効な初期費用の料金細目がないため、台帳に記帳した行はありません。"
+            "月額費用は課金開始日の登録で記帳します。"
+        )
+    if application.kind == ApplicationKind.CHANGE:
+        effective = application.effective_date or clock.jst_date(application.decided_at)
+        return (
+            f"{head}一時費用の料金細目がなく、課金開始日も未登録のため、台帳に記帳した行はありません"
+            f"（変更後の契約条件は{format_date(effective)}から適用）。"
+        )
+    if application.kind == ApplicationKind.CANCEL:
+        return (
+            f"{head}解約日（最終利用日）は{format_date(application.effective_date)}です。"
+            "台帳に記帳した行はありません（月額料金は解約日まで日割りで計算します）。"
+        )
+    return f"{head}台帳に記帳した行はありません（締め済みの月の差額は次の月次締めで調整行として記帳します）。"
+
+
+def billing_start_summary(contract: OptionContract) -> str:
+    """The message after a 課金開始日 is entered: the 月額費用 rows it wrote."""
+    rows = contract.ledger_entries.filter(
+        kind=LedgerKind.MONTHLY, reverses__isnull=True, reversed_by__isnull=True
+    ).order_by("effective_from", "pk")
+    listed = "、".join(f"#{r.pk} 月額 {r.amount_yen:,}円（{format_date(r.effective_from)}から）" for r in rows)
+    start = format_date(contract.billing_start_date)
+    return f"課金開始日を{start}に登録しました。月額費用の支払義務を記帳しました: {listed}。"

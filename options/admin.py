@@ -2,13 +2,19 @@
 
 Revisions and fee items are saved and deleted only through options.services, so a revision that ledger
 rows cite cannot be edited or deleted here; the refusal is an admin message, never a 500.
+
+A version of a record's history (`…/<pk>/history/<history_id>/`) is shown read-only to every user: it is
+what was recorded, not a form to save it again.
 """
 
 import copy
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -27,8 +33,10 @@ from .models import (
     Succession,
     TariffRevision,
 )
-from .record_history import record_changes
+from .record_history import HISTORY_TYPE_LABELS, FieldValue, _Labels, _m2m_raw, record_changes, staff_name
+from .templatetags.wareki import wareki_datetime
 
+HISTORY_VERSION_TEMPLATE = "admin/history_version_readonly.html"
 REASON_FIELD = "change_reason"
 REASON_LABEL = "変更理由"
 DIFF_COLUMN = "変更内容"
@@ -71,12 +79,35 @@ class FeeItemForm(ReasonForm):
         return data
 
 
+def version_values(record) -> list[FieldValue]:
+    """Return each field of one historical row as staff read it (labels, names of related records, 和暦)."""
+    model = record.instance_type
+    recorded = {f.attname for f in record._meta.concrete_fields}
+    fields = [f for f in model._meta.concrete_fields if f.attname in recorded]
+    labels = _Labels(model)
+    values = [(f.name, getattr(record, f.attname)) for f in fields]
+    values += [(name, _m2m_raw(record, name)) for name in labels.m2m_names]
+    for name, value in values:
+        labels.want(name, value)
+    labels.fetch()
+    return [FieldValue(labels.field_label(name), labels.show(name, value)) for name, value in values]
+
+
+def _record_label(obj) -> str:
+    """The record's name; a version whose related records are gone since is named by its model and pk."""
+    try:
+        return str(obj)
+    except ObjectDoesNotExist:
+        return f"{obj._meta.verbose_name} #{obj.pk}"
+
+
 class CatalogueAdmin(SimpleHistoryAdmin):
     """Base of the catalogue admins: a required reason on change and delete, and a Japanese diff column."""
 
     form = ReasonForm
     delete_confirmation_template = "admin/options/delete_confirmation_with_reason.html"
     history_list_display = [DIFF_COLUMN]
+    object_history_form_template = HISTORY_VERSION_TEMPLATE
 
     # --- history list -------------------------------------------------------------------------
 
@@ -89,6 +120,56 @@ class CatalogueAdmin(SimpleHistoryAdmin):
 
     def set_history_delta_changes(self, request, page_obj, *args, **kwargs):
         """The diff column (with labels and names, not raw ids) replaces simple-history's own."""
+
+    # --- one version of the history -------------------------------------------------------------
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """Show one version read-only, to every user; a POST changes nothing and answers 405.
+
+        simple-history's own view is a change form that saves whatever is posted to it, even with
+        SIMPLE_HISTORY_REVERT_DISABLED (which only hides the button; upstream #1362). Such a save would
+        bypass the services (a clerk's POST created a second migrated option contract), so it is refused
+        before anything is looked up.
+        """
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        request.current_app = self.admin_site.name
+        record = self._history_version(object_id, version_id)
+        obj = record.instance
+        if not self.has_view_history_or_change_history_permission(request, obj):
+            raise PermissionDenied
+
+        opts = self.model._meta
+        url_name = f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}"
+        label = _record_label(obj)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{label}（{wareki_datetime(record.history_date)} 時点）",
+            "opts": opts,
+            "app_label": opts.app_label,
+            "record_label": label,
+            "record": record,
+            "action": HISTORY_TYPE_LABELS.get(record.history_type, record.history_type),
+            "who": staff_name(record.history_user),
+            "why": record.history_change_reason or "",
+            "values": version_values(record),
+            "changes": record_changes(record),
+            "changelist_url": reverse(f"{url_name}_changelist"),
+            "change_url": reverse(f"{url_name}_change", args=[quote(obj.pk)]),
+            "history_url": reverse(f"{url_name}_history", args=[quote(obj.pk)]),
+            **(extra_context or {}),
+        }
+        return self.render_history_view(request, self.object_history_form_template, context)
+
+    def _history_version(self, object_id, version_id):
+        """The historical row, or 404 (also for an id that is not even a number)."""
+        opts = self.model._meta
+        history = getattr(self.model, opts.simple_history_manager_attribute)
+        lookup = {opts.pk.attname: unquote(object_id), "history_id": version_id}
+        try:
+            return history.select_related("history_user").get(**lookup)
+        except (ObjectDoesNotExist, ValueError, TypeError, ValidationError) as error:
+            raise Http404(f"{opts.verbose_name}のこの版の記録はありません。") from error
 
     # --- saving ---------------------------------------------------------------------------------
 

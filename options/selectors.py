@@ -3,9 +3,10 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 
 from .errors import DomainError
+from .fees import FeeSchedule
 from .models import FeeItem, Option, OptionVariant, TariffRevision
 from .wareki import format_date
 
@@ -15,35 +16,34 @@ def revision_in_force(*, on: dt.date) -> TariffRevision | None:
     return TariffRevision.objects.filter(effective_on__lte=on).order_by("-effective_on", "-amended_on").first()
 
 
-def fee_items_in_force(*, on: dt.date) -> QuerySet[FeeItem]:
-    """Return, for every (variant, kind), the fee item in force on `on` (discontinued ones left out).
+def fee_schedule(*, until: dt.date | None = None, kinds: list[str] | None = None, variants=None) -> FeeSchedule:
+    """Load the fee schedule (one query): items of revisions effective up to `until`, of `kinds`, of `variants`."""
+    items = FeeItem.objects.select_related("revision", "option", "variant", "option__section")
+    if until is not None:
+        items = items.filter(revision__effective_on__lte=until)
+    if kinds is not None:
+        items = items.filter(kind__in=kinds)
+    if variants is not None:
+        items = items.filter(variant__in=variants)
+    return FeeSchedule(items)
 
-    One query: a fee item is in force when no later revision up to `on` sets the same key.
-    """
-    newer = FeeItem.objects.filter(
-        variant=OuterRef("variant"),
-        kind=OuterRef("kind"),
-        revision__effective_on__lte=on,
-    ).order_by("-revision__effective_on", "-revision__amended_on", "-pk")
-    return (
-        FeeItem.objects.filter(revision__effective_on__lte=on, discontinued=False)
-        .filter(pk=Subquery(newer.values("pk")[:1]))
-        .select_related("revision", "option", "variant", "option__section")
-        .order_by("option__section__number", "option__name", "variant__code", "kind", "pk")
-    )
+
+def _display_order(item: FeeItem):
+    return (item.option.section.number, item.option.name, item.variant.code, item.kind, item.pk)
+
+
+def fee_items_in_force(*, on: dt.date, variant: OptionVariant | None = None) -> list[FeeItem]:
+    """Return, for every (variant, kind), the fee item in force on `on` (discontinued ones left out). One query."""
+    schedule = fee_schedule(until=on, variants=None if variant is None else [variant])
+    return sorted(schedule.all_in_force(on=on), key=_display_order)
 
 
 def fee_item_in_force(*, option: Option, variant: OptionVariant, kind: str, on: dt.date) -> FeeItem | None:
     """Return the fee item in force for (variant, kind) on `on`, or None when none is (DOMAIN §3.3)."""
-    item = (
-        FeeItem.objects.filter(option=option, variant=variant, kind=kind, revision__effective_on__lte=on)
-        .select_related("revision")
-        .order_by("-revision__effective_on", "-revision__amended_on", "-pk")
-        .first()
-    )
-    if item is None or item.discontinued:
+    if variant.option_id != option.pk:
         return None
-    return item
+    schedule = fee_schedule(until=on, kinds=[kind], variants=[variant])
+    return schedule.in_force(variant_id=variant.pk, kind=kind, on=on)
 
 
 def fee_item_in_force_or_error(*, option: Option, variant: OptionVariant, kind: str, on: dt.date) -> FeeItem:
@@ -114,3 +114,21 @@ def fee_history(*, option: Option) -> QuerySet[FeeItem]:
 def options_orderable(*, on: dt.date) -> QuerySet[Option]:
     """Return the options a new application may name on `on`: those not retired by then."""
     return Option.objects.filter(Q(retired_on__isnull=True) | Q(retired_on__gt=on)).select_related("section")
+
+
+def option_retired_refusal(*, option: Option, on: dt.date) -> DomainError | None:
+    """Return why no contract of `option` can be formed on `on` (DOMAIN §3.19), or None when one can.
+
+    An option retired on date R takes no contract formed on or after R, by any path (application, admin, import);
+    the contracts formed before continue as its successor under the provision named.
+    """
+    if option.retired_on is None or on < option.retired_on:
+        return None
+    succession = option.successions_out.select_related("to_option").order_by("effective_on", "pk").first()
+    retired = format_date(option.retired_on, western=False)
+    message = f"{option.name}は{retired}に廃止されたため、同日以後に成立する契約はできません。"
+    provision = ""
+    if succession is not None:
+        provision = succession.provision
+        message += f"（{succession.provision}により、それ以前の契約は{succession.to_option.name}として存続します）"
+    return DomainError(message, article=provision, code="option_retired")

@@ -68,6 +68,11 @@ def approver2(db):
 
 
 @pytest.fixture
+def approver3(db):
+    return _staff("approver3", roles.APPROVER)
+
+
+@pytest.fixture
 def accounting(db):
     return _staff("accounting", roles.ACCOUNTING)
 

@@ -1,5 +1,7 @@
 """The application screens: 確認 then 申込, the decision buttons, four eyes, and the ledger rows they lead to."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -7,10 +9,11 @@ from contracts.choices import ApplicationKind, ApplicationStatus, LedgerKind, Op
 from contracts.models import Application, LedgerEntry, OptionContract
 from contracts.services.applications import application_start_review, application_submit
 from options import clock
+from options.choices import FeeKind
 from options.models import Option, OptionVariant
-from options.wareki import to_wareki
+from options.wareki import format_date, to_wareki
 from tests import ui_data
-from tests.factories import CarrierLineContractFactory, SubscriberFactory
+from tests.factories import CarrierLineContractFactory, SubscriberFactory, add_fee_item
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +132,12 @@ class TestDecision:
         response = client.post(reverse("contracts:application_start_review", args=[application.pk]))
         assert response.status_code == 302
         response = client.post(reverse("contracts:application_approve", args=[application.pk]), follow=True)
-        assert "承諾しました。支払義務を記帳しました。" in messages_of(response)
+        # No initial fee item is in force: the message says the obligation arose and that no row was written.
+        assert any(
+            m.startswith(f"申込 #{application.pk}（新規利用申込）を承諾しました。初期費用の支払義務は承諾日時")
+            and "台帳に記帳した行はありません" in m
+            for m in messages_of(response)
+        ), messages_of(response)
         contract = OptionContract.objects.get(origin_application=application)
         assert contract.status == OptionContractStatus.APPROVED
 
@@ -140,8 +148,11 @@ class TestDecision:
             {"billing_start_date": to_wareki(today)},
             follow=True,
         )
-        assert "課金開始日を登録しました。月額費用の支払義務を記帳しました。" in messages_of(response)
         row = LedgerEntry.objects.get(option_contract=contract)
+        assert (
+            f"課金開始日を{format_date(today)}に登録しました。月額費用の支払義務を記帳しました: "
+            f"#{row.pk} 月額 9,000円（{format_date(today)}から）。"
+        ) in messages_of(response)
         assert (row.kind, row.amount_yen, row.quantity, row.blocks, row.effective_from) == (
             LedgerKind.MONTHLY,
             9000,
@@ -286,15 +297,37 @@ class TestOptionContract:
 
 
 class TestLedgerReversal:
-    def test_the_approver_reverses_a_row_with_a_reason_once(self, regulation, client, clerk, approver):
+    def test_a_monthly_row_offers_the_correction_not_a_reversal(self, regulation, client, clerk, approver, approver2):
         contract = ui_data.billing_contract(clerk=clerk, approver=approver)
         row = contract.ledger_entries.get()
+        url = reverse("contracts:ledgerentry_detail", args=[row.pk])
+        page = login(client, approver2).get(url).content.decode()
+        assert reverse("contracts:ledgerentry_reverse", args=[row.pk]) not in page
+        assert "訂正申込" in page and reverse("contracts:optioncontract_detail", args=[contract.pk]) in page
+        response = client.post(reverse("contracts:ledgerentry_reverse", args=[row.pk]), {"reason": "誤り"})
+        assert response.status_code == 200
+        assert "訂正申込で訂正してください" in response.content.decode()
+        assert not LedgerEntry.objects.filter(reverses=row).exists()
+
+    def test_the_approver_reverses_a_row_with_a_reason_once(
+        self, regulation, client, clerk, approver, approver2, tariff_manager
+    ):
+        add_fee_item(
+            "swp-accounts",
+            "additional-accounts",
+            FeeKind.INITIAL,
+            9000,
+            revision_on=dt.date(2026, 2, 1),
+            actor=tariff_manager,
+        )
+        contract = ui_data.billing_contract(clerk=clerk, approver=approver)
+        row = contract.ledger_entries.get(kind=LedgerKind.INITIAL)
         url = reverse("contracts:ledgerentry_detail", args=[row.pk])
         assert (
             reverse("contracts:ledgerentry_reverse", args=[row.pk])
             not in login(client, clerk).get(url).content.decode()
         )
-        login(client, approver)
+        login(client, approver2)  # not the approver of the row (four eyes)
         assert reverse("contracts:ledgerentry_reverse", args=[row.pk]) in client.get(url).content.decode()
         response = client.post(reverse("contracts:ledgerentry_reverse", args=[row.pk]), {"reason": ""})
         assert response.context["reverse_form"].errors["reason"]

@@ -26,13 +26,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 
+from contracts.billing.charges import ChargeLine, Unpriced, adjustment_lines, contract_charges
+from contracts.billing.pricing import tax_for, tax_rate_on
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, MonthClose, Subscriber
-from contracts.pricing import tax_for, tax_rate_on
 from options import clock
 from options.models import FeeItem, Option, OptionVariant
-
-from .charges import ChargeLine, adjustment_lines, month_charges
 
 # Column types: how a value is written to CSV and to an XLSX cell.
 TEXT, INT, YEN, DATE, DATETIME = "text", "int", "yen", "date", "datetime"
@@ -332,15 +331,32 @@ def detail_queryset(closes: Closes) -> QuerySet:
     )
 
 
-def charge_rows(closes: Closes) -> list[ChargeRow]:
+@dataclass(frozen=True)
+class ChargePart:
+    """月額 of a month: its rows, and (for an open month) the contracts that could not be priced."""
+
+    rows: list[ChargeRow]
+    unpriced: list[Unpriced]
+
+
+def charge_part(closes: Closes) -> ChargePart:
     """Return 月額: ledger rows of kind MONTHLY_CHARGE/ADJUSTMENT in the month's scope, plus, for an open month,
-    its charges and adjustments computed now (what its close would write)."""
+    its charges and adjustments computed now (what its close would write) and the contracts it cannot price."""
     rows = _frozen_charge_rows(closes)
+    unpriced: list[Unpriced] = []
     if closes.this is None:
-        lines = month_charges(month=closes.month) + adjustment_lines(month=closes.month)
+        lines: list[ChargeLine] = []
+        for result in contract_charges(first_month=closes.month, last_month=closes.month):
+            if result.unpriced is not None:
+                unpriced.append(result.unpriced)
+            lines.extend(result.lines)
+        adjustments = adjustment_lines(month=closes.month)
+        lines.extend(adjustments.lines)
+        unpriced.extend(adjustments.unpriced)
         rows += _computed_charge_rows(lines)
     rows.sort(key=lambda r: r.sort_key)
-    return rows
+    unpriced.sort(key=lambda u: (u.subscriber_code, u.option_contract_id))
+    return ChargePart(rows, unpriced)
 
 
 def _frozen_charge_rows(closes: Closes) -> list[ChargeRow]:
@@ -531,6 +547,17 @@ def summary_table(report: "MonthlyReport") -> list[tuple]:
     rows.append(("消費税合計", None, None, None, None, s.total_tax_yen))
     rows.append(("税込合計", None, None, None, None, s.total_incl_yen))
     rows.append(("状態", report.status_label, None, None, None, None))
+    if report.unpriced:
+        rows.append(
+            (
+                "未計算の契約",
+                "料金細目・見積額の未登録などで月額料金を計算できない契約",
+                None,
+                None,
+                len(report.unpriced),
+                None,
+            )
+        )
     return rows
 
 
@@ -562,8 +589,17 @@ class MonthlyReport:
         return detail_queryset(self.closes)
 
     @cached_property
+    def charge_part(self) -> ChargePart:
+        return charge_part(self.closes)
+
+    @property
     def charge_rows(self) -> list[ChargeRow]:
-        return charge_rows(self.closes)
+        return self.charge_part.rows
+
+    @property
+    def unpriced(self) -> list[Unpriced]:
+        """Contracts in billing the 速報 could not price (empty for a closed month): each is named on the page."""
+        return self.charge_part.unpriced
 
     @cached_property
     def summary(self) -> Summary:

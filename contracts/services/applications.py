@@ -15,6 +15,7 @@ import datetime as dt
 
 from django.db import transaction
 
+from contracts.billing.timeline import periods_of, timeline_set
 from contracts.choices import (
     APPLICATION_TRANSITIONS,
     OPEN_APPLICATION_STATUSES,
@@ -22,6 +23,7 @@ from contracts.choices import (
     ApplicationStatus,
     LedgerKind,
     OptionContractStatus,
+    TermsEvent,
 )
 from contracts.models import Application, BaseServiceContract, LedgerEntry, OptionContract, Subscriber
 from options import clock
@@ -33,6 +35,7 @@ from options.record_history import staff_name
 from options.wareki import format_date
 
 from .audit import require_permission, require_reason
+from .corrections import correction_approve, correction_fields
 from .eligibility import eligibility_assert
 from .ledger import ledger_append_monthly, ledger_append_on_approval, ledger_price_monthly
 from .locks import lock_application, lock_option_contract, lock_subscriber
@@ -118,7 +121,7 @@ def _on_contract(subscriber: Subscriber, kind: str, option_contract, option, eff
     contract = lock_option_contract(option_contract)
     if contract.subscriber_id != subscriber.pk:
         raise DomainError(f"オプション契約 #{contract.pk} はこの契約者の契約ではありません。", code="contract_mismatch")
-    if contract.status == OptionContractStatus.ENDED:
+    if contract.status == OptionContractStatus.ENDED and kind != ApplicationKind.CORRECTION:
         raise DomainError(
             f"オプション契約 #{contract.pk} は解約済みです（解約日 {format_date(contract.end_date)}）。",
             code="contract_ended",
@@ -156,6 +159,9 @@ def application_submit(
     option_contract: OptionContract | None = None,
     effective_date: dt.date | None = None,
     note: str = "",
+    correction_target: str = "",
+    corrected_date: dt.date | None = None,
+    correction_reason: str = "",
     actor,
 ) -> Application:
     """Receive an application (受付).
@@ -163,7 +169,9 @@ def application_submit(
     新規利用申込: eligibility (利用の条件) and whole blocks are checked now, and again at approval.
     契約内容変更申込・解約申込: name the option contract; variant, quantity and quote default to its own.
     解約申込 needs `effective_date`, the last day of service.
+    訂正申込 names the contract, what is corrected, the corrected date (or the period) and why (DOMAIN §3.17).
     """
+    require_permission(actor, "contracts.add_application", action="申込を受け付ける")
     if kind not in ApplicationKind.values:
         raise DomainError("申込種別を選択してください。", code="kind_invalid")
     kind = ApplicationKind(kind)
@@ -173,6 +181,8 @@ def application_submit(
     quote = {"quoted_amount_yen": quoted_amount_yen, "quoted_by": actor, "quoted_at": now}
     if quoted_amount_yen is None:
         quote = {}
+    if kind != ApplicationKind.CORRECTION and (correction_target or corrected_date or correction_reason):
+        raise DomainError("訂正の項目・日付・理由は訂正申込でのみ指定できます。", code="correction_not_expected")
     if kind == ApplicationKind.NEW:
         if option_contract is not None or effective_date is not None:
             raise DomainError(
@@ -181,6 +191,22 @@ def application_submit(
             )
         fields = _new_use(subscriber, option, variant, on=today)
         quantity = 1 if quantity is None else quantity
+    elif kind == ApplicationKind.CORRECTION:
+        contract = _on_contract(subscriber, kind, option_contract, option, effective_date)
+        fields = correction_fields(
+            contract,
+            target=correction_target,
+            corrected_date=corrected_date,
+            quantity=quantity,
+            quoted_amount_yen=quoted_amount_yen,
+            reason=correction_reason,
+        )
+        quantity = fields.pop("quantity")
+        quote = {}
+        if fields.get("quoted_amount_yen") is not None:
+            quote = {"quoted_amount_yen": fields.pop("quoted_amount_yen"), "quoted_by": actor, "quoted_at": now}
+        fields.pop("quoted_amount_yen", None)
+        quoted_amount_yen = None  # checked by correction_fields against the period corrected
     else:
         contract = _on_contract(subscriber, kind, option_contract, option, effective_date)
         fields = {"option": contract.option, "variant": variant or contract.variant, "option_contract": contract}
@@ -196,7 +222,8 @@ def application_submit(
                 "変更内容がありません（サービス・細目、数量、見積額が現在の契約と同じです）。", code="no_change"
             )
 
-    terms_assert_quantity(option=fields["option"], variant=fields["variant"], quantity=quantity, on=today)
+    if kind != ApplicationKind.CORRECTION:
+        terms_assert_quantity(option=fields["option"], variant=fields["variant"], quantity=quantity, on=today)
     if quoted_amount_yen is not None:
         terms_assert_quote(quoted_amount_yen)
         if not terms_is_quoted(variant=fields["variant"], on=today):
@@ -275,9 +302,16 @@ def application_approve(*, application: Application, actor) -> Application:
         _approve_new(application, actor=actor, now=now)
     elif application.kind == ApplicationKind.CHANGE:
         _approve_change(application, contract, actor=actor, now=now)
+    elif application.kind == ApplicationKind.CORRECTION:
+        correction_approve(application, contract, actor=actor, now=now)
+        _decide(application, ApplicationStatus.APPROVED, actor=actor, now=now, reason=_approval_reason(application))
     else:
         _approve_cancel(application, contract, actor=actor, now=now)
     return application
+
+
+def _approval_reason(application: Application) -> str:
+    return f"申込 #{application.pk}（{application.get_kind_display()}）の承諾"
 
 
 def _decide(application: Application, status: str, *, actor, now: dt.datetime, reason: str) -> None:
@@ -315,6 +349,18 @@ def _approve_new(application: Application, *, actor, now: dt.datetime) -> None:
     )
     reason = f"申込 #{application.pk}（新規利用申込）の承諾"
     save_with_history(contract, actor=actor, reason=f"{reason}により契約成立（初期費用の支払義務発生）")
+    timeline_set(
+        contract=contract,
+        valid_from=today,
+        option=option,
+        variant=application.variant,
+        quantity=application.quantity,
+        quoted_amount_yen=application.quoted_amount_yen,
+        event=TermsEvent.APPROVAL,
+        application=application,
+        actor=actor,
+        reason=reason,
+    )
     application.option_contract = contract
     for name, value in _basis_fields(basis).items():
         setattr(application, name, value)
@@ -339,10 +385,17 @@ def _latest_monthly(contract: OptionContract) -> LedgerEntry | None:
 
 
 def _approve_change(application: Application, contract: OptionContract, *, actor, now: dt.datetime) -> None:
+    """Put the change in force from its effective date, in the terms timeline, with its fees.
+
+    The change takes effect on its own date, before billing starts as well as after (DOMAIN §3.16): days before
+    it bill on the terms before it. It must come after the start of the latest period (an earlier date would
+    rewrite what was agreed: that is a correction), and not before the 課金開始日 once one is set. While billing
+    has a start date, the 月額費用 owed from the change's date is written now.
+    """
     today = clock.jst_date(now)
     if contract.status == OptionContractStatus.ENDED:
         raise DomainError(
-            f"オプション契約 #{contract.pk} は解約済みのため、変更できません"
+            f"オプション契約 #{contract.pk} は解約が承諾済みのため、変更できません"
             f"（解約日 {format_date(contract.end_date)}）。",
             code="contract_ended",
         )
@@ -352,6 +405,28 @@ def _approve_change(application: Application, contract: OptionContract, *, actor
             f"変更日（{format_date(effective)}）が契約成立日（{format_date(contract.contracted_on)}）より前です。",
             code="change_before_contract",
         )
+    latest = periods_of(contract)[-1]
+    if effective < latest.valid_from:
+        raise DomainError(
+            f"変更日（{format_date(effective)}）は、現在の契約条件の適用開始日"
+            f"（{format_date(latest.valid_from)}）より前にできません（過去の条件の誤りは訂正申込で訂正します）。",
+            code="change_before_terms",
+        )
+    billing = contract.billing_start_date is not None
+    if billing:
+        if effective < contract.billing_start_date:
+            raise DomainError(
+                f"変更日（{format_date(effective)}）は課金開始日（{format_date(contract.billing_start_date)}）"
+                "より前にできません。",
+                code="change_before_billing",
+            )
+        monthly = _latest_monthly(contract)
+        if monthly is not None and effective <= monthly.effective_from:
+            raise DomainError(
+                f"変更日（{format_date(effective)}）は、現在の月額費用の適用開始日"
+                f"（{format_date(monthly.effective_from)}）より後の日付にしてください。",
+                code="change_before_monthly",
+            )
     priced = terms_price_all(
         option=contract.option,
         variant=application.variant,
@@ -359,22 +434,6 @@ def _approve_change(application: Application, contract: OptionContract, *, actor
         quoted_amount_yen=application.quoted_amount_yen,
         on=today,
     )
-    billing = contract.status == OptionContractStatus.BILLING
-    if billing:
-        # A migrated contract has no monthly row yet; its billing start date is where its monthly fee runs from.
-        latest = _latest_monthly(contract)
-        if latest is not None and effective <= latest.effective_from:
-            raise DomainError(
-                f"変更日（{format_date(effective)}）は、現在の月額費用の適用開始日"
-                f"（{format_date(latest.effective_from)}）より後の日付にしてください。",
-                code="change_before_monthly",
-            )
-        if effective < contract.billing_start_date:
-            raise DomainError(
-                f"変更日（{format_date(effective)}）は課金開始日（{format_date(contract.billing_start_date)}）"
-                "より前にできません。",
-                code="change_before_billing",
-            )
 
     changes = []
     if application.variant_id != contract.variant_id:
@@ -387,10 +446,22 @@ def _approve_change(application: Application, contract: OptionContract, *, actor
     contract.quantity = application.quantity
     contract.quoted_amount_yen = application.quoted_amount_yen
     contract.quoted_by = application.quoted_by
-    monthly = ledger_price_monthly(option_contract=contract, on=effective) if billing else None
 
-    reason = f"申込 #{application.pk}（契約内容変更申込）の承諾"
+    reason = _approval_reason(application)
     save_with_history(contract, actor=actor, reason=f"{reason}: {'、'.join(changes)}（{format_date(effective)}から）")
+    timeline_set(
+        contract=contract,
+        valid_from=effective,
+        option=contract.option,
+        variant=application.variant,
+        quantity=application.quantity,
+        quoted_amount_yen=application.quoted_amount_yen,
+        event=TermsEvent.CHANGE,
+        application=application,
+        actor=actor,
+        reason=reason,
+    )
+    monthly = ledger_price_monthly(option_contract=contract, on=effective) if billing else None
     _decide(application, ApplicationStatus.APPROVED, actor=actor, now=now, reason=reason)
     ledger_append_on_approval(
         fee_kind=FeeKind.ONE_TIME,

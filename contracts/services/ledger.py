@@ -4,28 +4,38 @@ When each fee is owed (第2条・第4条・第6条):
 - 初期費用: at the approval of the 新規利用申込, stamped with the approval's timestamp;
 - 一時費用: at the approval of the 契約内容変更申込 that gives rise to it, stamped likewise;
 - 月額費用: from the 課金開始日. One MONTHLY row records the monthly amount owed from its `effective_from`
-  (JST midnight of that date is its `arisen_at`); a contract change writes a new MONTHLY row from the
-  change's effective date. For a day D, the contract's monthly amount is that of its latest MONTHLY row
-  (not reversed) with effective_from ≤ D, until the contract's end date. Each month's charge is a row of its
-  own, written by the month close.
+  (JST midnight of that date is its `arisen_at`), priced on the terms in force that day; a change approved while
+  billing writes a new MONTHLY row from its effective date. What each month charges is computed from the terms
+  timeline (contracts.billing.charges) and written by the month close.
+
+Reversal (取消) by hand is for money of its own: an 初期費用 or 一時費用 row, or a closed month's charge (a refund,
+see contracts.billing.charges.adjustment_target). A 月額費用 row or an adjustment is refused with a pointer to
+the 訂正申込: reversing it alone would change nothing that is charged (the charges read the terms timeline), so
+only a correction, which changes the terms or dates and writes the reversing and corrected rows together, does.
 """
 
 import datetime as dt
 
 from django.db import transaction
 
+from contracts.billing.entries import ledger_row, reversal_row
+from contracts.billing.pricing import Priced, price
+from contracts.billing.timeline import period_on, periods_of
 from contracts.choices import LedgerKind
 from contracts.models import Application, LedgerEntry, OptionContract
-from contracts.pricing import Priced, price
 from options import clock
 from options.choices import FeeKind
 from options.errors import DomainError
 from options.history import save_with_history
+from options.models import OptionVariant
 from options.selectors import fee_item_in_force_or_error
 from options.wareki import format_date
 
 from .audit import require_permission, require_reason
 from .locks import lock_ledger_entry, lock_option_contract, lock_subscriber
+
+# Kinds staff may reverse by hand; the others change only through a 訂正申込 (see the module docstring).
+REVERSIBLE_KINDS = (LedgerKind.INITIAL, LedgerKind.ONE_TIME, LedgerKind.MONTHLY_CHARGE)
 
 
 def _append(
@@ -39,21 +49,18 @@ def _append(
     actor,
     reason: str,
 ) -> LedgerEntry:
-    entry = LedgerEntry(
+    entry = ledger_row(
         kind=kind,
-        option_contract=option_contract,
-        application=application,
+        option_contract_id=option_contract.pk,
+        application_id=application.pk if application else None,
         fee_item=priced.fee_item,
-        revision_id=priced.fee_item.revision_id,
-        article=priced.fee_item.article,
         quantity=priced.quantity,
         blocks=priced.blocks,
         unit_amount_yen=priced.unit_amount_yen,
         amount_yen=priced.amount_yen,
         arisen_at=arisen_at,
-        booked_month=clock.month_start(clock.jst_date(arisen_at)),
         effective_from=effective_from,
-        created_by=actor,
+        actor=actor,
     )
     save_with_history(entry, actor=actor, reason=reason)
     return entry
@@ -86,11 +93,16 @@ def ledger_append_on_approval(
 
 
 def ledger_price_monthly(*, option_contract: OptionContract, on: dt.date) -> Priced:
-    """Price the contract's monthly fee from the revision in force on `on`; a missing price is an error (§3.12)."""
-    item = fee_item_in_force_or_error(
-        option=option_contract.option, variant=option_contract.variant, kind=FeeKind.MONTHLY, on=on
-    )
-    return price(fee_item=item, quantity=option_contract.quantity, quoted_amount_yen=option_contract.quoted_amount_yen)
+    """Price the monthly fee owed on `on`: the terms in force that day, the fee item in force that day (§3.12)."""
+    period = period_on(periods_of(option_contract), on)
+    if period is None:
+        raise DomainError(
+            f"{format_date(on)}時点の契約条件がないため、月額費用を計算できません（契約 #{option_contract.pk}）。",
+            code="no_terms_on_date",
+        )
+    variant = OptionVariant.objects.select_related("option").get(pk=period.variant_id)
+    item = fee_item_in_force_or_error(option=variant.option, variant=variant, kind=FeeKind.MONTHLY, on=on)
+    return price(fee_item=item, quantity=period.quantity, quoted_amount_yen=period.quoted_amount_yen)
 
 
 def ledger_append_monthly(
@@ -115,6 +127,18 @@ def ledger_append_monthly(
     )
 
 
+def ledger_reverse(*, original: LedgerEntry, actor, reason: str, application: Application | None = None) -> LedgerEntry:
+    """Append the reversal of a locked, unreversed row (the services that correct call this inside theirs).
+
+    A reversal made by a 訂正申込 names that application; a manual one keeps the original's.
+    """
+    reversal = reversal_row(original, arisen_at=clock.now(), actor=actor, reason=reason)
+    if application is not None:
+        reversal.application_id = application.pk
+    save_with_history(reversal, actor=actor, reason=f"支払義務 #{original.pk} の取消: {reason}")
+    return reversal
+
+
 @transaction.atomic(durable=True)
 def ledger_entry_reverse(*, entry: LedgerEntry, reason: str, actor) -> LedgerEntry:
     """Append the row that reverses `entry` (amount negated), booked in the JST month of the reversal; once."""
@@ -125,6 +149,24 @@ def ledger_entry_reverse(*, entry: LedgerEntry, reason: str, actor) -> LedgerEnt
     original = lock_ledger_entry(entry)
     if original.reverses_id is not None:
         raise DomainError(f"支払義務 #{original.pk} は取消行のため、取り消せません。", code="reversal_of_reversal")
+    if original.kind not in REVERSIBLE_KINDS:
+        raise DomainError(
+            f"支払義務 #{original.pk}（{original.get_kind_display()}）は取消では訂正できません。"
+            "課金開始日・解約日・数量・見積額の誤りは、オプション契約の画面から訂正申込で訂正してください"
+            "（承諾されると取消行と訂正後の行が記帳され、締め済みの月は次の締めで調整されます）。",
+            code="reverse_needs_correction",
+        )
+    if original.application_id is not None and original.application.decided_by_id == actor.pk:
+        raise DomainError(
+            f"支払義務 #{original.pk} の申込を承諾した職員は、その支払義務を取り消せません。"
+            "別の承認者が取り消してください。",
+            code="four_eyes",
+        )
+    if original.created_by_id == actor.pk:
+        raise DomainError(
+            f"支払義務 #{original.pk} を記帳した職員は、その支払義務を取り消せません。別の承認者が取り消してください。",
+            code="four_eyes",
+        )
     done = LedgerEntry.objects.filter(reverses=original).first()
     if done is not None:
         raise DomainError(
@@ -132,27 +174,4 @@ def ledger_entry_reverse(*, entry: LedgerEntry, reason: str, actor) -> LedgerEnt
             f"（取消行 #{done.pk}、{format_date(clock.jst_date(done.arisen_at))}）。",
             code="already_reversed",
         )
-    now = clock.now()
-    reversal = LedgerEntry(
-        kind=original.kind,
-        option_contract_id=original.option_contract_id,
-        application_id=original.application_id,
-        fee_item_id=original.fee_item_id,
-        revision_id=original.revision_id,
-        article=original.article,
-        quantity=original.quantity,
-        blocks=original.blocks,
-        unit_amount_yen=original.unit_amount_yen,
-        amount_yen=-original.amount_yen,
-        arisen_at=now,
-        booked_month=clock.month_start(clock.jst_date(now)),
-        effective_from=original.effective_from,
-        charge_month=original.charge_month,
-        days_billed=original.days_billed,
-        days_in_month=original.days_in_month,
-        reverses=original,
-        reason=reason,
-        created_by=actor,
-    )
-    save_with_history(reversal, actor=actor, reason=f"支払義務 #{original.pk} の取消: {reason}")
-    return reversal
+    return ledger_reverse(original=original, actor=actor, reason=reason)

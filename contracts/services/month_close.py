@@ -2,73 +2,113 @@
 
 Decisions, each kept here:
 - Closing a closed month again returns its close and writes nothing (a retried request or a double click is
-  not an error); `close_month` says so.
+  not an error); the page and `close_month` say that it was closed already.
 - Months close in order: after the first close (any month that has ended, chosen by accounting), only the month
   right after the last closed one can be closed. Months before the first close stay open for good: the back
   office does not bill them (migrated contracts reach back to years without fee items, §3.12).
 - A month can be closed only once it has ended (JST).
-- Charges are computed in Python with a fixed number of queries (contracts.reports.charges) and written with
-  one bulk insert through simple-history (which writes their history rows too), not INSERT … SELECT: the
-  proration, the fee in force per day and the pricing rules live in Python once, for close and report alike.
-- Adjustments for closed months are booked by this close, into this month (contracts.reports.charges.
+- A month with a contract that cannot be priced is not closed: the refusal names each one (§3.12).
+- Charges stream from the terms timeline (contracts.billing.charges) and are written in batches through
+  simple-history, so memory holds one batch whatever the size of the book.
+- Adjustments for closed months are booked by this close, into this month (contracts.billing.charges.
   adjustment_lines).
 """
 
 import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from simple_history.utils import bulk_create_with_history
 
-from contracts.models import LedgerEntry, MonthClose, OptionContract, Subscriber
-from contracts.reports.charges import ChargeLine, adjustment_lines, month_charges
+from contracts.billing.charges import ChargeLine, Unpriced, adjustment_lines, contract_charges
+from contracts.billing.entries import ledger_row
+from contracts.models import ContractTerms, LedgerEntry, MonthClose, OptionContract, Subscriber
 from options import clock
 from options.errors import DomainError
 from options.history import save_with_history
+
+from .audit import require_permission
+
+BATCH_SIZE = 2000
+UNPRICED_NAMED = 20  # how many unpriced contracts a refusal names; the rest are counted
 
 
 def month_label(month: dt.date) -> str:
     return f"{month.year}年{month.month}月"
 
 
-@transaction.atomic(durable=True)
+@dataclass(frozen=True)
+class CloseResult:
+    close: MonthClose
+    created: bool  # False when the month was closed already and nothing was written
+
+
 def month_close(*, month: dt.date, actor) -> MonthClose:
     """Write `month`'s MONTHLY_CHARGE rows (and ADJUSTMENT rows for closed months changed since) and close it."""
+    return month_close_run(month=month, actor=actor).close
+
+
+@transaction.atomic(durable=True)
+def month_close_run(*, month: dt.date, actor) -> CloseResult:
+    """`month_close`, saying whether this call closed the month (False: it was closed already, nothing written)."""
     month = clock.month_start(month)
-    _require_permission(actor)
+    require_permission(actor, "contracts.close_month", action="月次締めの")
     _lock_tables()
     existing = MonthClose.objects.filter(month=month).first()
     if existing is not None:
-        return existing
+        return CloseResult(existing, created=False)
     _require_closable(month)
 
-    charges = month_charges(month=month)
     adjustments = adjustment_lines(month=month)
-    now = clock.now()
-    entries = [_entry(line, month=month, actor=actor) for line in charges + adjustments]
-    if entries:
-        bulk_create_with_history(
-            entries, LedgerEntry, default_user=actor, default_change_reason=f"{month_label(month)}の月次締め"
-        )
+    unpriced: list[Unpriced] = list(adjustments.unpriced)
+    unpriced_count = len(unpriced)
+    reason = f"{month_label(month)}の月次締め"
+
+    def charge_lines() -> Iterator[ChargeLine]:
+        nonlocal unpriced_count
+        for result in contract_charges(first_month=month, last_month=month):
+            if result.unpriced is not None:
+                unpriced_count += 1
+                if len(unpriced) < UNPRICED_NAMED:
+                    unpriced.append(result.unpriced)
+                continue
+            yield from result.lines
+
+    charge_rows = _write(charge_lines(), month=month, actor=actor, reason=reason)
+    if unpriced_count:
+        raise DomainError(_unpriced_message(month, unpriced, unpriced_count), code="unpriced_contracts")
+    adjustment_rows = _write(iter(adjustments.lines), month=month, actor=actor, reason=reason)
     close = MonthClose(
         month=month,
-        closed_at=now,
+        closed_at=clock.now(),
         closed_by=actor,
-        charge_rows=len(charges),
-        adjustment_rows=len(adjustments),
+        charge_rows=charge_rows,
+        adjustment_rows=adjustment_rows,
         **_watermarks(),
     )
-    save_with_history(close, actor=actor, reason=f"{month_label(month)}の月次締め")
-    return close
+    save_with_history(close, actor=actor, reason=reason)
+    return CloseResult(close, created=True)
 
 
-def _require_permission(actor) -> None:
-    # Management commands act as the system user, which has no role and cannot log in (options.history).
-    if actor.get_username() == settings.SYSTEM_USERNAME:
-        return
-    if not actor.has_perm("contracts.close_month"):
-        raise DomainError("月次締めの権限がありません。", code="permission_denied")
+def _unpriced_message(month: dt.date, unpriced: list[Unpriced], count: int) -> str:
+    named = "\n".join(f"・{u.message}" for u in unpriced)
+    more = f"\n（ほか{count - len(unpriced)}件）" if count > len(unpriced) else ""
+    return (
+        f"{month_label(month)}は、月額料金を計算できない契約が{count}件あるため締められません。"
+        f"料金細目・見積額などを登録してから締めてください。\n{named}{more}"
+    )
+
+
+def _write(lines: Iterator[ChargeLine], *, month: dt.date, actor, reason: str) -> int:
+    """Append the lines as ledger rows (with their history rows) in batches; return how many."""
+    written = 0
+    while batch := [_entry(line, month=month, actor=actor) for line in islice(lines, BATCH_SIZE)]:
+        bulk_create_with_history(batch, LedgerEntry, default_user=actor, default_change_reason=reason)
+        written += len(batch)
+    return written
 
 
 def _lock_tables() -> None:
@@ -76,7 +116,7 @@ def _lock_tables() -> None:
 
     SHARE ROW EXCLUSIVE conflicts with itself (two closes run one after the other; the second then finds the
     first's MonthClose) and with every INSERT, so the watermarks taken at the end are exact: no row below them
-    can still be uncommitted. Taken in the order the services write (subscriber, contract, ledger), so a
+    can still be uncommitted. Taken in the order the services write (subscriber, contract, terms, ledger), so a
     service that already holds one of them finishes instead of deadlocking. The unique constraints on
     MonthClose.month and ledger_charge_once_per_month are the last line behind it. SQLite serialises writers.
     """
@@ -86,6 +126,7 @@ def _lock_tables() -> None:
         MonthClose._meta.db_table,
         Subscriber.history.model._meta.db_table,
         OptionContract.history.model._meta.db_table,
+        ContractTerms.history.model._meta.db_table,
         LedgerEntry._meta.db_table,
     ]
     with connection.cursor() as cursor:
@@ -119,12 +160,10 @@ def _require_closable(month: dt.date) -> None:
 
 def _entry(line: ChargeLine, *, month: dt.date, actor) -> LedgerEntry:
     """A MONTHLY_CHARGE or ADJUSTMENT row, booked in the month being closed; it arises at that month's start."""
-    return LedgerEntry(
+    return ledger_row(
         kind=line.kind,
         option_contract_id=line.option_contract_id,
         fee_item=line.fee_item,
-        revision_id=line.fee_item.revision_id,
-        article=line.fee_item.article,
         quantity=line.quantity,
         blocks=line.blocks,
         unit_amount_yen=line.monthly_amount_yen,
@@ -135,7 +174,7 @@ def _entry(line: ChargeLine, *, month: dt.date, actor) -> LedgerEntry:
         days_billed=line.days_billed,
         days_in_month=line.days_in_month,
         reason=line.reason,
-        created_by=actor,
+        actor=actor,
     )
 
 
@@ -144,4 +183,5 @@ def _watermarks() -> dict[str, int]:
         "ledger_watermark": LedgerEntry.objects.aggregate(m=Max("pk"))["m"] or 0,
         "contract_history_watermark": OptionContract.history.aggregate(m=Max("history_id"))["m"] or 0,
         "subscriber_history_watermark": Subscriber.history.aggregate(m=Max("history_id"))["m"] or 0,
+        "terms_history_watermark": ContractTerms.history.aggregate(m=Max("history_id"))["m"] or 0,
     }

@@ -4,16 +4,18 @@ import datetime as dt
 
 from django.db import transaction
 
-from contracts.choices import OPTION_CONTRACT_TRANSITIONS, OptionContractStatus
-from contracts.models import BaseServiceContract, CarrierLineContract, OptionContract, Subscriber
+from contracts.billing.timeline import periods_of, timeline_set
+from contracts.choices import OPTION_CONTRACT_TRANSITIONS, OptionContractStatus, TermsEvent
+from contracts.models import Application, BaseServiceContract, CarrierLineContract, OptionContract, Subscriber
 from options import clock
 from options.choices import EligibilityKind
 from options.errors import DomainError
 from options.history import save_with_history
 from options.models import Option, OptionVariant
+from options.selectors import option_retired_refusal
 from options.wareki import format_date
 
-from .audit import require_reason
+from .audit import require_permission, require_reason
 from .ledger import ledger_append_monthly, ledger_price_monthly
 from .locks import lock_option_contract, lock_subscriber
 from .terms import terms_assert_quantity, terms_assert_quote
@@ -45,17 +47,18 @@ def option_contract_set_billing_start(
 
     Not before the approval's JST date. Setting the same date again writes nothing.
     """
+    require_permission(actor, "contracts.change_optioncontract", action="課金開始日を登録する")
     contract = _lock(option_contract)
     if contract.billing_start_date == billing_start_date:
         return contract  # a retried request: the obligation is written already
-    option_contract_assert_transition(contract, OptionContractStatus.BILLING)
-    earliest = _approval_date(contract)
-    if billing_start_date < earliest:
+    if contract.billing_start_date is not None:
         raise DomainError(
-            f"課金開始日（{format_date(billing_start_date)}）は承諾日（{format_date(earliest)}）より前にできません。",
-            article=contract.option.fee_article,
-            code="billing_before_approval",
+            f"課金開始日は{format_date(contract.billing_start_date)}で登録済みです。"
+            "誤りは訂正申込（課金開始日の訂正）で訂正してください。",
+            code="billing_start_set",
         )
+    option_contract_assert_transition(contract, OptionContractStatus.BILLING)
+    billing_start_assert_valid(contract, billing_start_date)
     priced = ledger_price_monthly(option_contract=contract, on=billing_start_date)
     contract.billing_start_date = billing_start_date
     contract.status = OptionContractStatus.BILLING
@@ -69,7 +72,34 @@ def option_contract_set_billing_start(
         actor=actor,
         reason=reason,
     )
+    # A change approved before billing started took effect on its own date: it is owed from then, too.
+    for period in periods_of(contract):
+        if period.valid_from > billing_start_date and period.event == TermsEvent.CHANGE:
+            ledger_append_monthly(
+                option_contract=contract,
+                application=Application.objects.get(pk=period.application_id),
+                priced=ledger_price_monthly(option_contract=contract, on=period.valid_from),
+                effective_from=period.valid_from,
+                actor=actor,
+                reason=f"{reason}: 契約内容変更による月額費用（{format_date(period.valid_from)}から）",
+            )
     return contract
+
+
+def billing_start_assert_valid(contract: OptionContract, billing_start_date: dt.date) -> None:
+    """A 課金開始日 is not before the approval's JST date, nor after the contract's last day (when it has one)."""
+    earliest = _approval_date(contract)
+    if billing_start_date < earliest:
+        raise DomainError(
+            f"課金開始日（{format_date(billing_start_date)}）は承諾日（{format_date(earliest)}）より前にできません。",
+            article=contract.option.fee_article,
+            code="billing_before_approval",
+        )
+    if contract.end_date is not None and billing_start_date > contract.end_date:
+        raise DomainError(
+            f"課金開始日（{format_date(billing_start_date)}）は解約日（{format_date(contract.end_date)}）より後にできません。",
+            code="billing_after_end",
+        )
 
 
 @transaction.atomic(savepoint=False)
@@ -144,7 +174,11 @@ def _option_contract_register_migrated(
     reason: str = "",
 ) -> OptionContract:
     """Register a contract made before the system (DOMAIN §3.13): real dates, no approval flow, no obligations."""
+    require_permission(actor, "contracts.add_optioncontract", action="移行データを登録する")
     subscriber = lock_subscriber(subscriber)
+    refusal = option_retired_refusal(option=option, on=contracted_on)
+    if refusal is not None:
+        raise refusal
     # Blocks are checked against today's tariff: the fees of the contract's own dates may not be entered yet.
     terms_assert_quantity(option=option, variant=variant, quantity=quantity, on=clock.today())
     if quoted_amount_yen is not None:
@@ -181,7 +215,19 @@ def _option_contract_register_migrated(
         end_date=end_date,
         migrated=True,
     )
-    save_with_history(contract, actor=actor, reason=reason or "システム導入前の契約を移行データとして登録")
+    reason = reason or "システム導入前の契約を移行データとして登録"
+    save_with_history(contract, actor=actor, reason=reason)
+    timeline_set(
+        contract=contract,
+        valid_from=contracted_on,
+        option=option,
+        variant=variant,
+        quantity=quantity,
+        quoted_amount_yen=quoted_amount_yen,
+        event=TermsEvent.MIGRATION,
+        actor=actor,
+        reason=reason,
+    )
     return contract
 
 

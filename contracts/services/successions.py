@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 
+from contracts.billing.timeline import period_on, periods_of, timeline_set
+from contracts.choices import TermsEvent
 from contracts.models import OptionContract
 from options.errors import DomainError
 from options.history import save_with_history
 from options.models import OptionVariant, Succession
 from options.wareki import format_date
 
+from .audit import require_permission
 from .locks import lock_option_contract, lock_subscriber
 
 
@@ -69,6 +72,7 @@ def successions_apply(*, actor, dry_run: bool = False) -> list[SuccessionMove]:
     Running it again moves nothing (the moved contracts no longer name the retired option). A dry run only
     returns what would move.
     """
+    require_permission(actor, "contracts.change_optioncontract", action="経過措置を適用する")
     moves = successions_pending()
     if dry_run:
         return moves
@@ -78,9 +82,25 @@ def successions_apply(*, actor, dry_run: bool = False) -> list[SuccessionMove]:
         contract = lock_option_contract(move.option_contract)
         if contract.option_id != move.succession.from_option_id:
             continue  # moved meanwhile by a concurrent run
-        contract.option = move.succession.to_option
+        succession = move.succession
+        in_force = period_on(periods_of(contract), succession.effective_on) or periods_of(contract)[-1]
+        contract.option = succession.to_option
         contract.variant = move.to_variant
-        contract.succession = move.succession
+        contract.succession = succession
         save_with_history(contract, actor=actor, reason=move.reason)
+        # Before the succession date the contract bills as the retired option, from it as the successor.
+        timeline_set(
+            contract=contract,
+            valid_from=succession.effective_on,
+            option=succession.to_option,
+            variant=move.to_variant,
+            quantity=in_force.quantity,
+            quoted_amount_yen=in_force.quoted_amount_yen,
+            event=TermsEvent.SUCCESSION,
+            succession=succession,
+            provision=succession.provision,
+            actor=actor,
+            reason=move.reason,
+        )
         applied.append(move)
     return applied

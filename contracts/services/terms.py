@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from contracts.pricing import Priced, blocks_for
+from contracts.billing.pricing import Priced, blocks_for
 from contracts.selectors import fee_preview
 from options.choices import Pricing
 from options.errors import DomainError
@@ -16,13 +16,15 @@ def terms_assert_quantity(*, option: Option, variant: OptionVariant, quantity: i
         raise DomainError(f"「{variant.name}」は{option.name}のサービス・細目ではありません。", code="variant_mismatch")
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise DomainError("数量は1以上の整数で入力してください。", code="quantity_not_positive")
-    for item in fee_items_in_force(on=on).filter(variant=variant, pricing=Pricing.PER_BLOCK):
+    for item in fee_items_in_force(on=on, variant=variant):
+        if item.pricing != Pricing.PER_BLOCK:
+            continue
         blocks_for(quantity=quantity, block_size=item.block_size, option_name=item.name, article=item.article)
 
 
 def terms_is_quoted(*, variant: OptionVariant, on: dt.date) -> bool:
     """Return whether a fee of `variant` in force on `on` is 当社が別途契約者に示す金額."""
-    return fee_items_in_force(on=on).filter(variant=variant, pricing=Pricing.QUOTED).exists()
+    return any(item.pricing == Pricing.QUOTED for item in fee_items_in_force(on=on, variant=variant))
 
 
 def terms_assert_quote(amount_yen) -> int:

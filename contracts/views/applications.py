@@ -241,7 +241,7 @@ class ApplicationStartReviewView(_ApplicationAction):
     success_message = "審査を開始しました。"
 
     def perform(self, form):
-        services.application_start_review(application=self.object, actor=self.request.user)
+        return services.application_start_review(application=self.object, actor=self.request.user)
 
 
 class ApplicationSetQuoteView(_ApplicationAction):
@@ -255,7 +255,7 @@ class ApplicationSetQuoteView(_ApplicationAction):
         return user.has_perm("contracts.change_application") or user.has_perm("contracts.decide_application")
 
     def perform(self, form):
-        services.application_set_quote(
+        return services.application_set_quote(
             application=self.object, amount_yen=form.cleaned_data["amount_yen"], actor=self.request.user
         )
 
@@ -264,10 +264,12 @@ class ApplicationApproveView(_ApplicationAction):
     permission_required = "contracts.decide_application"
     form_class = ConfirmForm
     form_context_name = "approve_form"
-    success_message = "承諾しました。支払義務を記帳しました。"
 
     def perform(self, form):
-        services.application_approve(application=self.object, actor=self.request.user)
+        return services.application_approve(application=self.object, actor=self.request.user)
+
+    def get_success_message(self, application) -> str:
+        return selectors.approval_summary(application)
 
 
 class ApplicationRejectView(_ApplicationAction):
@@ -278,7 +280,7 @@ class ApplicationRejectView(_ApplicationAction):
     success_message = "不承諾としました。"
 
     def perform(self, form):
-        services.application_reject(
+        return services.application_reject(
             application=self.object, reason=form.cleaned_data["reason"], actor=self.request.user
         )
 
@@ -291,6 +293,6 @@ class ApplicationWithdrawView(_ApplicationAction):
     success_message = "申込を取り下げました。"
 
     def perform(self, form):
-        services.application_withdraw(
+        return services.application_withdraw(
             application=self.object, reason=form.cleaned_data["reason"], actor=self.request.user
         )

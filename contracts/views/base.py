@@ -33,8 +33,12 @@ class ActionView:
     def get_form(self):
         return self.form_class(self.request.POST, **self.form_kwargs)
 
-    def perform(self, form) -> None:
+    def perform(self, form):
+        """Call the service; what it returns is handed to `get_success_message`."""
         raise NotImplementedError
+
+    def get_success_message(self, result) -> str:
+        return self.success_message
 
     def get_success_url(self) -> str:
         return reverse(self.success_url_name, args=[self.object.pk])
@@ -44,11 +48,11 @@ class ActionView:
         form = self.get_form()
         if form.is_valid():
             try:
-                self.perform(form)
+                result = self.perform(form)
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                messages.success(request, self.success_message)
+                messages.success(request, self.get_success_message(result))
                 return redirect(self.get_success_url())
         self.object = self.get_object()
         context = self.get_context_data(**{self.form_context_name: form})

@@ -7,7 +7,7 @@ from django_tables2 import SingleTableMixin
 from contracts.filters import LedgerFilter
 from contracts.forms import ReasonForm
 from contracts.models import LedgerEntry
-from contracts.services.ledger import ledger_entry_reverse
+from contracts.services.ledger import REVERSIBLE_KINDS, ledger_entry_reverse
 from contracts.tables import LedgerTable
 from options.tables import PAGINATION
 
@@ -47,7 +47,9 @@ class LedgerEntryDetailView(StaffPermissionMixin, DetailView):
             reversed_by=reversed_by,
             show_reverse=self.request.user.has_perm("contracts.reverse_ledgerentry")
             and entry.reverses_id is None
-            and reversed_by is None,
+            and reversed_by is None
+            and entry.kind in REVERSIBLE_KINDS,
+            needs_correction=entry.reverses_id is None and entry.kind not in REVERSIBLE_KINDS,
             reverse_form=kwargs.get("reverse_form") or ReasonForm(reason_label="取消の理由"),
         )
         return context
@@ -62,4 +64,4 @@ class LedgerEntryReverseView(ActionView, LedgerEntryDetailView):
     success_message = "取消行を記帳しました。"
 
     def perform(self, form):
-        ledger_entry_reverse(entry=self.object, reason=form.cleaned_data["reason"], actor=self.request.user)
+        return ledger_entry_reverse(entry=self.object, reason=form.cleaned_data["reason"], actor=self.request.user)

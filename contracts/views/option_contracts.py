@@ -8,6 +8,7 @@ from contracts.choices import ApplicationKind, OptionContractStatus
 from contracts.filters import OptionContractFilter
 from contracts.forms import BillingStartForm
 from contracts.models import Application, OptionContract
+from contracts.selectors import billing_start_summary
 from contracts.services.option_contracts import option_contract_set_billing_start
 from contracts.tables import OptionContractTable
 from options.tables import PAGINATION
@@ -67,10 +68,12 @@ class OptionContractBillingStartView(ActionView, OptionContractDetailView):
     form_class = BillingStartForm
     form_context_name = "billing_start_form"
     success_url_name = "contracts:optioncontract_detail"
-    success_message = "課金開始日を登録しました。月額費用の支払義務を記帳しました。"
+
+    def get_success_message(self, contract) -> str:
+        return billing_start_summary(contract)
 
     def perform(self, form):
-        option_contract_set_billing_start(
+        return option_contract_set_billing_start(
             option_contract=self.object,
             billing_start_date=form.cleaned_data["billing_start_date"],
             actor=self.request.user,

@@ -10,6 +10,7 @@ from django.views.generic import TemplateView
 
 from contracts import reports
 from contracts.forms import MonthForm, ReportDownloadForm
+from contracts.services.month_close import month_close_run, month_label
 from options import clock
 from options.errors import DomainError
 
@@ -42,7 +43,10 @@ class MonthlyReportView(StaffPermissionMixin, TemplateView):
             report=report,
             summary=summary,
             charge_count=len(report.charge_rows),
-            show_close=self.request.user.has_perm("contracts.close_month") and report.is_provisional,
+            unpriced=report.unpriced,
+            show_close=self.request.user.has_perm("contracts.close_month")
+            and report.is_provisional
+            and month < clock.month_start(clock.today()),
             formats=ReportDownloadForm.FORMATS,
             parts=ReportDownloadForm.PARTS,
         )
@@ -82,11 +86,20 @@ class MonthCloseView(StaffPermissionMixin, View):
             return redirect("contracts:monthly_report")
         month = form.cleaned_data["month"]
         try:
-            close = reports.month_close(month=month, actor=request.user)
+            result = month_close_run(month=month, actor=request.user)
         except DomainError as error:
             messages.error(request, str(error))
-        else:
+            return redirect(report_url(month))
+        close, label = result.close, month_label(month)
+        closed_at = close.closed_at.astimezone(clock.JST)
+        if result.created:
             messages.success(
-                request, f"{month.year}年{month.month}月を締めました（月額料金 {close.charge_rows}行を記帳）。"
+                request,
+                f"{label}を締めました（月額料金 {close.charge_rows}行・調整 {close.adjustment_rows}行を記帳）。",
+            )
+        else:
+            messages.info(
+                request,
+                f"{label}は{closed_at:%Y-%m-%d %H:%M}に締め済みです。何も記帳していません。",
             )
         return redirect(report_url(month))

@@ -6,9 +6,10 @@ month-close tests depend only on the agreed ledger model (contracts/models.py).
 
 import datetime as dt
 
-from contracts.choices import LedgerKind, OptionContractStatus
+from contracts.billing.pricing import price
+from contracts.billing.timeline import period_on, periods_of, timeline_set
+from contracts.choices import LedgerKind, OptionContractStatus, TermsEvent
 from contracts.models import LedgerEntry, OptionContract, Subscriber
-from contracts.pricing import price
 from options import clock
 from options.choices import ChargeBasis, FeeKind, Pricing, Proration
 from options.models import FeeItem, Option, OptionVariant, TariffRevision
@@ -46,7 +47,7 @@ def contract(
 ) -> OptionContract:
     variant = variant_of(key)
     approved_at = approved_at or jst(2026, 1, 20, 10, 0)
-    return OptionContract.objects.create(
+    oc = OptionContract.objects.create(
         pk=pk,
         subscriber=sub,
         option=variant.option,
@@ -61,6 +62,18 @@ def contract(
         end_date=end_date,
         status=OptionContractStatus.BILLING if billing_start else OptionContractStatus.APPROVED,
     )
+    timeline_set(
+        contract=oc,
+        valid_from=min(oc.contracted_on, billing_start or oc.contracted_on),
+        option=variant.option,
+        variant=variant,
+        quantity=quantity,
+        quoted_amount_yen=quoted,
+        event=TermsEvent.MIGRATION if migrated else TermsEvent.APPROVAL,
+        actor=approver,
+        reason="テストの契約",
+    )
+    return oc
 
 
 def monthly_obligation(
@@ -82,6 +95,20 @@ def monthly_obligation(
         quoted_amount_yen=quoted if quoted is not None else oc.quoted_amount_yen,
     )
     arisen_at = clock.jst_midnight(effective_from)
+    in_force = period_on(periods_of(oc), effective_from)
+    terms = (variant.option_id, variant.pk, priced.quantity, quoted if quoted is not None else oc.quoted_amount_yen)
+    if in_force is None or in_force.terms != terms:  # a change: its terms are in force from its date
+        timeline_set(
+            contract=oc,
+            valid_from=effective_from,
+            option=variant.option,
+            variant=variant,
+            quantity=priced.quantity,
+            quoted_amount_yen=terms[3],
+            event=TermsEvent.CHANGE,
+            actor=actor,
+            reason="テストの変更",
+        )
     return LedgerEntry.objects.create(
         pk=pk,
         kind=LedgerKind.MONTHLY,

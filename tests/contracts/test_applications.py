@@ -6,9 +6,9 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 
+from contracts.billing.charges import month_charges
 from contracts.choices import ApplicationKind, ApplicationStatus, LedgerKind, OptionContractStatus
 from contracts.models import Application, LedgerEntry, OptionContract
-from contracts.reports.charges import month_charges
 from contracts.services import (
     application_approve,
     application_reject,
@@ -84,8 +84,8 @@ def test_submit_new_of_a_retired_option_is_refused_citing_the_transitional_provi
         submit_new(subscriber, "b-flets", "type-e", actor=clerk)
     assert refused.value.article == "平成26年3月1日変更 附則第4項"
     assert refused.value.message == (
-        "Bフレッツ接続オプション機能は平成26年3月1日に廃止されたため、新規に利用できません。"
-        "（平成26年3月1日変更 附則第4項によりフレッツ光接続オプション機能として存続）"
+        "Bフレッツ接続オプション機能は平成26年3月1日に廃止されたため、同日以後に成立する契約はできません。"
+        "（平成26年3月1日変更 附則第4項により、それ以前の契約はフレッツ光接続オプション機能として存続します）"
     )
 
 

@@ -9,9 +9,10 @@ from django.db import IntegrityError, connection, transaction
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, OptionContract
 from contracts.services import ledger_entry_reverse, option_contract_set_billing_start
+from options.choices import FeeKind
 from options.clock import JST
 from options.errors import DomainError
-from tests.factories import review_and_approve, submit_new, subscriber_with_base
+from tests.factories import add_fee_item, review_and_approve, submit_new, subscriber_with_base
 
 pytestmark = pytest.mark.django_db
 
@@ -19,16 +20,31 @@ REFUSED = "支払義務台帳の行は{}できません。訂正は取消行で�
 
 
 @pytest.fixture
-def entry(regulation, clerk, approver):
+def entry(regulation, clerk, approver, tariff_manager):
+    """An 初期費用 row of 6,000円: money of its own, which staff may reverse by hand."""
+    add_fee_item(
+        "swp-accounts",
+        "additional-accounts",
+        FeeKind.INITIAL,
+        6000,
+        revision_on=dt.date(2026, 2, 1),
+        actor=tariff_manager,
+    )
     subscriber = subscriber_with_base("web-highgrade2", actor=clerk)
     with time_machine.travel(dt.datetime(2026, 3, 2, 10, tzinfo=JST), tick=False):
         review_and_approve(
             submit_new(subscriber, "swp-accounts", "additional-accounts", quantity=20, actor=clerk), approver=approver
         )
+    return LedgerEntry.objects.get()
+
+
+@pytest.fixture
+def monthly(entry, clerk):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 11, tzinfo=JST), tick=False):
         option_contract_set_billing_start(
             option_contract=OptionContract.objects.get(), billing_start_date=dt.date(2026, 3, 2), actor=clerk
         )
-    return LedgerEntry.objects.get()
+    return LedgerEntry.objects.get(kind=LedgerKind.MONTHLY)
 
 
 def test_ledger_append_only_model_save_of_an_existing_row_is_refused(entry):
@@ -73,26 +89,26 @@ def test_ledger_append_only_the_postgresql_trigger_refuses_raw_sql(entry, sql, o
     assert LedgerEntry.objects.get().amount_yen == 6000
 
 
-def test_ledger_reverse_appends_a_negated_row_booked_in_the_month_of_the_reversal(entry, approver):
+def test_ledger_reverse_appends_a_negated_row_booked_in_the_month_of_the_reversal(entry, approver2):
     with time_machine.travel(dt.datetime(2026, 5, 1, 0, 10, tzinfo=JST), tick=False):  # 2026-04-30 UTC
-        reversal = ledger_entry_reverse(entry=entry, reason="数量の入力誤り", actor=approver)
+        reversal = ledger_entry_reverse(entry=entry, reason="金額の入力誤り", actor=approver2)
     reversal.refresh_from_db()
     assert (reversal.reverses, reversal.kind, reversal.amount_yen, reversal.reason) == (
         entry,
-        LedgerKind.MONTHLY,
+        LedgerKind.INITIAL,
         -6000,
-        "数量の入力誤り",
+        "金額の入力誤り",
     )
     assert (reversal.arisen_at, reversal.booked_month, reversal.created_by) == (
         dt.datetime(2026, 5, 1, 0, 10, tzinfo=JST),
         dt.date(2026, 5, 1),
-        approver,
+        approver2,
     )
-    assert (reversal.fee_item, reversal.revision, reversal.quantity, reversal.effective_from) == (
+    assert (reversal.fee_item, reversal.revision, reversal.quantity, reversal.application) == (
         entry.fee_item,
         entry.revision,
         20,
-        dt.date(2026, 3, 2),
+        entry.application,
     )
     entry.refresh_from_db()
     assert entry.amount_yen == 6000  # the original row is never edited
@@ -104,17 +120,31 @@ def test_ledger_reverse_needs_a_reason(entry, approver):
     assert LedgerEntry.objects.count() == 1
 
 
-def test_ledger_reverse_a_row_once_only(entry, approver, approver2):
-    first = ledger_entry_reverse(entry=entry, reason="誤り", actor=approver)
+def test_ledger_reverse_a_row_once_only(entry, approver2, approver3):
+    first = ledger_entry_reverse(entry=entry, reason="誤り", actor=approver2)
     with pytest.raises(DomainError, match=f"支払義務 #{entry.pk} は取消済みです（取消行 #{first.pk}"):
-        ledger_entry_reverse(entry=entry, reason="誤り", actor=approver2)
+        ledger_entry_reverse(entry=entry, reason="誤り", actor=approver3)
     with pytest.raises(DomainError, match="取消行のため、取り消せません"):
-        ledger_entry_reverse(entry=first, reason="取消の取消", actor=approver)
+        ledger_entry_reverse(entry=first, reason="取消の取消", actor=approver3)
     assert LedgerEntry.objects.count() == 2
 
 
-def test_ledger_reverse_once_is_held_by_the_database_when_the_service_is_bypassed(entry, approver):
-    first = ledger_entry_reverse(entry=entry, reason="誤り", actor=approver)
+def test_ledger_reverse_four_eyes_the_approver_of_the_row_cannot_reverse_it(entry, approver):
+    with pytest.raises(DomainError, match="承諾した職員は、その支払義務を取り消せません"):
+        ledger_entry_reverse(entry=entry, reason="誤り", actor=approver)
+    assert LedgerEntry.objects.count() == 1
+
+
+def test_ledger_reverse_of_a_monthly_row_is_refused_pointing_to_the_correction(monthly, approver2):
+    with pytest.raises(DomainError) as refused:
+        ledger_entry_reverse(entry=monthly, reason="課金開始日の誤り", actor=approver2)
+    assert refused.value.code == "reverse_needs_correction"
+    assert "訂正申込で訂正してください" in refused.value.message
+    assert LedgerEntry.objects.count() == 2  # the initial row and the monthly row, nothing more
+
+
+def test_ledger_reverse_once_is_held_by_the_database_when_the_service_is_bypassed(entry, approver2):
+    first = ledger_entry_reverse(entry=entry, reason="誤り", actor=approver2)
     again = LedgerEntry(
         **{
             f.attname: getattr(first, f.attname)

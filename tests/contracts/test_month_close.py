@@ -113,16 +113,17 @@ def test_closing_takes_the_same_number_of_statements_for_10_or_100_contracts(con
     inserts = [q for q in queries if q.startswith('INSERT INTO "contracts_ledgerentry"')]
 
     if connection.vendor == "postgresql":
-        # Lock, 3 reads of closes, 3 reads for the charges, 1 insert of every charge row and 1 of their history,
-        # 3 watermarks, the MonthClose and its history, and the savepoint pair: 16, for 10 rows or 100.
+        # Lock, 3 reads of closes, 3 reads for the charges (fee schedule, a chunk of contracts, their terms), 1
+        # insert of every charge row and 1 of their history, 4 watermarks, the MonthClose and its history, and the
+        # savepoint pair: 17, for 10 rows or 100 (a batch holds 2,000 rows).
         assert len(inserts) == 1
-        assert len(queries) == 16, "\n".join(queries)
+        assert len(queries) == 17, "\n".join(queries)
     else:
         # SQLite caps a statement at 999 parameters, so Django splits the same insert (and its history insert)
         # into batches; everything else is the same, less the table lock SQLite has no need of.
         batch = connection.ops.bulk_batch_size(LedgerEntry._meta.concrete_fields[1:], [None] * contracts)
         assert len(inserts) == math.ceil(contracts / batch)
-        assert len(queries) == 15 + 2 * (len(inserts) - 1), "\n".join(queries)
+        assert len(queries) == 16 + 2 * (len(inserts) - 1), "\n".join(queries)
 
 
 def test_closing_twice_writes_nothing_more_and_returns_the_first_close(billed, accounting):
@@ -213,7 +214,10 @@ def test_a_missing_fee_refuses_the_close_and_writes_nothing(regulation, approver
     with _at(2026, 2, 2, 9, 0), pytest.raises(DomainError) as caught:
         month_close(month=JAN, actor=accounting)
 
-    assert caught.value.code == "no_fee_in_force"
+    assert caught.value.code == "unpriced_contracts"
+    assert caught.value.message.startswith("2026年1月は、月額料金を計算できない契約が1件あるため締められません。")
+    assert "・契約者 C000001 のオプション契約 #" in caught.value.message
+    assert "月額費用が登録されていないため" in caught.value.message
     assert not MonthClose.objects.exists() and _charges() == []
 
 

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
+from contracts.billing.charges import contract_charges, month_charges
+from contracts.billing.pricing import prorate, tax_for, tax_rate_on
 from contracts.choices import LedgerKind
-from contracts.pricing import prorate, tax_for, tax_rate_on
-from contracts.reports.charges import charges_for_months, month_charges
 from options.choices import FeeKind, Proration
 from options.errors import DomainError
 from options.models import FeeItem
@@ -163,16 +163,16 @@ def test_a_zero_yen_fee_still_gets_its_charge_line(sub, approver):
     assert _summary(month_charges(month=FEB)) == [(oc.pk, "IIJ FiberAccess/F サービス", FEB, 19, 28, 0)]
 
 
-def test_a_reversed_obligation_is_not_charged(sub, approver):
+def test_charges_read_the_terms_timeline_not_the_monthly_rows(sub, approver):
+    """DOMAIN §3.16: a 月額費用 row reversed around the services changes nothing charged; only the timeline does
+    (the service refuses such a reversal and points to the 訂正申込, tests/contracts/test_corrections.py)."""
     oc = rd.contract(sub, approver=approver, quantity=20)
     wrong = rd.bill(oc, start=dt.date(2026, 2, 1), actor=approver)
     rd.reverse(wrong, at=rd.jst(2026, 2, 3, 9, 0), reason="数量の入力誤り", actor=approver)
-    rd.monthly_obligation(oc, effective_from=dt.date(2026, 2, 2), quantity=10, actor=approver)
 
     [line] = month_charges(month=FEB)
 
-    # The reversed 2/1 row is gone: 2/1 takes the first remaining obligation's terms (10 accounts), a full month.
-    assert (line.quantity, line.days_billed, line.amount_yen) == (10, 28, 3000)
+    assert (line.quantity, line.days_billed, line.amount_yen) == (20, 28, 6000)
 
 
 def test_a_migrated_contract_without_obligations_is_charged_on_its_own_terms(sub, approver):
@@ -190,10 +190,10 @@ def test_a_day_in_billing_without_a_fee_in_force_is_an_error_never_zero_yen(sub,
         month_charges(month=dt.date(2026, 1, 1))
 
     assert caught.value.message == (
+        f"契約者 C000001 のオプション契約 #{oc.pk}: "
         "令和8年1月10日 (2026-01-10)時点で「IIJ セキュア Web プラットフォーム アカウント追加オプション機能 / "
         "IIJ セキュア Web プラットフォーム追加アカウント使用料」の月額費用が登録されていないため、"
-        f"契約者 C000001 のオプション契約 #{oc.pk} の月額料金を計算できません。"
-        "規程管理担当に料金細目の登録を依頼してください。"
+        "月額料金を計算できません。規程管理担当に料金細目の登録を依頼してください。"
     )
     assert caught.value.article == "第4条"
 
@@ -212,7 +212,9 @@ def test_several_months_at_once_give_the_same_lines_as_each_month(sub, approver)
     oc = rd.contract(sub, approver=approver, quantity=10, end_date=dt.date(2026, 4, 10))
     rd.bill(oc, start=dt.date(2026, 2, 15), actor=approver)
 
-    together = charges_for_months(first_month=FEB, last_month=dt.date(2026, 4, 1))
+    together = [
+        line for result in contract_charges(first_month=FEB, last_month=dt.date(2026, 4, 1)) for line in result.lines
+    ]
 
     assert [(line.charge_month, line.amount_yen) for line in together] == [
         (FEB, 1500),

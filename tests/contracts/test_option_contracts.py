@@ -66,7 +66,7 @@ def test_billing_start_set_again_with_the_same_date_writes_nothing(approved, cle
     history = approved.history.count()
     option_contract_set_billing_start(option_contract=approved, billing_start_date=dt.date(2026, 4, 1), actor=clerk)
     assert (LedgerEntry.objects.count(), approved.history.count()) == (1, history)
-    with pytest.raises(DomainError, match="「課金中」のオプション契約を「課金中」にはできません。"):
+    with pytest.raises(DomainError, match=r"課金開始日は令和8年4月1日 \(2026-04-01\)で登録済みです。誤りは訂正申込"):
         option_contract_set_billing_start(option_contract=approved, billing_start_date=dt.date(2026, 4, 2), actor=clerk)
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from contracts.pricing import blocks_for, price
+from contracts.billing.pricing import blocks_for, price
 from options.choices import FeeKind
 from options.errors import DomainError
 from options.selectors import fee_item_in_force

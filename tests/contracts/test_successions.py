@@ -9,6 +9,7 @@ from django.core.management import call_command
 from contracts.choices import OptionContractStatus
 from contracts.models import Application, LedgerEntry, OptionContract
 from contracts.services import carrier_line_create, option_contract_register_migrated, subscriber_create
+from options.errors import DomainError
 from options.history import system_user
 from options.models import CarrierService, Succession
 from tests.factories import option, variant
@@ -45,8 +46,6 @@ def contracts(regulation, clerk):
         "packetone": _migrated(
             "M2", "packetone-metered", "standard", "packetone", contracted_on=dt.date(2012, 7, 1), actor=clerk
         ),
-        # Made after 平成26年2月28日: not a contract the provision speaks of.
-        "late": _migrated("M3", "b-flets", "type-a", "b-flets", contracted_on=dt.date(2014, 3, 5), actor=clerk),
         # Ended before the succession date: nothing left to continue.
         "ended": _migrated(
             "M4",
@@ -112,12 +111,25 @@ def test_successions_move_contracts_to_the_successor_with_a_history_entry_citing
     assert packetone.history.latest().history_change_reason.startswith("平成26年3月1日変更 附則第2項により")
 
 
-def test_successions_leave_contracts_made_after_the_cut_off_or_ended_before_it(contracts):
+def test_successions_leave_contracts_ended_before_it(contracts):
     _run()
-    for key in ("late", "ended"):
-        contract = contracts[key]
-        contract.refresh_from_db()
-        assert (contract.option.code, contract.succession) == ("b-flets", None)
+    contract = contracts["ended"]
+    contract.refresh_from_db()
+    assert (contract.option.code, contract.succession) == ("b-flets", None)
+
+
+def test_retired_option_no_contract_formed_on_or_after_its_retirement_is_registered(regulation, clerk):
+    """DOMAIN §3.19: made after 平成26年2月28日, a Bフレッツ contract is not one the provision continues."""
+    with pytest.raises(DomainError) as refused:
+        _migrated("M3", "b-flets", "type-a", "b-flets", contracted_on=dt.date(2014, 3, 1), actor=clerk)
+    assert refused.value.article == "平成26年3月1日変更 附則第4項"
+    assert "Bフレッツ接続オプション機能は平成26年3月1日に廃止されたため、同日以後に成立する契約はできません" in str(
+        refused.value
+    )
+    assert not OptionContract.objects.filter(option__code="b-flets").exists()
+    # The day before is a contract the provision speaks of.
+    made = _migrated("M5", "b-flets", "type-a", "b-flets", contracted_on=dt.date(2014, 2, 28), actor=clerk)
+    assert made.option.code == "b-flets"
 
 
 def test_successions_applied_twice_change_nothing(contracts):

@@ -4,11 +4,13 @@ import django_filters as filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 
+from contracts.billing.timeline import contract_state_q
+from options import clock
 from options.clock import next_month
 from options.fields import WarekiMonthField
 from options.models import Option
 
-from .choices import ApplicationKind, ApplicationStatus, LedgerKind, OptionContractStatus, SubscriberKind
+from .choices import ApplicationKind, ApplicationStatus, ContractState, LedgerKind, OptionContractStatus, SubscriberKind
 from .models import Application, LedgerEntry, OptionContract, Subscriber
 
 
@@ -50,7 +52,7 @@ class SubscriberFilter(filters.FilterSet):
 
     def holding(self, queryset, name, value):
         held = OptionContract.objects.filter(subscriber=OuterRef("pk"), option=value).exclude(
-            status=OptionContractStatus.ENDED
+            end_date__lt=clock.today()
         )
         return queryset.filter(Exists(held))
 
@@ -71,7 +73,9 @@ class ApplicationFilter(filters.FilterSet):
 
 
 class OptionContractFilter(filters.FilterSet):
-    status = filters.ChoiceFilter(label="状態", choices=OptionContractStatus.choices, empty_label="すべて")
+    state = filters.ChoiceFilter(
+        label="状態（本日）", choices=ContractState.choices, empty_label="すべて", method="state_today"
+    )
     option = filters.ModelChoiceFilter(label="オプション", queryset=_options, empty_label="すべて")
     subscriber = filters.CharFilter(label="契約者コード", field_name="subscriber__code", lookup_expr="istartswith")
     awaiting_billing_start = filters.BooleanFilter(
@@ -81,6 +85,9 @@ class OptionContractFilter(filters.FilterSet):
     class Meta:
         model = OptionContract
         fields = ()
+
+    def state_today(self, queryset, name, value):
+        return queryset.filter(contract_state_q(value, clock.today())) if value else queryset
 
     def awaiting(self, queryset, name, value):
         if not value:

@@ -5,7 +5,7 @@ from django import forms
 from options.fields import WarekiDateField, WarekiMonthField
 from options.models import OptionVariant
 
-from .choices import ApplicationKind, SubscriberKind
+from .choices import ApplicationKind, CorrectionTarget, SubscriberKind
 from .models import OptionContract, Subscriber
 
 REASON_WIDGET = forms.Textarea(attrs={"rows": 2})
@@ -31,6 +31,36 @@ class QuoteForm(forms.Form):
 
 class BillingStartForm(forms.Form):
     billing_start_date = WarekiDateField(label="課金開始日")
+
+
+class CorrectionForm(forms.Form):
+    """訂正申込 (DOMAIN §3.17) entered from the contract page; the service decides what can be corrected."""
+
+    correction_target = forms.ChoiceField(label="訂正する項目", choices=CorrectionTarget.choices)
+    corrected_date = WarekiDateField(
+        label="訂正後の日付・訂正する期間の開始日",
+        help_text="課金開始日・解約日の訂正は訂正後の日付。数量・見積額の訂正は、訂正する期間の開始日（上の「契約条件の期間」の適用開始日）。",
+    )
+    quantity = forms.IntegerField(label="訂正後の数量", min_value=1, max_value=1_000_000, required=False)
+    quoted_amount_yen = forms.IntegerField(
+        label="訂正後の見積額（円・税抜）", min_value=0, max_value=2_000_000_000, required=False
+    )
+    correction_reason = forms.CharField(label="訂正の理由", widget=REASON_WIDGET, max_length=2000)
+
+    def submit_kwargs(self) -> dict:
+        data = self.cleaned_data
+        terms = data["correction_target"] == CorrectionTarget.TERMS
+        return {
+            "correction_target": data["correction_target"],
+            "corrected_date": data["corrected_date"],
+            "correction_reason": data["correction_reason"],
+            "quantity": data["quantity"] if terms else None,
+            "quoted_amount_yen": data["quoted_amount_yen"] if terms else None,
+        }
+
+
+class AsOfForm(forms.Form):
+    on = WarekiDateField(label="指定日", required=False)
 
 
 class MonthForm(forms.Form):

@@ -6,6 +6,13 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from contracts.billing.pricing import Priced, price
+from contracts.billing.timeline import (
+    contract_state_label,
+    contract_state_on,
+    period_on,
+    periods_of,
+    terms_rows,
+)
 from options import clock
 from options.choices import EligibilityKind
 from options.errors import DomainError
@@ -155,3 +162,54 @@ def billing_start_summary(contract: OptionContract) -> str:
     listed = "、".join(f"#{r.pk} 月額 {r.amount_yen:,}円（{format_date(r.effective_from)}から）" for r in rows)
     start = format_date(contract.billing_start_date)
     return f"課金開始日を{start}に登録しました。月額費用の支払義務を記帳しました: {listed}。"
+
+
+@dataclass(frozen=True)
+class TermsChange:
+    """A later period of a contract's terms, as the contract page names it: 令和9年1月1日から 30."""
+
+    valid_from: dt.date
+    label: str
+
+
+def _terms_label(period) -> str:
+    parts = [str(period.quantity)]
+    if period.quoted_amount_yen is not None:
+        parts.append(f"見積額 {period.quoted_amount_yen:,}円")
+    return "・".join(parts)
+
+
+def option_contract_view(contract: OptionContract, *, on: dt.date | None = None) -> dict:
+    """What the contract page shows, all from the terms timeline and the contract's dates (DOMAIN §3.16, §3.18).
+
+    Its state today, the periods of its terms, the terms now and the changes to come, and, when `on` is given,
+    the terms and the state on that date (the contract as of a date).
+    """
+    today = clock.today()
+    rows = list(terms_rows(contract))
+    periods = periods_of(contract)
+    current = period_on(periods, today)
+    upcoming = [p for p in periods if p.valid_from > today]
+    variants = {r.pk: r for r in rows}
+    view = {
+        "state": contract_state_on(
+            billing_start_date=contract.billing_start_date, end_date=contract.end_date, on=today
+        ),
+        "state_label": contract_state_label(
+            billing_start_date=contract.billing_start_date, end_date=contract.end_date, on=today
+        ),
+        "terms_rows": rows,
+        "terms_now": variants.get(current.pk) if current else None,
+        "terms_upcoming": [TermsChange(p.valid_from, _terms_label(p)) for p in upcoming],
+        "terms_now_label": _terms_label(current) if current else "",
+    }
+    if on is not None:
+        then = period_on(periods, on)
+        view.update(
+            as_of=on,
+            as_of_terms=variants.get(then.pk) if then else None,
+            as_of_state_label=contract_state_label(
+                billing_start_date=contract.billing_start_date, end_date=contract.end_date, on=on
+            ),
+        )
+    return view

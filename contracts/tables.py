@@ -3,6 +3,8 @@
 import django_tables2 as tables
 from django.utils.html import format_html
 
+from contracts.billing.timeline import contract_state_label, contract_state_on
+from options import clock
 from options.tables import StaffTable, WarekiDateColumn, WarekiDateTimeColumn, YenColumn
 from options.templatetags.records import wareki_month
 
@@ -31,6 +33,19 @@ class BadgeColumn(tables.Column):
     def render(self, value, record, bound_column):
         raw = getattr(record, bound_column.accessor.split("__")[-1].split(".")[-1], "")
         return format_html('<span class="badge {}">{}</span>', raw, value)
+
+
+class ContractStateColumn(tables.Column):
+    """The contract's state today (DOMAIN §3.18), from its dates (contracts.billing.timeline)."""
+
+    def __init__(self, verbose_name="状態", **kwargs):
+        super().__init__(verbose_name, accessor="pk", orderable=False, **kwargs)
+
+    def render(self, value, record):
+        dates = {"billing_start_date": record.billing_start_date, "end_date": record.end_date, "on": clock.today()}
+        return format_html(
+            '<span class="badge {}">{}</span>', contract_state_on(**dates), contract_state_label(**dates)
+        )
 
 
 class SubscriberTable(StaffTable):
@@ -80,7 +95,7 @@ class OptionContractTable(StaffTable):
     option = tables.Column("オプション", accessor="option__name", order_by=("option__name",))
     variant = tables.Column("サービス・細目", accessor="variant__name", order_by=("variant__code",))
     quantity = tables.Column("数量", attrs={"td": {"class": "num"}})
-    status = BadgeColumn("状態")
+    state = ContractStateColumn()
     contracted_on = WarekiDateColumn("契約成立日")
     billing_start_date = WarekiDateColumn("課金開始日")
     end_date = WarekiDateColumn("解約日")

@@ -44,6 +44,11 @@ contract_patterns = [
         option_contracts.OptionContractBillingStartView.as_view(),
         name="optioncontract_billing_start",
     ),
+    path(
+        "option-contracts/<int:pk>/correction/",
+        option_contracts.OptionContractCorrectionView.as_view(),
+        name="optioncontract_correction",
+    ),
     path("ledger/", ledger.LedgerListView.as_view(), name="ledger_list"),
     path("ledger/<int:pk>/", ledger.LedgerEntryDetailView.as_view(), name="ledgerentry_detail"),
     path("ledger/<int:pk>/reverse/", ledger.LedgerEntryReverseView.as_view(), name="ledgerentry_reverse"),

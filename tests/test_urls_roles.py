@@ -43,6 +43,7 @@ REQUIRED = {
     "contracts:optioncontract_list": "contracts.view_optioncontract",
     "contracts:optioncontract_detail": "contracts.view_optioncontract",
     "contracts:optioncontract_billing_start": "contracts.change_optioncontract",
+    "contracts:optioncontract_correction": "contracts.add_application",
     "contracts:ledger_list": "contracts.view_ledgerentry",
     "contracts:ledgerentry_detail": "contracts.view_ledgerentry",
     "contracts:ledgerentry_reverse": "contracts.reverse_ledgerentry",
@@ -241,6 +242,7 @@ def test_role_matrix_for_the_decisive_actions(world):
         "contracts:ledgerentry_reverse": {"approver", "sysadmin"},
         "contracts:application_create": {"clerk", "sysadmin"},
         "contracts:optioncontract_billing_start": {"clerk", "sysadmin"},
+        "contracts:optioncontract_correction": {"clerk", "sysadmin"},
         "contracts:month_close": {"accounting", "sysadmin"},
         "contracts:monthly_report": {"accounting", "sysadmin"},
     }

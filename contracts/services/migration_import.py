@@ -19,6 +19,7 @@ from options import clock
 from options.choices import EligibilityKind
 from options.errors import DomainError
 from options.models import CarrierService, Option, OptionVariant, Service
+from options.selectors import option_retired_refusal
 from options.wareki import WarekiError, parse_date
 
 from .base_contracts import _base_contract_create
@@ -219,6 +220,10 @@ def _read(text: str) -> tuple[list[_Row], list[ImportProblem]]:
                 r.fail("数量", str(error))
         quoted = r.integer("見積額")
         contracted_on = r.date("契約成立日", required=True)
+        if option is not None and contracted_on is not None:
+            refusal = option_retired_refusal(option=option, on=contracted_on)
+            if refusal is not None:
+                r.fail("契約成立日", str(refusal))
         billing = r.date("課金開始日")
         end = r.date("解約日")
         service = r.lookup("基本サービスコード", Service)

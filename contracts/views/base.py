@@ -48,11 +48,11 @@ class ActionView:
         form = self.get_form()
         if form.is_valid():
             try:
-                result = self.perform(form)
+                self.result = self.perform(form)
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                messages.success(request, self.get_success_message(result))
+                messages.success(request, self.get_success_message(self.result))
                 return redirect(self.get_success_url())
         self.object = self.get_object()
         context = self.get_context_data(**{self.form_context_name: form})

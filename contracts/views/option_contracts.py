@@ -1,14 +1,16 @@
 """Option contracts: list, detail with the billing start date entry, its applications and ledger rows."""
 
+from django.urls import reverse
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from contracts import selectors
 from contracts.choices import ApplicationKind, OptionContractStatus
 from contracts.filters import OptionContractFilter
-from contracts.forms import BillingStartForm
+from contracts.forms import AsOfForm, BillingStartForm, CorrectionForm
 from contracts.models import Application, OptionContract
-from contracts.selectors import billing_start_summary
+from contracts.services.applications import application_submit
 from contracts.services.option_contracts import option_contract_set_billing_start
 from contracts.tables import OptionContractTable
 from options.tables import PAGINATION
@@ -47,6 +49,13 @@ class OptionContractDetailView(StaffPermissionMixin, DetailView):
         contract = self.object
         user = self.request.user
         is_open = contract.status != OptionContractStatus.ENDED
+        as_of = AsOfForm(self.request.GET or None)
+        context.update(
+            selectors.option_contract_view(contract, on=as_of.cleaned_data["on"] if as_of.is_valid() else None),
+            as_of_form=as_of,
+            show_correction=user.has_perm("contracts.add_application"),
+            correction_form=kwargs.get("correction_form") or CorrectionForm(),
+        )
         context.update(
             show_billing_start=user.has_perm("contracts.change_optioncontract")
             and contract.status == OptionContractStatus.APPROVED,
@@ -63,6 +72,32 @@ class OptionContractDetailView(StaffPermissionMixin, DetailView):
         return context
 
 
+class OptionContractCorrectionView(ActionView, OptionContractDetailView):
+    """訂正申込 entered from the contract page; it is then reviewed and approved like any application."""
+
+    permission_required = "contracts.add_application"
+    form_class = CorrectionForm
+    form_context_name = "correction_form"
+
+    def perform(self, form):
+        return application_submit(
+            subscriber=self.object.subscriber,
+            kind=ApplicationKind.CORRECTION,
+            option_contract=self.object,
+            actor=self.request.user,
+            **form.submit_kwargs(),
+        )
+
+    def get_success_message(self, application) -> str:
+        return (
+            f"訂正申込 #{application.pk}（{application.get_correction_target_display()}）を受け付けました。"
+            "受付者とは別の承認者が審査・承諾すると訂正されます。"
+        )
+
+    def get_success_url(self) -> str:
+        return reverse("contracts:application_detail", args=[self.result.pk])
+
+
 class OptionContractBillingStartView(ActionView, OptionContractDetailView):
     permission_required = "contracts.change_optioncontract"
     form_class = BillingStartForm
@@ -70,7 +105,7 @@ class OptionContractBillingStartView(ActionView, OptionContractDetailView):
     success_url_name = "contracts:optioncontract_detail"
 
     def get_success_message(self, contract) -> str:
-        return billing_start_summary(contract)
+        return selectors.billing_start_summary(contract)
 
     def perform(self, form):
         return option_contract_set_billing_start(

@@ -19,6 +19,7 @@ from .models import (
     Application,
     BaseServiceContract,
     CarrierLineContract,
+    ContractTerms,
     LedgerEntry,
     MonthClose,
     OptionContract,
@@ -344,3 +345,14 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 class MonthCloseAdmin(ReadOnlyAdmin):
     list_display = ("month", "closed_at", "closed_by", "charge_rows")
     list_select_related = ("closed_by",)
+
+
+@admin.register(ContractTerms)
+class ContractTermsAdmin(ReadOnlyAdmin):
+    """The terms timeline, read-only: only the services that change terms write it (DOMAIN §3.16)."""
+
+    list_display = ("option_contract", "valid_from", "valid_until", "variant", "quantity", "event", "superseded_at")
+    list_filter = ("event",)
+    search_fields = ("option_contract__subscriber__code", "option_contract__subscriber__name")
+    list_select_related = ("option_contract__subscriber", "option_contract__option", "variant")
+    raw_id_fields = ("option_contract", "application", "succession")

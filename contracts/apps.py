@@ -1,6 +1,24 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _sync_roles(sender, **kwargs) -> None:
+    """After every migrate, the role groups hold exactly what contracts.roles declares (DOMAIN §3.15).
+
+    A migration would freeze the declaration as it was when written; the roles change with the code, so they are
+    synced from the live declaration once all permissions exist.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    from contracts.roles import sync_roles
+
+    sync_roles(Group, Permission)
 
 
 class ContractsConfig(AppConfig):
     name = "contracts"
     verbose_name = "契約・申込・支払義務"
+
+    def ready(self) -> None:
+        # Sent once per app after migrate; contracts' comes after auth's and options', whose permissions it needs.
+        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="contracts.sync_roles")

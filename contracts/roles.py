@@ -29,7 +29,9 @@ def _edit(app_label, models):
     return [f"{app_label}.{action}_{m}" for m in models for action in ("add", "change")]
 
 
-_READ_ALL = _view("options", _CATALOGUE_MODELS) + _view("contracts", _CONTRACT_RECORDS + ["ledgerentry", "monthclose"])
+_READ_ALL = _view("options", _CATALOGUE_MODELS) + _view(
+    "contracts", _CONTRACT_RECORDS + ["contractterms", "ledgerentry", "monthclose"]
+)
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK: _READ_ALL + _edit("contracts", _CONTRACT_RECORDS),

@@ -1,17 +1,8 @@
 from django.db import migrations
 
-
-def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations; create them now so the groups can hold them.
-    from django.apps import apps as global_apps
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in global_apps.get_app_configs():
-        create_permissions(app_config, verbosity=0, apps=apps)
-
-    from contracts.roles import sync_roles
-
-    sync_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+# The role groups were created here from the live declaration (contracts.roles), which drifts as roles change:
+# they are now synced after every migrate by contracts.apps (post_migrate), from the declaration of the code
+# that runs. This migration is kept, empty, so that databases migrated before keep their history.
 
 
 class Migration(migrations.Migration):
@@ -22,4 +13,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]
+    operations = []

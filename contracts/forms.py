@@ -88,6 +88,10 @@ class SubscriberForm(forms.ModelForm):
         """The service reports a taken code in its own words."""
 
 
+# The kinds this form enters; a 訂正申込 is entered from the contract page (CorrectionForm).
+FORM_KINDS = [(k.value, k.label) for k in (ApplicationKind.NEW, ApplicationKind.CHANGE, ApplicationKind.CANCEL)]
+
+
 def variant_label(variant: OptionVariant) -> str:
     return f"{variant.option.name} ／ {variant.name}"
 
@@ -95,7 +99,7 @@ def variant_label(variant: OptionVariant) -> str:
 class ApplicationForm(forms.Form):
     """新規利用申込, 契約内容変更申込 or 解約申込 as entered; the target contract fixes subscriber and option."""
 
-    kind = forms.ChoiceField(label="申込種別", choices=ApplicationKind.choices, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(label="申込種別", choices=FORM_KINDS, widget=forms.HiddenInput)
     option_contract = forms.ModelChoiceField(
         label="対象のオプション契約",
         queryset=OptionContract.objects.select_related("subscriber", "option", "variant"),
@@ -139,7 +143,7 @@ class ApplicationForm(forms.Form):
 
     def _kind(self) -> str:
         value = self.data.get(self.add_prefix("kind")) if self.is_bound else self.initial.get("kind")
-        return value if value in ApplicationKind.values else ApplicationKind.NEW
+        return value if value in dict(FORM_KINDS) else ApplicationKind.NEW
 
     def clean(self):
         data = super().clean()

@@ -213,3 +213,28 @@ def option_contract_view(contract: OptionContract, *, on: dt.date | None = None)
             ),
         )
     return view
+
+
+@dataclass(frozen=True)
+class RetiredOption:
+    name: str
+    retired_on: dt.date
+    successor: str
+    provision: str
+
+
+def retired_options(*, on: dt.date) -> list[RetiredOption]:
+    """The options no new contract can name on `on`, with what succeeds them (DOMAIN §3.19)."""
+    retired = Option.objects.filter(retired_on__lte=on).prefetch_related("successions_out__to_option")
+    found = []
+    for option in retired.order_by("retired_on", "name", "pk"):
+        succession = min(option.successions_out.all(), key=lambda s: (s.effective_on, s.pk), default=None)
+        found.append(
+            RetiredOption(
+                option.name,
+                option.retired_on,
+                succession.to_option.name if succession else "",
+                succession.provision if succession else "",
+            )
+        )
+    return found

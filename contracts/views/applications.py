@@ -108,6 +108,8 @@ class ApplicationCreateView(StaffPermissionMixin, FormView):
         kind = form._kind()
         context["kind"] = kind
         context["kind_title"] = KIND_TITLES[kind]
+        if kind == ApplicationKind.NEW:
+            context["retired_options"] = selectors.retired_options(on=clock.today())
         context["contract"] = self.contract
         return context
 

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 
+from contracts import roles
 from contracts.choices import ApplicationStatus, LedgerKind
 from contracts.models import Application, LedgerEntry, OptionContract
 from contracts.services import application_start_review
@@ -16,7 +17,7 @@ from contracts.services import applications as application_services
 from contracts.services.locks import lock_application
 from options.choices import FeeKind
 from options.errors import DomainError
-from tests.factories import add_fee_item, review_and_approve, submit_new, subscriber_with_base
+from tests.factories import add_fee_item, review_and_approve, role_group, submit_new, subscriber_with_base
 
 TRIALS = 20
 THREADS = 4
@@ -26,6 +27,7 @@ def _users():
     # Superusers: two approvers who may decide, without depending on the role groups.
     model = get_user_model()
     entrant = model.objects.create_user(username="entrant", last_name="受付")
+    entrant.groups.add(role_group(roles.CLERK))  # services check their actor: entering needs the clerk's role
     approvers = [model.objects.create_superuser(username=f"approver{i}", last_name=f"承認{i}") for i in (1, 2)]
     return entrant, approvers
 

@@ -167,3 +167,24 @@ def test_import_refuses_unknown_and_missing_columns(regulation, tmp_path):
         "1行目「契約成立日」: 見出しにこの列がありません。",
         "1行目「オプション」: 知らない列です。列名を確認してください。",
     ]
+
+
+def test_import_refuses_a_contract_of_a_retired_option_formed_on_or_after_its_retirement(regulation, tmp_path):
+    """DOMAIN §3.19: a Bフレッツ contract formed in 2015 is refused by the import, the dry run too."""
+    header = (FIXTURES / "contracts_good.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    late = tmp_path / "late.csv"
+    late.write_text(
+        header
+        + "\nM0901,株式会社遅延,チエン,法人,b-flets,type-e,1,,2015-04-01,2015-04-01,,,,,b-flets,COP09,2015-03-01\n",
+        encoding="utf-8",
+    )
+    before = _counts()
+    for args in (["--dry-run"], []):
+        err = io.StringIO()
+        with pytest.raises(CommandError, match="1件のエラーがあるため"):
+            call_command("import_contracts", str(late), *args, stdout=io.StringIO(), stderr=err)
+        assert err.getvalue().splitlines() == [
+            "2行目「契約成立日」: Bフレッツ接続オプション機能は平成26年3月1日に廃止されたため、同日以後に成立する"
+            "契約はできません。（平成26年3月1日変更 附則第4項により、それ以前の契約はフレッツ光接続オプション機能として存続します）"
+        ]
+    assert _counts() == before

@@ -117,5 +117,6 @@ def test_a_correction_is_entered_from_the_contract_page_and_waits_for_another_ap
     assert response.redirect_chain[-1][0] == reverse("contracts:application_detail", args=[correction.pk])
     assert (correction.correction_target, correction.quantity, correction.entered_by) == ("terms", 20, clerk)
     assert [str(m) for m in response.context["messages"]] == [
-        f"訂正申込 #{correction.pk}（数量・見積額）を受け付けました。受付者とは別の承認者が審査・承諾すると訂正されます。"
+        f"訂正申込 #{correction.pk}（数量・見積額）を受け付けました。"
+        "受付者とは別の承認者が審査・承諾すると訂正されます。"
     ]

@@ -10,7 +10,8 @@ what was recorded, not a form to save it again.
 import copy
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
@@ -21,6 +22,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import services
 from .errors import DomainError
 from .history import save_with_history
+from .limits import PAGE_MAX
 from .models import (
     Carrier,
     CarrierService,
@@ -101,6 +103,10 @@ def _record_label(obj) -> str:
         return f"{obj._meta.verbose_name} #{obj.pk}"
 
 
+# Numeric list parameters of the admin's changelists and their upper bounds (see options.limits).
+_NUMERIC_PARAMS = {"year": 2099, "month": 12, "day": 31, "p": PAGE_MAX}
+
+
 class CatalogueAdmin(SimpleHistoryAdmin):
     """Base of the catalogue admins: a required reason on change and delete, and a Japanese diff column."""
 
@@ -110,6 +116,15 @@ class CatalogueAdmin(SimpleHistoryAdmin):
     object_history_form_template = HISTORY_VERSION_TEMPLATE
 
     # --- history list -------------------------------------------------------------------------
+
+    def get_changelist_instance(self, request):
+        """Refuse out-of-range list parameters (a year of 10**30, a page past PAGE_MAX) as Django refuses a bad
+        lookup: the list comes back with its 'e=1' notice instead of a database overflow."""
+        for key, value in request.GET.items():
+            bound = _NUMERIC_PARAMS.get(key.rsplit("__", 1)[-1] if "__" in key else key)
+            if bound is not None and not (value.isascii() and value.isdigit() and 1 <= int(value) <= bound):
+                raise IncorrectLookupParameters(f"{key} is out of range")
+        return super().get_changelist_instance(request)
 
     def history_changes(self, record):
         changes = record_changes(record)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from django import forms
 from django.core.exceptions import ValidationError
 
+from options.limits import date_out_of_bounds
 from options.wareki import WarekiError, parse_date, parse_month
 
 
@@ -35,9 +36,13 @@ class WarekiDateField(forms.DateField):
         if not text:
             return None
         try:
-            return self.parse(text)
+            parsed = self.parse(text)
         except WarekiError as error:
             raise ValidationError(error.message, code=error.code) from error
+        problem = date_out_of_bounds(parsed)
+        if problem:
+            raise ValidationError(problem, code="date_out_of_bounds")
+        return parsed
 
 
 class WarekiMonthField(WarekiDateField):

@@ -1,14 +1,28 @@
 """Tables of the tariff screens, and the base every staff list uses."""
 
 import django_tables2 as tables
+from django.core.paginator import EmptyPage
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 
+from options.limits import PAGE_MAX
+
 from .models import FeeItem, Option, TariffRevision
 from .templatetags.wareki import wareki, wareki_datetime, yen
 
-PAGINATION = {"paginator_class": tables.LazyPaginator, "per_page": 50}
+
+class BoundedLazyPaginator(tables.LazyPaginator):
+    """LazyPaginator (no COUNT) that treats a page number past PAGE_MAX as invalid, not as a database overflow."""
+
+    def validate_number(self, number):
+        number = super().validate_number(number)
+        if number > PAGE_MAX:
+            raise EmptyPage("ページ番号が大きすぎます。")
+        return number
+
+
+PAGINATION = {"paginator_class": BoundedLazyPaginator, "per_page": 50}
 
 
 class StaffTable(tables.Table):

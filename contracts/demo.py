@@ -1,19 +1,32 @@
 """Demo back office for `make run`: one staff account per role, then subscribers and their paperwork.
 
 Everything is made through the services, by the demo staff (受付 uketsuke enters, 承認 shonin decides), so
-the history reads as it would in real use. Approvals happen "now", so billing starts are today or later;
-the one contract from 2010 is registered as a migrated record. Each subscriber is made once (by code).
+the history reads as it would in real use. Approvals happen "now", so their billing starts are today or later;
+the contract from 2010 and the two of accounting's book (D0009, D0010: billing since some months ago, so that
+closed months hold real money) are registered as migrated records (DOMAIN §3.13). Each subscriber is made once
+(by code).
+
+All or nothing. The services run in durable transactions of their own (`transaction.atomic(durable=True)`, and
+the application services have no `_`-prefixed twin to compose), so the load cannot be wrapped in one outer
+`atomic()`: Django refuses a durable block inside another. Instead `load_demo_refusal()` checks, before the
+first write, everything the scenarios need (not production, roles and catalogue present, every fee the demo
+uses in force today and on the book's dates); when something is missing the load refuses and writes nothing.
 """
 
 import datetime as dt
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from options import clock
+from options.choices import FeeKind
+from options.errors import DomainError
 from options.history import system_user
-from options.models import CarrierService, Option, OptionVariant, Service
+from options.models import CarrierService, FeeItem, Option, OptionVariant, Service
+from options.selectors import fee_item_in_force, fee_schedule
+from options.wareki import format_date
 
 from . import roles, services
 from .choices import ApplicationKind, SubscriberKind
@@ -31,6 +44,33 @@ DEMO_STAFF = [
     ("admin", "管理 者", roles.SYSTEM_ADMIN, True),
 ]
 REASON = "デモデータの登録"
+
+# What the scenarios take from the catalogue (load_regulation). DEMO_FEES: every (option, variant) the demo
+# applies for, approves or bills after today; its 月額費用 must be in force on the day of the load.
+DEMO_FEES = [
+    ("swp-accounts", "additional-accounts"),
+    ("ipv6", "fiberaccess-f"),
+    ("flets-hikari", "type-e"),
+    ("flets-hikari", "type-a"),
+]
+DEMO_VARIANTS = [*DEMO_FEES, ("b-flets", "type-e")]  # b-flets: the 2010 migrated contract, retired since
+DEMO_SERVICES = ["web-highgrade2", "web-standard2", "fiberaccess-f"]
+DEMO_CARRIER_SERVICES = ["flets-next-prio1", "b-flets"]
+
+# The one rule for where demo data may be written. DEBUG cannot tell (base and test settings have DEBUG = False
+# too), so: the DEMO_DATA_ALLOWED setting when a settings module defines it, else anywhere but production.
+PRODUCTION_SETTINGS = "config.settings.production"
+
+
+class DemoRefused(DomainError):
+    """The demo cannot be loaded here or today; nothing was written."""
+
+
+def demo_allowed_here() -> bool:
+    flag = getattr(settings, "DEMO_DATA_ALLOWED", None)
+    if flag is not None:
+        return bool(flag)
+    return settings.SETTINGS_MODULE != PRODUCTION_SETTINGS
 
 
 def load_staff() -> list[str]:
@@ -50,6 +90,96 @@ def load_staff() -> list[str]:
     return lines
 
 
+def _variants(keys) -> dict[tuple[str, str], OptionVariant]:
+    found = OptionVariant.objects.select_related("option").filter(option__code__in={o for o, _ in keys})
+    by_key = {(v.option.code, v.code): v for v in found}
+    return {key: by_key[key] for key in keys if key in by_key}
+
+
+def demo_fees_from() -> dt.date | None:
+    """Return the first date on which the 月額費用 of every DEMO_FEES variant is in force (None: no such date)."""
+    variants = list(_variants(DEMO_FEES).values())
+    if len(variants) < len(DEMO_FEES):
+        return None
+    schedule = fee_schedule(kinds=[FeeKind.MONTHLY], variants=variants)
+    dates = FeeItem.objects.filter(variant__in=variants, kind=FeeKind.MONTHLY).values_list(
+        "revision__effective_on", flat=True
+    )
+    for day in sorted(set(dates)):
+        if all(schedule.in_force(variant_id=v.pk, kind=FeeKind.MONTHLY, on=day) for v in variants):
+            return day
+    return None
+
+
+def _missing_catalogue() -> list[str]:
+    missing = [f"{o} / {v}" for o, v in DEMO_VARIANTS if (o, v) not in _variants(DEMO_VARIANTS)]
+    services_found = set(Service.objects.filter(code__in=DEMO_SERVICES).values_list("code", flat=True))
+    missing += [f"基本サービス {c}" for c in DEMO_SERVICES if c not in services_found]
+    lines_found = set(CarrierService.objects.filter(code__in=DEMO_CARRIER_SERVICES).values_list("code", flat=True))
+    missing += [f"事業者サービス {c}" for c in DEMO_CARRIER_SERVICES if c not in lines_found]
+    return missing
+
+
+def load_demo_refusal() -> str | None:
+    """Return why the demo cannot be loaded now (Japanese, for the command), or None. Reads only; writes nothing."""
+    if not demo_allowed_here():
+        return (
+            f"本番環境の設定（{settings.SETTINGS_MODULE}）ではデモデータを登録できません"
+            "（共通パスワードの職員アカウントと架空の契約者が作られるため）。何も登録していません。"
+        )
+    roles_needed = sorted({role for _, _, role, _ in DEMO_STAFF})
+    roles_missing = sorted(
+        set(roles_needed) - set(Group.objects.filter(name__in=roles_needed).values_list("name", flat=True))
+    )
+    if roles_missing:
+        return (
+            f"役割のグループ（{'、'.join(roles_missing)}）がありません。先に manage.py migrate を実行してください。"
+            "何も登録していません。"
+        )
+    missing = _missing_catalogue()
+    if missing:
+        return (
+            f"規程のデータ（{'、'.join(missing)}）がありません。先に manage.py load_regulation を実行してください。"
+            "何も登録していません。"
+        )
+    today = clock.today()
+    fees_from = demo_fees_from()
+    days = [today] if fees_from is None or fees_from > today else [today, *_book_dates(today, fees_from)]
+    variants = _variants(DEMO_FEES)
+    absent = []
+    for day in sorted(set(days)):
+        names = [
+            f"{variant.option.name} / {variant.name}"
+            for variant in variants.values()
+            if fee_item_in_force(option=variant.option, variant=variant, kind=FeeKind.MONTHLY, on=day) is None
+        ]
+        if names:
+            absent.append(f"{'、'.join(names)}（{format_date(day)}時点）")
+    if not absent:
+        return None
+    if fees_from is not None and fees_from > today:
+        when = f"デモの契約が使う月額費用がすべて施行されるのは{format_date(fees_from)}からです。"
+    else:
+        when = "規程管理担当に料金細目の登録を依頼してから実行してください。"
+    return (
+        f"本日（{format_date(today)}）はデモデータを登録できません。次の月額費用が施行されていません: "
+        f"{'; '.join(absent)}。{when}何も登録していません。"
+    )
+
+
+def _months_back(today: dt.date, months: int, day: int, fees_from: dt.date) -> dt.date:
+    """The `day` of the month `months` before today's, but not before `fees_from` nor after today."""
+    first = clock.month_start(today)
+    for _ in range(months):
+        first = clock.month_start(first - dt.timedelta(days=1))
+    return min(max(first.replace(day=day), fees_from), today)
+
+
+# The book's billing starts: D0009 the 1st of the month 4 months ago, D0010 the 16th of the month 3 months ago.
+def _book_dates(today: dt.date, fees_from: dt.date) -> tuple[dt.date, dt.date]:
+    return _months_back(today, 4, 1, fees_from), _months_back(today, 3, 16, fees_from)
+
+
 class _Demo:
     """The demo staff and the catalogue entries the scenarios use."""
 
@@ -57,6 +187,7 @@ class _Demo:
         users = get_user_model().objects.in_bulk(["uketsuke", "uketsuke2", "shonin"], field_name="username")
         self.clerk, self.clerk2, self.approver = users["uketsuke"], users["uketsuke2"], users["shonin"]
         self.today = clock.today()
+        self.book_dates = _book_dates(self.today, demo_fees_from())
 
     def subscriber(self, code, name, kana, kind=SubscriberKind.CORPORATE, **fields) -> Subscriber:
         return services.subscriber_create(
@@ -191,6 +322,34 @@ def _hokuto(d: _Demo) -> None:
     )
 
 
+def _book(d: _Demo, subscriber, service_code, since, number, quantity, billing_start) -> None:
+    """A migrated SWP contract with its real dates, billed from `billing_start` (no obligations written)."""
+    base = d.base(subscriber, service_code, since, number)
+    services.option_contract_register_migrated(
+        subscriber=subscriber,
+        option=Option.objects.get(code="swp-accounts"),
+        variant=OptionVariant.objects.get(option__code="swp-accounts", code="additional-accounts"),
+        quantity=quantity,
+        contracted_on=billing_start.replace(day=1),
+        billing_start_date=billing_start,
+        base_contract=base,
+        actor=d.clerk,
+        reason="旧システムからの移行データ（課金中の契約）",
+    )
+
+
+def _mirai(d: _Demo) -> None:
+    """Migrated, billing since the 1st of the month 4 months ago: 20 accounts = 2 blocks = 6,000円 a month."""
+    s = d.subscriber("D0009", "株式会社みらい工房", "カブシキガイシャミライコウボウ", phone="03-1234-5609")
+    _book(d, s, "web-highgrade2", dt.date(2025, 4, 1), "WHG-250401", 20, d.book_dates[0])
+
+
+def _soyokaze(d: _Demo) -> None:
+    """Migrated, billing since the 16th of the month 3 months ago (prorated that month): 30 accounts, 9,000円."""
+    s = d.subscriber("D0010", "合同会社そよかぜ", "ゴウドウガイシャソヨカゼ")
+    _book(d, s, "web-standard2", dt.date(2025, 7, 1), "WST-250701", 30, d.book_dates[1])
+
+
 SCENARIOS: list[tuple[str, str, Callable[[_Demo], None]]] = [
     ("D0001", "承諾・本日から課金中、翌月1日から10→30アカウントの変更を承諾済み", _sakura),
     ("D0002", "承諾済み・課金開始日の設定待ち", _minato),
@@ -200,6 +359,8 @@ SCENARIOS: list[tuple[str, str, Callable[[_Demo], None]]] = [
     ("D0006", "取下げ", _suzuki),
     ("D0007", "本日から課金中、今月末で解約を承諾済み", _tsubasa),
     ("D0008", "平成22年からのBフレッツ接続オプション（移行データ、経過措置でフレッツ光へ承継）", _hokuto),
+    ("D0009", "移行データ・4か月前の月初から課金中（SWP 20アカウント、月額6,000円）", _mirai),
+    ("D0010", "移行データ・3か月前の16日から課金中（SWP 30アカウント、月額9,000円、初月は日割り）", _soyokaze),
 ]
 
 
@@ -219,5 +380,9 @@ def load_contracts() -> list[str]:
 
 
 def load_demo() -> list[str]:
+    """Load the staff and the scenarios not loaded yet; refuse (DemoRefused, nothing written) when it cannot."""
+    refusal = load_demo_refusal()
+    if refusal is not None:
+        raise DemoRefused(refusal, code="demo_refused")
     lines = load_staff() + load_contracts()
     return lines or ["デモデータは登録済みです。"]

@@ -19,7 +19,7 @@ def _load():
 
 def test_demo_has_applications_in_every_state_and_contracts_at_every_stage(regulation):
     _load()
-    assert Subscriber.objects.filter(code__startswith="D").count() == 8
+    assert Subscriber.objects.filter(code__startswith="D").count() == 10
     assert set(Application.objects.values_list("status", flat=True)) == set(ApplicationStatus.values)
     rejected = Application.objects.get(status=ApplicationStatus.REJECTED)
     assert rejected.rejection_reason
@@ -35,6 +35,8 @@ def test_demo_has_applications_in_every_state_and_contracts_at_every_stage(regul
         ("D0002", OptionContractStatus.APPROVED),
         ("D0007", OptionContractStatus.ENDED),
         ("D0008", OptionContractStatus.BILLING),
+        ("D0009", OptionContractStatus.BILLING),
+        ("D0010", OptionContractStatus.BILLING),
     ]
     assert OptionContract.objects.get(subscriber__code="D0001").quantity == 30
     hokuto = OptionContract.objects.get(subscriber__code="D0008")

@@ -110,7 +110,8 @@ def _fill(contracts: int) -> float:
                    CASE WHEN c.id %% 7 = 0 THEN DATE '2026-03-19' END, 'approval', '', %(user)s, now()
             FROM contracts_optioncontract c
             UNION ALL
-            SELECT c.id, c.option_id, c.variant_id, c.quantity + 10, NULL::integer, DATE '2026-03-20', NULL, 'change', '',
+            SELECT c.id, c.option_id, c.variant_id, c.quantity + 10, NULL::integer, DATE '2026-03-20', NULL,
+                   'change', '',
                    %(user)s, now()
             FROM contracts_optioncontract c WHERE c.id %% 7 = 0
             """,
@@ -132,13 +133,12 @@ def _measure(path: str) -> dict:
     _django()
     import datetime as dt
 
+    from django.conf import settings
     from django.db import connection, transaction
 
     from contracts.billing.charges import contract_charges
     from contracts.services.month_close import month_close
     from options.history import system_user
-
-    from django.conf import settings
 
     settings.DEBUG = False  # as in production: with DEBUG, Django keeps every statement's SQL in memory
     connection.ensure_connection()
@@ -201,7 +201,8 @@ def main() -> None:
         print(json.dumps(_measure(args.measure)))
         return
     print(
-        f"{'contracts':>10} {'path':<8} {'seconds':>8} {'× sql':>6} {'peak MB':>8} {'growth MB':>10} {'rows':>9} total yen"
+        f"{'contracts':>10} {'path':<8} {'seconds':>8} {'× sql':>6} {'peak MB':>8} {'growth MB':>10} {'rows':>9}"
+        " total yen"
     )
     for n in [int(x) for x in args.contracts.split(",")]:
         _ensure_database(url)

@@ -88,7 +88,7 @@ def test_clerk_submits_approver_approves_and_the_monthly_row_is_9000_yen(
     shot(page, "08_option_contract_awaiting_billing_start")
     page.fill("#id_billing_start_date", to_wareki(clock.today()))
     page.click("button:has-text('課金開始日を登録')")
-    page.wait_for_selector("text=課金開始日を登録しました。")
+    page.wait_for_selector("text=月額費用の支払義務を記帳しました")
     shot(page, "09_option_contract_billing")
     row = LedgerEntry.objects.get(option_contract=contract)
     assert (row.kind, row.amount_yen, row.quantity) == (LedgerKind.MONTHLY, 9000, 30)

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import models, transaction
 
 from . import regulation
@@ -22,6 +23,52 @@ from .models import (
 )
 
 LOAD_REASON = "個別規程 有料オプション（令和8年2月1日現在）の読込"
+
+# Every catalogue model regulation_load writes: loading the regulation is editing all of them.
+_LOADED_MODELS = (
+    Service,
+    Carrier,
+    CarrierService,
+    Section,
+    Option,
+    OptionVariant,
+    EligibilityRule,
+    TariffRevision,
+    FeeItem,
+    Succession,
+)
+
+
+# --- Who may write (DOMAIN §3.15) -----------------------------------------------------------------
+# Here, in the catalogue, because the contracts services use the same check (contracts.services.audit).
+
+
+def is_system_user(actor) -> bool:
+    """The named user management commands act as: it cannot log in, and acts for whoever runs the command."""
+    return actor.get_username() == settings.SYSTEM_USERNAME and not actor.is_active
+
+
+def require_permission(actor, *perms: str, action: str) -> None:
+    """Refuse an action unless the actor's role grants every one of `perms` (DOMAIN §3.15).
+
+    Views and the admin check too; this is the last line, so that no future entry point is a back door.
+    """
+    if is_system_user(actor):
+        return
+    if not actor.has_perms(perms):
+        raise DomainError(f"{action}権限がありません。", code="permission_denied")
+
+
+def require_any_permission(actor, *perms: str, action: str) -> None:
+    """Refuse an action unless the actor's role grants at least one of `perms`."""
+    if is_system_user(actor):
+        return
+    if not any(actor.has_perm(perm) for perm in perms):
+        raise DomainError(f"{action}権限がありません。", code="permission_denied")
+
+
+def _perm(model: type[models.Model], action: str) -> str:
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 
 
 @dataclass
@@ -58,6 +105,8 @@ def _upsert(model, *, lookup: dict, values: dict, actor, result: LoadResult):
 @transaction.atomic(durable=True)
 def regulation_load(*, actor) -> LoadResult:
     """Load the facts of the regulation; running it again changes nothing and writes no history."""
+    perms = [_perm(model, action) for model in _LOADED_MODELS for action in ("add", "change")]
+    require_permission(actor, *perms, action="規程を読み込む")
     result = LoadResult()
     services = {
         code: _upsert(Service, lookup={"code": code}, values={"name": name}, actor=actor, result=result)
@@ -208,7 +257,10 @@ def revision_assert_editable(revision: TariffRevision) -> None:
 @transaction.atomic(durable=True)
 def revision_save(*, revision: TariffRevision, actor, reason: str) -> TariffRevision:
     """Create or edit a revision; a cited revision's dates and text cannot change."""
-    if revision.pk:
+    if not revision.pk:
+        require_permission(actor, "options.add_tariffrevision", action="改定を登録する")
+    else:
+        require_permission(actor, "options.change_tariffrevision", action="改定を変更する")
         stored = TariffRevision.objects.select_for_update().get(pk=revision.pk)
         fields = ("title", "amended_on", "effective_on", "provisions")
         if any(getattr(stored, f) != getattr(revision, f) for f in fields):
@@ -220,6 +272,7 @@ def revision_save(*, revision: TariffRevision, actor, reason: str) -> TariffRevi
 @transaction.atomic(durable=True)
 def revision_delete(*, revision: TariffRevision, actor, reason: str) -> None:
     """Delete a revision that nothing cites and that carries no fee items."""
+    require_permission(actor, "options.delete_tariffrevision", action="改定を削除する")
     revision = TariffRevision.objects.select_for_update().get(pk=revision.pk)
     revision_assert_editable(revision)
     if revision.fee_items.exists() or revision.successions.exists():
@@ -235,6 +288,10 @@ def revision_delete(*, revision: TariffRevision, actor, reason: str) -> None:
 @transaction.atomic(durable=True)
 def fee_item_save(*, fee_item: FeeItem, actor, reason: str) -> FeeItem:
     """Create or edit a fee item; a cited revision's items are never added to or edited in place."""
+    if fee_item.pk:
+        require_permission(actor, "options.change_feeitem", action="料金細目を変更する")
+    else:
+        require_permission(actor, "options.add_feeitem", action="料金細目を登録する")
     revision_assert_editable(TariffRevision.objects.select_for_update().get(pk=fee_item.revision_id))
     if fee_item.pk:
         revision_assert_editable(FeeItem.objects.select_related("revision").get(pk=fee_item.pk).revision)
@@ -246,6 +303,8 @@ def fee_item_save(*, fee_item: FeeItem, actor, reason: str) -> FeeItem:
 
 @transaction.atomic(durable=True)
 def fee_item_delete(*, fee_item: FeeItem, actor, reason: str) -> None:
+    """Delete a fee item of an uncited revision that no ledger row cites."""
+    require_permission(actor, "options.delete_feeitem", action="料金細目を削除する")
     FeeItem.objects.select_for_update().get(pk=fee_item.pk)
     revision_assert_editable(fee_item.revision)
     if fee_item.ledger_entries.exists():

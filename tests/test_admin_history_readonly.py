@@ -145,10 +145,10 @@ def staff(user):
 
 
 @pytest.fixture
-def world(regulation, clerk, approver, accounting):
+def world(regulation, clerk, clerk2, approver, accounting):
     """At least one record of every admin model with a history, made through the services."""
     contract = ui_data.billing_contract(clerk=clerk, approver=approver)  # application, contract, ledger row
-    subscriber_with_line(actor=clerk, confirmer=approver)  # a carrier-line contract
+    subscriber_with_line(actor=clerk, confirmer=clerk2)  # a carrier-line contract
     last_month = clock.month_start(clock.month_start(clock.today()) - dt.timedelta(days=1))
     month_close(month=last_month, actor=accounting)
     return contract

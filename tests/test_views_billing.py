@@ -41,7 +41,7 @@ def test_a_future_billing_start_shows_waiting_with_its_date_not_billing(regulati
 
 
 def test_the_provisional_report_lists_the_contracts_it_cannot_price_and_refuses_the_close(
-    regulation, client, clerk, approver, accounting
+    regulation, client, clerk, clerk2, approver, accounting
 ):
     # A quoted タイプA contract registered without its quote: its charge cannot be computed (§3.5, §3.12).
     subscriber = ui_data.swp_subscriber()
@@ -55,7 +55,7 @@ def test_the_provisional_report_lists_the_contracts_it_cannot_price_and_refuses_
         start_date=dt.date(2025, 1, 1),
         actor=clerk,
     )
-    carrier_line_confirm(carrier_line=line, actor=approver)
+    carrier_line_confirm(carrier_line=line, actor=clerk2)
     unquoted = option_contract_register_migrated(
         subscriber=subscriber,
         option=option("flets-hikari"),

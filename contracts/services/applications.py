@@ -34,7 +34,7 @@ from options.models import Option, OptionVariant
 from options.record_history import staff_name
 from options.wareki import format_date
 
-from .audit import require_permission, require_reason
+from .audit import require_any_permission, require_permission, require_reason
 from .corrections import correction_approve, correction_fields
 from .eligibility import eligibility_assert
 from .ledger import ledger_append_monthly, ledger_append_on_approval, ledger_price_monthly
@@ -248,6 +248,7 @@ def application_submit(
 @transaction.atomic(durable=True)
 def application_start_review(*, application: Application, actor) -> Application:
     """受付 → 審査中. Starting the review of an application already under review writes nothing."""
+    require_permission(actor, "contracts.decide_application", action="申込の審査を開始する")
     application, _ = _lock_tree(application)
     if application.status == ApplicationStatus.UNDER_REVIEW:
         return application
@@ -261,6 +262,9 @@ def application_start_review(*, application: Application, actor) -> Application:
 @transaction.atomic(durable=True)
 def application_set_quote(*, application: Application, amount_yen: int, actor) -> Application:
     """Record the individually quoted amount (当社が別途契約者に示す金額) and who quoted it (DOMAIN §3.5)."""
+    require_any_permission(
+        actor, "contracts.change_application", "contracts.decide_application", action="見積額を入力する"
+    )
     amount_yen = terms_assert_quote(amount_yen)
     application, _ = _lock_tree(application)
     if application.status not in OPEN_APPLICATION_STATUSES:
@@ -516,6 +520,7 @@ def application_reject(*, application: Application, reason: str, actor) -> Appli
 @transaction.atomic(durable=True)
 def application_withdraw(*, application: Application, reason: str, actor) -> Application:
     """取下げ at the subscriber's request, before a decision."""
+    require_permission(actor, "contracts.change_application", action="申込を取り下げる")
     reason = require_reason(reason, label="取下げの理由")
     application, _ = _lock_tree(application)
     if application.status == ApplicationStatus.WITHDRAWN:

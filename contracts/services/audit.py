@@ -1,8 +1,12 @@
-"""Every write states why: the reason becomes the history row's change reason (issue 3, rule 9)."""
-
-from django.conf import settings
+"""Every write states why (the reason becomes the history row's change reason, issue 3, rule 9) and is made
+by someone whose role allows it (DOMAIN §3.15)."""
 
 from options.errors import DomainError
+
+# Who may write (DOMAIN §3.15) is checked the same way for the catalogue and for contracts.
+from options.services import is_system_user, require_any_permission, require_permission
+
+__all__ = ["is_system_user", "require_any_permission", "require_permission", "require_reason"]
 
 
 def require_reason(reason: str | None, *, label: str = "変更理由") -> str:
@@ -11,16 +15,3 @@ def require_reason(reason: str | None, *, label: str = "変更理由") -> str:
     if not text:
         raise DomainError(f"{label}を入力してください。", code="reason_required")
     return text
-
-
-def is_system_user(actor) -> bool:
-    """The named user management commands act as: it cannot log in, and acts for whoever runs the command."""
-    return actor.get_username() == settings.SYSTEM_USERNAME and not actor.is_active
-
-
-def require_permission(actor, perm: str, *, action: str) -> None:
-    """Refuse an action the actor's role does not grant (DOMAIN §3.15); views check too, this is the last line."""
-    if is_system_user(actor):
-        return
-    if not actor.has_perm(perm):
-        raise DomainError(f"{action}権限がありません。", code="permission_denied")

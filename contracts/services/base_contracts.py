@@ -11,7 +11,7 @@ from options.history import save_with_history
 from options.models import Service
 from options.wareki import format_date
 
-from .audit import require_reason
+from .audit import require_permission, require_reason
 from .locks import lock_subscriber
 
 
@@ -52,6 +52,7 @@ def _base_contract_create(
     reason: str = "",
 ) -> BaseServiceContract:
     """Register a subscriber's contract for one of the company's services."""
+    require_permission(actor, "contracts.add_baseservicecontract", action="基本サービス契約を登録する")
     subscriber = lock_subscriber(subscriber)
     if not migrated:
         assert_subscriber_active(subscriber)
@@ -78,6 +79,7 @@ def base_contract_end(
     *, base_contract: BaseServiceContract, end_date: dt.date, actor, reason: str
 ) -> BaseServiceContract:
     """End a base-service contract on `end_date` (its last day); options resting on it must end first."""
+    require_permission(actor, "contracts.change_baseservicecontract", action="基本サービス契約を終了する")
     reason = require_reason(reason)
     lock_subscriber(base_contract.subscriber_id)
     contract = BaseServiceContract.objects.select_for_update().get(pk=base_contract.pk)

@@ -10,7 +10,7 @@ from options.errors import DomainError
 from options.history import save_with_history
 from options.models import CarrierService
 
-from .audit import require_reason
+from .audit import require_permission, require_reason
 from .base_contracts import assert_dates, assert_no_option_contract_after, assert_subscriber_active
 from .locks import lock_subscriber
 
@@ -37,6 +37,7 @@ def _carrier_line_create(
     reason: str = "",
 ) -> CarrierLineContract:
     """Register the subscriber's contract with a carrier (unconfirmed until staff confirm it)."""
+    require_permission(actor, "contracts.add_carrierlinecontract", action="事業者回線契約を登録する")
     subscriber = lock_subscriber(subscriber)
     if not migrated:
         assert_subscriber_active(subscriber)
@@ -68,6 +69,7 @@ carrier_line_create = transaction.atomic(durable=True)(_carrier_line_create)
 @transaction.atomic(durable=True)
 def carrier_line_confirm(*, carrier_line: CarrierLineContract, actor) -> CarrierLineContract:
     """Record that staff confirmed the carrier contract was concluded by the subscriber (第1条); once."""
+    require_permission(actor, "contracts.change_carrierlinecontract", action="事業者回線契約を確認する")
     line = _lock(carrier_line)
     if line.confirmed_at is not None:
         return line
@@ -82,6 +84,7 @@ def carrier_line_end(
     *, carrier_line: CarrierLineContract, end_date: dt.date, actor, reason: str
 ) -> CarrierLineContract:
     """End a carrier-line contract on `end_date` (its last day); options resting on it must end first."""
+    require_permission(actor, "contracts.change_carrierlinecontract", action="事業者回線契約を終了する")
     reason = require_reason(reason)
     line = _lock(carrier_line)
     if line.end_date == end_date:

@@ -22,6 +22,7 @@ from options.models import CarrierService, Option, OptionVariant, Service
 from options.selectors import option_retired_refusal
 from options.wareki import WarekiError, parse_date
 
+from .audit import require_permission
 from .base_contracts import _base_contract_create
 from .carrier_lines import _carrier_line_create
 from .option_contracts import _option_contract_register_migrated
@@ -338,6 +339,15 @@ def _write(row: _Row, *, actor, source: str) -> ImportedRow:
 @transaction.atomic(durable=True)
 def option_contracts_import(*, text: str, actor, dry_run: bool = False, source: str = "CSV") -> ImportReport:
     """Register the migrated contracts of a CSV text (UTF-8, header row first); all rows or none."""
+    # Checked before any row: a refusal is not a row's problem. A row may create each of these records.
+    require_permission(
+        actor,
+        "contracts.add_subscriber",
+        "contracts.add_baseservicecontract",
+        "contracts.add_carrierlinecontract",
+        "contracts.add_optioncontract",
+        action="移行データを取り込む",
+    )
     report = ImportReport(dry_run=dry_run)
     rows, report.problems = _read(text)
     if report.problems:

@@ -121,7 +121,11 @@ def option_contract_close(*, contract: OptionContract, end_date: dt.date, actor,
 
 @transaction.atomic(durable=True)
 def option_contract_end(*, option_contract: OptionContract, end_date: dt.date, actor, reason: str) -> OptionContract:
-    """End an option contract on `end_date` (its last day). Ending it again on the same date writes nothing."""
+    """End an option contract on `end_date` (its last day). Ending it again on the same date writes nothing.
+
+    It ends the contract without a 解約申込, so it takes the permission of one who decides applications.
+    """
+    require_permission(actor, "contracts.decide_application", action="オプション契約を解約する")
     reason = require_reason(reason)
     contract = _lock(option_contract)
     if contract.status == OptionContractStatus.ENDED and contract.end_date == end_date:

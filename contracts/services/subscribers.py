@@ -7,7 +7,7 @@ from contracts.models import Subscriber
 from options.errors import DomainError
 from options.history import save_with_history
 
-from .audit import require_reason
+from .audit import require_permission, require_reason
 from .locks import lock_subscriber
 
 # What staff may edit; the code is the subscriber's key in imports and paperwork, so it never changes.
@@ -27,6 +27,7 @@ def _check_fields(fields: dict, *, allowed: tuple[str, ...]) -> None:
 @transaction.atomic(savepoint=False)
 def _subscriber_create(*, actor, reason: str = "", **fields) -> Subscriber:
     """Register a subscriber (契約者); `fields` are the model's fields, `code` required and unique."""
+    require_permission(actor, "contracts.add_subscriber", action="契約者を登録する")
     _check_fields(fields, allowed=("code", *EDITABLE_FIELDS))
     code = str(fields.get("code", "")).strip()
     if not code:
@@ -45,6 +46,7 @@ subscriber_create = transaction.atomic(durable=True)(_subscriber_create)
 @transaction.atomic(durable=True)
 def subscriber_update(*, subscriber: Subscriber, actor, reason: str, **fields) -> Subscriber:
     """Edit a subscriber's particulars; nothing is saved (no history row) when nothing changed."""
+    require_permission(actor, "contracts.change_subscriber", action="契約者を変更する")
     reason = require_reason(reason)
     _check_fields(fields, allowed=EDITABLE_FIELDS)
     locked = lock_subscriber(subscriber)
@@ -59,6 +61,7 @@ def subscriber_update(*, subscriber: Subscriber, actor, reason: str, **fields) -
 @transaction.atomic(durable=True)
 def subscriber_deactivate(*, subscriber: Subscriber, actor, reason: str) -> Subscriber:
     """Deactivate a subscriber (no hard delete): the record and its history stay; no new application is taken."""
+    require_permission(actor, "contracts.change_subscriber", action="契約者を無効にする")
     reason = require_reason(reason)
     locked = lock_subscriber(subscriber)
     open_contracts = locked.option_contracts.exclude(status=OptionContractStatus.ENDED)

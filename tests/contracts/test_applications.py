@@ -78,8 +78,8 @@ def test_submit_new_for_an_option_already_held_is_refused_pointing_to_a_change(w
         submit_new(web_subscriber, "swp-accounts", "additional-accounts", quantity=10, actor=clerk)
 
 
-def test_submit_new_of_a_retired_option_is_refused_citing_the_transitional_provision(regulation, clerk, approver):
-    subscriber = subscriber_with_line("b-flets", actor=clerk, confirmer=approver)
+def test_submit_new_of_a_retired_option_is_refused_citing_the_transitional_provision(regulation, clerk, clerk2):
+    subscriber = subscriber_with_line("b-flets", actor=clerk, confirmer=clerk2)
     with pytest.raises(DomainError) as refused:
         submit_new(subscriber, "b-flets", "type-e", actor=clerk)
     assert refused.value.article == "平成26年3月1日変更 附則第4項"
@@ -121,7 +121,7 @@ def test_eligibility_account_add_on_needs_web_highgrade2_or_standard2_article_3(
     assert submit_new(standard, "swp-accounts", "additional-accounts", quantity=10, actor=clerk).pk
 
 
-def test_eligibility_specific_connection_needs_a_confirmed_carrier_line_article_1(regulation, clerk, approver):
+def test_eligibility_specific_connection_needs_a_confirmed_carrier_line_article_1(regulation, clerk, clerk2):
     no_line = subscriber_with_base("web-highgrade2", actor=clerk)
     with pytest.raises(DomainError) as refused:
         submit_new(no_line, "flets-hikari", "type-e", actor=clerk)
@@ -137,7 +137,7 @@ def test_eligibility_specific_connection_needs_a_confirmed_carrier_line_article_
         submit_new(unconfirmed, "flets-hikari", "type-e", actor=clerk)
     assert "回線「CAFL0001」は確認が済んでいません（第1条）" in str(refused.value)
 
-    confirmed = subscriber_with_line(actor=clerk, confirmer=approver, code="L0002")
+    confirmed = subscriber_with_line(actor=clerk, confirmer=clerk2, code="L0002")
     application = submit_new(confirmed, "flets-hikari", "type-e", actor=clerk)
     assert application.carrier_line.line_id == "CAFL0002"
 
@@ -200,8 +200,8 @@ def test_blocks_30_accounts_are_3_blocks_and_9000_yen_a_month(web_subscriber, cl
 # --- Rule 3: the individually quoted fee (タイプA) -----------------------------------------------------
 
 
-def test_quote_required_for_type_a_approval_refused_until_the_quote_is_entered(regulation, clerk, approver):
-    subscriber = subscriber_with_line(actor=clerk, confirmer=approver)
+def test_quote_required_for_type_a_approval_refused_until_the_quote_is_entered(regulation, clerk, clerk2, approver):
+    subscriber = subscriber_with_line(actor=clerk, confirmer=clerk2)
     application = submit_new(subscriber, "flets-hikari", "type-a", quantity=2, actor=clerk)
     application_start_review(application=application, actor=approver)
     with pytest.raises(DomainError) as refused:
@@ -222,8 +222,8 @@ def test_quote_required_for_type_a_approval_refused_until_the_quote_is_entered(r
     assert (application.quoted_by, application.quoted_at) == (clerk, jst(2026, 3, 3, 11))
 
 
-def test_quote_must_be_a_whole_number_of_yen_not_below_zero(regulation, clerk, approver):
-    subscriber = subscriber_with_line(actor=clerk, confirmer=approver)
+def test_quote_must_be_a_whole_number_of_yen_not_below_zero(regulation, clerk, clerk2):
+    subscriber = subscriber_with_line(actor=clerk, confirmer=clerk2)
     application = submit_new(subscriber, "flets-hikari", "type-a", quantity=2, actor=clerk)
     for bad in (-1, 1.5, "100", True):
         with pytest.raises(DomainError, match="見積額は0円以上の整数（円）で入力してください。"):
@@ -268,11 +268,15 @@ def test_four_eyes_the_database_constraint_alone_refuses_when_the_service_check_
         application.save()
 
 
-def test_decisions_need_the_approver_role(web_subscriber, clerk, clerk2):
+def test_decisions_need_the_approver_role(web_subscriber, clerk, clerk2, approver):
     application = submit_new(web_subscriber, "swp-accounts", "additional-accounts", quantity=10, actor=clerk)
-    application_start_review(application=application, actor=clerk2)
+    with pytest.raises(DomainError, match="申込の審査を開始する権限がありません。"):
+        application_start_review(application=application, actor=clerk2)
+    application_start_review(application=application, actor=approver)
     with pytest.raises(DomainError, match="申込を承諾する権限がありません。"):
         application_approve(application=application, actor=clerk2)
+    with pytest.raises(DomainError, match="申込を不承諾とする権限がありません。"):
+        application_reject(application=application, reason="対象外", actor=clerk2)
 
 
 # --- The workflow: one map of transitions ------------------------------------------------------------
@@ -530,8 +534,8 @@ def test_change_of_a_migrated_billing_contract_bills_the_registered_terms_until_
     assert (may.quantity, may.amount_yen) == (20, 3000 * 15 // 31 + 6000 * 16 // 31)
 
 
-def test_change_of_variant_from_type_a_to_type_e(regulation, clerk, approver):
-    subscriber = subscriber_with_line(actor=clerk, confirmer=approver)
+def test_change_of_variant_from_type_a_to_type_e(regulation, clerk, clerk2, approver):
+    subscriber = subscriber_with_line(actor=clerk, confirmer=clerk2)
     application = submit_new(subscriber, "flets-hikari", "type-a", quantity=2, quoted_amount_yen=1500, actor=clerk)
     review_and_approve(application, approver=approver)
     contract = OptionContract.objects.get()

@@ -75,7 +75,7 @@ def test_base_contract_end_records_the_reason(subscriber, clerk):
     assert contract.history.latest().history_change_reason == "解約届"
 
 
-def test_carrier_line_confirm_stamps_who_and_when_once(subscriber, clerk, approver, approver2):
+def test_carrier_line_confirm_stamps_who_and_when_once(subscriber, clerk, clerk2):
     line = carrier_line_create(
         subscriber=subscriber,
         carrier_service=CarrierService.objects.get(code="flets-next-prio1"),
@@ -86,12 +86,12 @@ def test_carrier_line_confirm_stamps_who_and_when_once(subscriber, clerk, approv
     assert (line.line_id, line.confirmed_by, line.confirmed_at) == ("CAF0001", None, None)
     at = dt.datetime(2026, 4, 2, 9, 30, tzinfo=JST)
     with time_machine.travel(at, tick=False):
-        carrier_line_confirm(carrier_line=line, actor=approver)
-    carrier_line_confirm(carrier_line=line, actor=approver2)
+        carrier_line_confirm(carrier_line=line, actor=clerk2)
+    carrier_line_confirm(carrier_line=line, actor=clerk)
     line.refresh_from_db()
-    assert (line.confirmed_by, line.confirmed_at) == (approver, at)
+    assert (line.confirmed_by, line.confirmed_at) == (clerk2, at)
     confirmed = line.history.filter(history_type="~").get()
-    assert (confirmed.history_user, confirmed.history_change_reason) == (approver, "事業者回線契約の確認（第1条）")
+    assert (confirmed.history_user, confirmed.history_change_reason) == (clerk2, "事業者回線契約の確認（第1条）")
 
 
 def test_carrier_line_create_refuses_the_same_line_twice(subscriber, clerk):

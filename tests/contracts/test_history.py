@@ -53,7 +53,7 @@ def _history_rows():
 
 
 def test_history_every_service_write_records_the_acting_user_and_a_reason(
-    regulation, clerk, approver, approver2, tariff_manager
+    regulation, clerk, clerk2, approver, approver2, tariff_manager
 ):
     add_fee_item(
         "swp-accounts",
@@ -74,11 +74,11 @@ def test_history_every_service_write_records_the_acting_user_and_a_reason(
         subscriber=web, kind=ApplicationKind.CHANGE, option_contract=contract, quantity=20, actor=clerk
     )
     application_withdraw(application=change, reason="お客様の都合", actor=clerk)
-    option_contract_end(option_contract=contract, end_date=contract.contracted_on, actor=clerk, reason="即日解約")
+    option_contract_end(option_contract=contract, end_date=contract.contracted_on, actor=approver, reason="即日解約")
     base_contract_end(base_contract=web.base_contracts.get(), end_date=dt.date(2030, 3, 31), actor=clerk, reason="解約")
     subscriber_deactivate(subscriber=web, actor=clerk, reason="退会")
 
-    flets = subscriber_with_line(actor=clerk, confirmer=approver)
+    flets = subscriber_with_line(actor=clerk, confirmer=clerk2)
     quoted = submit_new(flets, "flets-hikari", "type-a", quantity=2, actor=clerk)
     application_start_review(application=quoted, actor=approver)
     application_set_quote(application=quoted, amount_yen=900, actor=clerk)

@@ -85,22 +85,26 @@ def test_billing_start_of_a_date_with_no_fee_in_force_fails_clearly_never_0_yen(
     assert LedgerEntry.objects.count() == 0
 
 
-def test_end_sets_the_last_day_and_the_status(approved, clerk):
+def test_end_sets_the_last_day_and_the_status(approved, clerk, approver2):
     option_contract_set_billing_start(option_contract=approved, billing_start_date=dt.date(2026, 4, 1), actor=clerk)
+    with pytest.raises(DomainError, match="オプション契約を解約する権限がありません。"):
+        option_contract_end(option_contract=approved, end_date=dt.date(2026, 6, 30), actor=clerk, reason="解約")
     with pytest.raises(DomainError, match="変更理由を入力してください。"):
-        option_contract_end(option_contract=approved, end_date=dt.date(2026, 6, 30), actor=clerk, reason="")
+        option_contract_end(option_contract=approved, end_date=dt.date(2026, 6, 30), actor=approver2, reason="")
     with pytest.raises(DomainError, match="解約日（.*）は課金開始日（.*）より前にできません。"):
-        option_contract_end(option_contract=approved, end_date=dt.date(2026, 3, 31), actor=clerk, reason="解約")
-    option_contract_end(option_contract=approved, end_date=dt.date(2026, 6, 30), actor=clerk, reason="基本契約の終了")
+        option_contract_end(option_contract=approved, end_date=dt.date(2026, 3, 31), actor=approver2, reason="解約")
+    option_contract_end(
+        option_contract=approved, end_date=dt.date(2026, 6, 30), actor=approver2, reason="基本契約の終了"
+    )
     approved.refresh_from_db()
     assert (approved.status, approved.end_date) == (OptionContractStatus.ENDED, dt.date(2026, 6, 30))
     history = approved.history.count()
-    option_contract_end(option_contract=approved, end_date=dt.date(2026, 6, 30), actor=clerk, reason="再実行")
+    option_contract_end(option_contract=approved, end_date=dt.date(2026, 6, 30), actor=approver2, reason="再実行")
     assert approved.history.count() == history
 
 
-def test_register_migrated_keeps_real_dates_without_approval_or_obligations(regulation, clerk, approver):
-    subscriber = subscriber_with_line("b-flets", actor=clerk, confirmer=approver, start_date=dt.date(2010, 3, 1))
+def test_register_migrated_keeps_real_dates_without_approval_or_obligations(regulation, clerk, clerk2):
+    subscriber = subscriber_with_line("b-flets", actor=clerk, confirmer=clerk2, start_date=dt.date(2010, 3, 1))
     contract = option_contract_register_migrated(
         subscriber=subscriber,
         option=option("b-flets"),

@@ -34,8 +34,8 @@ def test_eligibility_check_the_end_date_is_the_last_day_in_force(regulation, cle
     assert (after.ok, after.article) == (False, "第3条")
 
 
-def test_eligibility_check_of_a_carrier_line_the_collabo_line_also_qualifies(regulation, clerk, approver):
-    subscriber = subscriber_with_line("collabo-hikari", actor=clerk, confirmer=approver)
+def test_eligibility_check_of_a_carrier_line_the_collabo_line_also_qualifies(regulation, clerk, clerk2):
+    subscriber = subscriber_with_line("collabo-hikari", actor=clerk, confirmer=clerk2)
     result = eligibility_check(subscriber=subscriber, option=option("flets-hikari"), on=dt.date(2026, 4, 1))
     assert (result.ok, result.basis) == (True, subscriber.carrier_lines.get())
 

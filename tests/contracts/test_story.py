@@ -144,7 +144,7 @@ def test_story_subscriber_to_cancellation_with_exact_ledger_rows_and_idempotent_
             with pytest.raises(DomainError, match="既に「承諾」です"):
                 application_start_review(application=application, actor=approver)
         option_contract_set_billing_start(option_contract=contract, billing_start_date=dt.date(2026, 4, 1), actor=clerk)
-        option_contract_end(option_contract=contract, end_date=dt.date(2026, 6, 30), actor=clerk, reason="再実行")
+        option_contract_end(option_contract=contract, end_date=dt.date(2026, 6, 30), actor=approver, reason="再実行")
         with pytest.raises(DomainError, match="解約済みです"):
             application_submit(
                 subscriber=subscriber,

@@ -11,5 +11,9 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tariff/", include("options.urls")),
+    path("security/", include("security.urls")),
     path("", include("contracts.urls")),
 ]
+
+# The Japanese 403 page, recording the refusal in the auth log.
+handler403 = "security.views.permission_denied"

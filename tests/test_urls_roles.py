@@ -15,6 +15,7 @@ from contracts import roles
 from contracts.reports import month_close
 from options import clock
 from options.models import Option, TariffRevision
+from security.access import is_security_admin
 from tests import ui_data
 from tests.factories import CarrierLineContractFactory, role_group
 
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.django_db
 PUBLIC = "public"  # reachable without login
 ANY_STAFF = "any"  # any logged-in user
 
-# What each URL needs: one permission, or a tuple of alternatives. A URL missing here fails the test.
+# What each URL needs: one permission, a tuple of alternatives, or a check of the user (a role, not a permission).
+# A URL missing here fails the test.
 REQUIRED = {
     "login": PUBLIC,
     "logout": PUBLIC,
@@ -56,6 +58,9 @@ REQUIRED = {
     "options:revision_diff": "options.view_tariffrevision",
     "options:option_list": "options.view_option",
     "options:option_detail": "options.view_option",
+    "security:auth_log": is_security_admin,
+    "security:lockout_list": is_security_admin,
+    "security:lockout_release": is_security_admin,
 }
 # History pages need the view permission of their model: contracts:history_subscriber → contracts.view_subscriber.
 HISTORY = re.compile(r"^(?P<app>\w+):history_(?P<model>\w+)$")
@@ -149,6 +154,8 @@ def concrete_urls(world):
 def allowed(user, required) -> bool:
     if required in (PUBLIC, ANY_STAFF):
         return True
+    if callable(required):
+        return required(user)
     alternatives = required if isinstance(required, tuple) else (required,)
     return any(user.has_perm(p) for p in alternatives)
 

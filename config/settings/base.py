@@ -1,9 +1,11 @@
 """Settings shared by every environment. Environment files override, never fork."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -23,12 +25,17 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tables2",
     "django_filters",
+    "csp",
     "options",
     "contracts",
+    # Its auth-log receivers run before axes' (security/apps.py).
+    "security",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -37,9 +44,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "security.middleware.SessionLifetimeMiddleware",
+    "security.middleware.NoStoreForStaffMiddleware",
     "config.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -55,6 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "security.context_processors.security",
             ],
             "builtins": ["options.templatetags.wareki"],
         },
@@ -73,6 +85,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Argon2id hashes new passwords; an older hash (PBKDF2, ...) is still accepted and rewritten as Argon2id at login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -100,6 +121,46 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sessions live in the database so that any app server can serve any request.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# 30 minutes idle: every request pushes the expiry on. 12 hours at most after login (security/sessions.py).
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SECURITY_SESSION_MAX_AGE = 12 * 60 * 60
+
+# Login throttling (django-axes, database handler: the counts are shared by every app server; security/lockouts.py).
+# A username is locked after 5 failures, a source address after 20 (an office may share one address), each counted
+# and locked for 30 minutes from the last failure, or until a システム管理者 releases it (/security/lockouts/).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = True
+AXES_HANDLER = "security.lockouts.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = 5
+SECURITY_IP_FAILURE_LIMIT = 20
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_RESET_ON_SUCCESS = False  # security.lockouts.LockoutHandler clears the username only
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "security.client.client_ip"
+AXES_DISABLE_ACCESS_LOG = True  # the auth log (security.AuthEvent) is the record of logins
+AXES_ENABLE_ADMIN = False  # the one way to release a lockout is the recorded one: security.services.lockout_release
+# How many reverse proxies in front append to X-Forwarded-For; 0: the header is ignored, REMOTE_ADDR is the client.
+SECURITY_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
+
+# Content-Security-Policy on every response, the admin included: only this origin's files, nothing inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+    }
+}
 
 SIMPLE_HISTORY_REVERT_DISABLED = True
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

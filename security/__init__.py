@@ -1,0 +1,1 @@
+"""Login throttling, session limits, the authentication log and the security screens of the システム管理者."""

@@ -32,6 +32,7 @@ from options.errors import DomainError
 from options.history import save_with_history
 from options.models import Option, OptionVariant
 from options.record_history import staff_name
+from options.selectors import option_retired_refusal
 from options.wareki import format_date
 
 from .audit import require_any_permission, require_permission, require_reason
@@ -404,6 +405,9 @@ def _approve_change(application: Application, contract: OptionContract, *, actor
             code="contract_ended",
         )
     effective = application.effective_date or today
+    refusal = option_retired_refusal(option=contract.option, on=effective)
+    if refusal is not None:  # DOMAIN §3.19: a retired option's contract continues only as its successor
+        raise refusal
     if effective < contract.contracted_on:
         raise DomainError(
             f"変更日（{format_date(effective)}）が契約成立日（{format_date(contract.contracted_on)}）より前です。",

@@ -12,13 +12,14 @@ import datetime as dt
 from contracts.billing.timeline import Period, periods_of, timeline_set
 from contracts.choices import CorrectionTarget, LedgerKind, TermsEvent
 from contracts.models import Application, LedgerEntry, OptionContract
+from options import clock
 from options.errors import DomainError
 from options.history import save_with_history
 from options.models import OptionVariant
 from options.wareki import format_date
 
 from .audit import require_reason
-from .ledger import ledger_append_monthly, ledger_price_monthly, ledger_reverse
+from .ledger import ledger_append_monthly, ledger_append_monthly_for_later_periods, ledger_price_monthly, ledger_reverse
 from .option_contracts import billing_start_assert_valid
 from .terms import terms_assert_quantity, terms_assert_quote, terms_is_quoted
 
@@ -120,7 +121,9 @@ def _check_terms(contract, period: Period, *, quantity, quoted_amount_yen, varia
     terms_assert_quantity(option=contract.option, variant=variant, quantity=quantity, on=period.valid_from)
     if quoted_amount_yen is not None and quoted_amount_yen != period.quoted_amount_yen:
         terms_assert_quote(quoted_amount_yen)
-        if not terms_is_quoted(variant=variant, on=period.valid_from):
+        # A period may start before any fee item was entered (a migrated contract): today's tariff says then.
+        quoted_then = terms_is_quoted(variant=variant, on=period.valid_from)
+        if not quoted_then and not terms_is_quoted(variant=variant, on=clock.today()):
             raise DomainError(f"「{variant.name}」の料金は見積の対象ではありません。", code="quote_not_applicable")
     if (quantity, quoted_amount_yen) == (period.quantity, period.quoted_amount_yen):
         raise DomainError(
@@ -175,6 +178,10 @@ def _correct_billing_start(application, contract, day: dt.date, *, actor, reason
         effective_from=day,
         actor=actor,
         reason=f"{reason}（訂正後の月額費用、{format_date(day)}から）",
+    )
+    # Moved back before a change approved while billing had not started: that change is owed from its date.
+    ledger_append_monthly_for_later_periods(
+        option_contract=contract, after=day, actor=actor, reason=reason, application=application
     )
 
 

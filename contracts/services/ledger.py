@@ -127,6 +127,38 @@ def ledger_append_monthly(
     )
 
 
+def ledger_append_monthly_for_later_periods(
+    *, option_contract: OptionContract, after: dt.date, actor, reason: str, application: Application | None = None
+) -> list[LedgerEntry]:
+    """Write the 月額費用 row of every terms period that starts after `after` (the billing start) and has none.
+
+    A change approved, or corrected, before billing started took effect on its own date: once billing starts,
+    or its start is moved before the change, the fee is owed from the change's date too. The row names the
+    application that set the period, or the one at hand.
+    """
+    standing = set(
+        option_contract.ledger_entries.filter(
+            kind=LedgerKind.MONTHLY, reverses__isnull=True, reversed_by__isnull=True
+        ).values_list("effective_from", flat=True)
+    )
+    written = []
+    for period in periods_of(option_contract):
+        if period.valid_from <= after or period.valid_from in standing:
+            continue
+        source = Application.objects.get(pk=period.application_id) if period.application_id else application
+        written.append(
+            ledger_append_monthly(
+                option_contract=option_contract,
+                application=source or application,
+                priced=ledger_price_monthly(option_contract=option_contract, on=period.valid_from),
+                effective_from=period.valid_from,
+                actor=actor,
+                reason=f"{reason}: 契約内容変更による月額費用（{format_date(period.valid_from)}から）",
+            )
+        )
+    return written
+
+
 def ledger_reverse(*, original: LedgerEntry, actor, reason: str, application: Application | None = None) -> LedgerEntry:
     """Append the reversal of a locked, unreversed row (the services that correct call this inside theirs).
 

@@ -4,9 +4,9 @@ import datetime as dt
 
 from django.db import transaction
 
-from contracts.billing.timeline import periods_of, timeline_set
+from contracts.billing.timeline import timeline_set
 from contracts.choices import OPTION_CONTRACT_TRANSITIONS, OptionContractStatus, TermsEvent
-from contracts.models import Application, BaseServiceContract, CarrierLineContract, OptionContract, Subscriber
+from contracts.models import BaseServiceContract, CarrierLineContract, OptionContract, Subscriber
 from options import clock
 from options.choices import EligibilityKind
 from options.errors import DomainError
@@ -16,7 +16,7 @@ from options.selectors import option_retired_refusal
 from options.wareki import format_date
 
 from .audit import require_permission, require_reason
-from .ledger import ledger_append_monthly, ledger_price_monthly
+from .ledger import ledger_append_monthly, ledger_append_monthly_for_later_periods, ledger_price_monthly
 from .locks import lock_option_contract, lock_subscriber
 from .terms import terms_assert_quantity, terms_assert_quote
 
@@ -72,17 +72,9 @@ def option_contract_set_billing_start(
         actor=actor,
         reason=reason,
     )
-    # A change approved before billing started took effect on its own date: it is owed from then, too.
-    for period in periods_of(contract):
-        if period.valid_from > billing_start_date and period.event == TermsEvent.CHANGE:
-            ledger_append_monthly(
-                option_contract=contract,
-                application=Application.objects.get(pk=period.application_id),
-                priced=ledger_price_monthly(option_contract=contract, on=period.valid_from),
-                effective_from=period.valid_from,
-                actor=actor,
-                reason=f"{reason}: 契約内容変更による月額費用（{format_date(period.valid_from)}から）",
-            )
+    ledger_append_monthly_for_later_periods(
+        option_contract=contract, after=billing_start_date, actor=actor, reason=reason
+    )
     return contract
 
 

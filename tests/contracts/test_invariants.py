@@ -298,7 +298,7 @@ def test_a_refund_stands_when_a_later_correction_raises_what_the_month_owed(
     _assert_book_holds(frozen)
 
 
-# --- Known defects, found by the machine's strict checks (INVARIANTS_STRICT=1): strict xfail until fixed --------
+# --- Defects the machine's strict checks found (INVARIANTS_STRICT=1), fixed: their reproductions stay as tests ---
 
 
 def _approved_swp(clerk, approver, *, on=(2026, 2, 2, 10, 0)):
@@ -309,9 +309,6 @@ def _approved_swp(clerk, approver, *, on=(2026, 2, 2, 10, 0)):
     return OptionContract.objects.get(origin_application=application)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="既知の不具合: 課金開始前の変更を訂正した期間に、課金開始で月額費用の行が書かれない"
-)
 @pytest.mark.django_db
 def test_a_corrected_change_made_before_billing_is_owed_from_its_own_date_once_billing_starts(
     regulation, clerk, approver
@@ -345,11 +342,6 @@ def test_a_corrected_change_made_before_billing_is_owed_from_its_own_date_once_b
     assert monthly_obligation_problems() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="既知の不具合: 課金開始日を変更日より前へ訂正すると、変更の月額費用の行がない",
-)
 @pytest.mark.django_db
 def test_a_billing_start_corrected_back_before_a_change_keeps_the_change_owed_from_its_date(
     regulation, clerk, approver
@@ -382,9 +374,6 @@ def test_a_billing_start_corrected_back_before_a_change_keeps_the_change_owed_fr
     assert monthly_obligation_problems() == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="既知の不具合: 廃止オプションの契約の変更が承諾され、承継後も廃止オプションの条件が残る"
-)
 @pytest.mark.django_db
 def test_after_the_succession_a_retired_options_contract_bills_as_its_successor_whatever_was_changed_before(
     regulation, clerk, clerk2, approver
@@ -432,9 +421,6 @@ def test_after_the_succession_a_retired_options_contract_bills_as_its_successor_
     assert timeline_problems() == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="既知の不具合: 料金細目より前に始まる期間の見積額は訂正できず、締めが止まったままになる"
-)
 @pytest.mark.django_db
 def test_a_migrated_type_a_contract_without_its_quote_is_given_it_by_a_correction_and_the_month_then_closes(
     regulation, clerk, clerk2, approver, accounting

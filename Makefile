@@ -22,9 +22,9 @@ setup: install
 	$(PY) manage.py load_regulation
 	$(PY) manage.py load_demo
 
-## Set up and serve on http://127.0.0.1:8000 with the embedded SQLite database.
+## Set up and serve on http://127.0.0.1:8000 with the embedded SQLite database (DEBUG on only here).
 run: setup
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	DJANGO_SETTINGS_MODULE=config.settings.local DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## The whole test suite (SQLite by default; DATABASE_URL=postgres://… for PostgreSQL).
 test: install

@@ -59,3 +59,31 @@ def test_production_keeps_sessions_in_the_database_and_static_files_in_whitenois
         "whitenoise.storage.CompressedManifestStaticFilesStorage",
         "django.db.backends.postgresql",
     ], result.stderr
+
+
+def _default_settings(**env):
+    """What manage.py runs with when no settings module is chosen (a deployment by mistake)."""
+    chosen = ("DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG", "DJANGO_SECRET_KEY")
+    clean = {k: v for k, v in BASE_ENV.items() if k not in chosen}
+    script = "from django.conf import settings as s; print(s.DEBUG, s.SECRET_KEY.startswith('dev-only'))"
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_manage_py_defaults_to_debug_off_and_a_key_of_its_own():
+    result = _default_settings()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_debug_is_on_only_when_make_run_asks_for_it():
+    result = _default_settings(DJANGO_DEBUG="1")
+    assert result.stdout.split() == ["True", "False"], result.stderr
+    makefile = (ROOT / "Makefile").read_text()
+    assert "DJANGO_DEBUG=1 $(PY) manage.py runserver" in makefile

@@ -17,10 +17,10 @@ Runs against DATABASE_URL (default postgres://postgres@127.0.0.1:5432/backoffice
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+import harness
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/backoffice_close_bench"
@@ -44,28 +44,6 @@ SELECT option_contract_id,
 FROM periods WHERE last_day >= first_day
 GROUP BY option_contract_id ORDER BY option_contract_id
 """
-
-
-def _environment(url: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ["DATABASE_URL"] = url
-    sys.path.insert(0, str(ROOT))
-
-
-def _django():
-    import django
-
-    django.setup()
-
-
-def _ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _fill(contracts: int) -> float:
@@ -122,15 +100,8 @@ def _fill(contracts: int) -> float:
     return time.perf_counter() - started
 
 
-def _rss_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(field)
-
-
 def _measure(path: str) -> dict:
-    _django()
+    harness.django_setup()
     import datetime as dt
 
     from django.conf import settings
@@ -143,8 +114,8 @@ def _measure(path: str) -> dict:
     settings.DEBUG = False  # as in production: with DEBUG, Django keeps every statement's SQL in memory
     connection.ensure_connection()
     actor = system_user()
-    baseline = _rss_mb("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")
+    baseline = harness.rss_mb("VmRSS")
+    harness.peak_reset()
     started = time.perf_counter()
     rows = total = 0
     month = dt.date.fromisoformat(MONTH)
@@ -172,7 +143,7 @@ def _measure(path: str) -> dict:
             )
             total = cursor.fetchone()[0]
     seconds = time.perf_counter() - started
-    peak = _rss_mb("VmHWM")
+    peak = harness.rss_mb("VmHWM")
     return {
         "path": path,
         "seconds": seconds,
@@ -183,20 +154,13 @@ def _measure(path: str) -> dict:
     }
 
 
-def _run_child(path: str) -> dict:
-    result = subprocess.run(
-        [sys.executable, __file__, "--measure", path], check=True, capture_output=True, text=True, cwd=ROOT
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contracts", default="10000,100000", help="comma-separated book sizes")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
-    _environment(url)
+    harness.environment(url)
     if args.measure:
         print(json.dumps(_measure(args.measure)))
         return
@@ -205,13 +169,13 @@ def main() -> None:
         " total yen"
     )
     for n in [int(x) for x in args.contracts.split(",")]:
-        _ensure_database(url)
-        _django()
+        harness.database_ensure(url, fresh=True)
+        harness.django_setup()
         fill = _fill(n)
         from django.db import connections
 
         connections.close_all()
-        results = {path: _run_child(path) for path in PATHS}
+        results = {path: harness.run_child(__file__, path) for path in PATHS}
         base = results["sql"]
         for path in PATHS:
             r = results[path]

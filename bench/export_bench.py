@@ -15,12 +15,12 @@ config.settings.local; creates, migrates and loads that database when needed. Re
 import argparse
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+import harness
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/backoffice_bench"
@@ -28,28 +28,6 @@ MONTH = "2026-03-01"
 BILLING_CONTRACTS = 5000  # contracts in billing in the month: the 月額 sheet, the same for every N
 PATHS = ("copy", "csv", "csv-cp932", "csv-python", "xlsx")
 _WIDTHS = ("<12", ">9", ">8", ">12", ">12", ">13", ">7", ">11")
-
-
-def _environment(url: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ["DATABASE_URL"] = url
-    sys.path.insert(0, str(ROOT))
-
-
-def _django():
-    import django
-
-    django.setup()
-
-
-def _ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _prepare() -> None:
@@ -232,28 +210,17 @@ def _produce(path: str):
     return copy()
 
 
-def _rss_mb(field: str) -> float:
-    """VmRSS (now) or VmHWM (peak) of this process image, in MB.
-
-    Not getrusage's ru_maxrss: Linux carries that across fork and exec, so a child would report the parent's peak.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(field)
-
-
 def _measure(path: str) -> dict:
     """Run one path to the end in this process; report its time, first byte, bytes and peak RSS."""
-    _django()
+    harness.django_setup()
     from django.db import connection
 
     import contracts.reports.exports  # noqa: F401 - imported before the baseline, as a server has it
     import contracts.reports.xlsx  # noqa: F401
 
     connection.ensure_connection()
-    baseline = _rss_mb("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")  # reset the peak to the current RSS
+    baseline = harness.rss_mb("VmRSS")
+    harness.peak_reset()
     started = time.perf_counter()
     first = first_64k = None
     size = 0
@@ -265,7 +232,7 @@ def _measure(path: str) -> dict:
             # A CSV's first bytes are its BOM and header; this is when rows are flowing.
             first_64k = time.perf_counter() - started
     seconds = time.perf_counter() - started
-    peak = _rss_mb("VmHWM")
+    peak = harness.rss_mb("VmHWM")
     return {
         "path": path,
         "seconds": seconds,
@@ -275,34 +242,6 @@ def _measure(path: str) -> dict:
         "peak_mb": peak,
         "growth_mb": peak - baseline,
     }
-
-
-def _run_child(path: str) -> dict:
-    result = subprocess.run(
-        [sys.executable, __file__, "--measure", path], check=True, capture_output=True, text=True, cwd=ROOT
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _machine() -> str:
-    try:
-        cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        model = next((line.split(":", 1)[1].strip() for line in cpu.splitlines() if "Model name" in line), "")
-    except FileNotFoundError:
-        model = platform.processor()
-    memory = next(
-        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")),
-        "0",
-    )
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = cursor.fetchone()[0]
-    return (
-        f"{model}, {os.cpu_count()} CPUs, {int(memory) / 1024 / 1024:.0f} GiB; PostgreSQL {pg}; "
-        f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}"
-    )
 
 
 def main() -> None:
@@ -316,7 +255,7 @@ def main() -> None:
     parser.add_argument("--force", action="store_true", help="fill a database whose name does not say bench")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    _environment(os.environ.get("DATABASE_URL") or DEFAULT_URL)
+    harness.environment(os.environ.get("DATABASE_URL") or DEFAULT_URL)
     if args.measure:
         print(json.dumps(_measure(args.measure)))
         return
@@ -328,10 +267,10 @@ def main() -> None:
             f"{database}: the benchmark empties the ledger of the database it fills; use a *bench* database "
             "or pass --force."
         )
-    _ensure_database(os.environ["DATABASE_URL"])
-    _django()
+    harness.database_ensure(os.environ["DATABASE_URL"], fresh=False)
+    harness.django_setup()
     _prepare()
-    print(_machine())
+    print(harness.machine())
     paths = [p for p in args.paths.split(",") if p]
     for rows in (int(r) for r in args.rows.split(",")):
         filled = _fill(rows, closed=args.closed)
@@ -343,7 +282,7 @@ def main() -> None:
         runs = {path: [] for path in paths}
         for _ in range(args.repeat):  # interleaved, so that a busy moment of a shared machine hits every path
             for path in paths:
-                runs[path].append(_run_child(path))
+                runs[path].append(harness.run_child(__file__, path))
         results = {
             path: {k: statistics.median(r[k] for r in path_runs) for k in path_runs[0] if k != "path"}
             for path, path_runs in runs.items()

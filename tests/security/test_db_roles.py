@@ -13,9 +13,10 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from contracts.choices import LedgerKind
-from contracts.models import LedgerEntry, MonthClose
+from contracts.models import LedgerEntry, MonthClose, Subscriber
 from contracts.reports import month_close
 from contracts.services import ledger_entry_reverse
+from options.history import save_with_history
 from security.dbroles import DbRoleError, append_only_tables, grant_app_role
 from security.models import AuthEvent, AuthEventKind
 from tests.contracts import report_data as rd
@@ -203,3 +204,13 @@ def test_the_command_refuses_a_missing_role_or_the_owner_itself_in_japanese():
         (owner,) = cursor.fetchone()
     with pytest.raises(DbRoleError, match="スーパーユーザー|所有者ロール"):
         grant_app_role(role=owner)
+
+
+@pytest.mark.postgres
+def test_the_app_role_cannot_delete_a_staff_account_that_has_history(app_role, clerk):
+    subscriber = rd.subscriber("C000002", "株式会社履歴")
+    save_with_history(subscriber, actor=clerk, reason="履歴の作成")
+    with _as(app_role), pytest.raises(DatabaseError) as raised, transaction.atomic():
+        clerk.delete()  # simple-history would set history_user to NULL: an UPDATE of a history table
+    assert raised.value.__cause__.sqlstate == INSUFFICIENT_PRIVILEGE
+    assert Subscriber.history.filter(history_user=clerk).exists()

@@ -10,7 +10,9 @@ from tests.factories import role_group
 def _allow_ledger_flush():
     """Let pytest-django's flush between transactional tests pass the ledger's append-only trigger.
 
-    The flag is transaction-local (SET LOCAL), so it never outlives the flush.
+    The flag is transaction-local (SET LOCAL), so it never outlives the flush. The trigger honours it only for the
+    table's owner, which the suite connects as: the tests' own way to reset data, which the app role cannot use
+    (it has no DELETE or TRUNCATE there either; tests/security/test_db_roles.py).
     """
     if connection.vendor != "postgresql":
         return

@@ -23,5 +23,11 @@ def lock_application(application: Application | int) -> Application:
 
 
 def lock_ledger_entry(entry: LedgerEntry | int) -> LedgerEntry:
+    """Re-read a ledger row under its option contract's lock, which the caller takes first.
+
+    No row lock of its own: FOR UPDATE needs UPDATE on the ledger, which the app role does not have. None is
+    needed: a row never changes, the option contract's lock serialises the reversals of its rows, and
+    `reverses` is unique.
+    """
     pk = getattr(entry, "pk", entry)
-    return LedgerEntry.objects.select_for_update().get(pk=pk)
+    return LedgerEntry.objects.get(pk=pk)

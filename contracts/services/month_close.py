@@ -119,6 +119,9 @@ def _lock_tables() -> None:
     can still be uncommitted. Taken in the order the services write (subscriber, contract, terms, ledger), so a
     service that already holds one of them finishes instead of deadlocking. The unique constraints on
     MonthClose.month and ledger_charge_once_per_month are the last line behind it. SQLite serialises writers.
+
+    The app role may only append to these tables, and LOCK in this mode needs UPDATE, DELETE or TRUNCATE, so the
+    owner's SECURITY DEFINER function takes the locks, in this order, in our transaction (contracts 0007).
     """
     if connection.vendor != "postgresql":
         return
@@ -130,8 +133,7 @@ def _lock_tables() -> None:
         LedgerEntry._meta.db_table,
     ]
     with connection.cursor() as cursor:
-        names = ", ".join(connection.ops.quote_name(t) for t in tables)
-        cursor.execute(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute("SELECT contracts_lock_share_row_exclusive(%s::regclass[])", [tables])
 
 
 def _require_closable(month: dt.date) -> None:

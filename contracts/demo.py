@@ -34,14 +34,15 @@ from .models import OptionContract, Subscriber
 
 DEMO_PASSWORD = "demo-pass-2026"
 
-# (username, display name, role, is_superuser)
+# (username, display name, role). No superuser: the password is published in the README, so the demo システム管理者
+# holds its role's permissions only, and a superuser, when one is needed, is made by hand (createsuperuser).
 DEMO_STAFF = [
-    ("uketsuke", "受付 花子", roles.CLERK, False),
-    ("uketsuke2", "受付 次郎", roles.CLERK, False),
-    ("shonin", "承認 太郎", roles.APPROVER, False),
-    ("keiri", "経理 桜", roles.ACCOUNTING, False),
-    ("kitei", "規程 守", roles.TARIFF_MANAGER, False),
-    ("admin", "管理 者", roles.SYSTEM_ADMIN, True),
+    ("uketsuke", "受付 花子", roles.CLERK),
+    ("uketsuke2", "受付 次郎", roles.CLERK),
+    ("shonin", "承認 太郎", roles.APPROVER),
+    ("keiri", "経理 桜", roles.ACCOUNTING),
+    ("kitei", "規程 守", roles.TARIFF_MANAGER),
+    ("admin", "管理 者", roles.SYSTEM_ADMIN),
 ]
 REASON = "デモデータの登録"
 
@@ -76,11 +77,11 @@ def demo_allowed_here() -> bool:
 def load_staff() -> list[str]:
     user_model = get_user_model()
     lines = []
-    for username, display, role, superuser in DEMO_STAFF:
+    for username, display, role in DEMO_STAFF:
         last, first = display.split(" ")
         user, created = user_model.objects.get_or_create(
             username=username,
-            defaults={"last_name": last, "first_name": first, "is_staff": True, "is_superuser": superuser},
+            defaults={"last_name": last, "first_name": first, "is_staff": True},
         )
         if created:
             user.set_password(DEMO_PASSWORD)
@@ -127,7 +128,7 @@ def load_demo_refusal() -> str | None:
             f"本番環境の設定（{settings.SETTINGS_MODULE}）ではデモデータを登録できません"
             "（共通パスワードの職員アカウントと架空の契約者が作られるため）。何も登録していません。"
         )
-    roles_needed = sorted({role for _, _, role, _ in DEMO_STAFF})
+    roles_needed = sorted({role for _, _, role in DEMO_STAFF})
     roles_missing = sorted(
         set(roles_needed) - set(Group.objects.filter(name__in=roles_needed).values_list("name", flat=True))
     )

@@ -12,6 +12,7 @@ the approved application and writes nothing; anyone else is told who decided it.
 """
 
 import datetime as dt
+import hashlib
 
 from django.db import transaction
 
@@ -77,6 +78,41 @@ def _assert_four_eyes(application: Application, actor) -> None:
             "受付者とは別の承認者が決裁してください。",
             code="four_eyes",
         )
+
+
+# What an approver decides on: every term the detail page shows and the approval puts in force.
+DECISIVE_TERMS = (
+    "kind",
+    "subscriber_id",
+    "option_id",
+    "variant_id",
+    "quantity",
+    "quoted_amount_yen",
+    "effective_date",
+    "option_contract_id",
+    "base_contract_id",
+    "carrier_line_id",
+    "correction_target",
+    "corrected_date",
+    "correction_reason",
+)
+
+
+def application_terms_version(application: Application) -> str:
+    """Return a token of the terms the approver saw; it changes when any of DECISIVE_TERMS changes."""
+    text = "\x1f".join(f"{name}={getattr(application, name)!s}" for name in DECISIVE_TERMS)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def application_assert_version_seen(application: Application, seen_version: str | None) -> None:
+    """Refuse a decision on terms that changed after the approver loaded the page (a quote entered meanwhile)."""
+    if seen_version is None or seen_version == application_terms_version(application):
+        return
+    raise DomainError(
+        f"申込 #{application.pk} の内容（見積額・数量・サービス・細目・日付など）は、この画面を開いた後に"
+        "変更されています。画面を開き直し、最新の内容を確認してから承諾してください。",
+        code="stale_version",
+    )
 
 
 def _assert_not_held(subscriber: Subscriber, option: Option, basis) -> None:
@@ -289,8 +325,11 @@ def application_set_quote(*, application: Application, amount_yen: int, actor) -
 
 
 @transaction.atomic(durable=True)
-def application_approve(*, application: Application, actor) -> Application:
+def application_approve(*, application: Application, actor, seen_version: str | None = None) -> Application:
     """承諾: re-check the rules as of now and apply the application, with its obligations, exactly once.
+
+    `seen_version` (application_terms_version of the page the approver decided on; the view always passes it):
+    when the terms changed since, the approval is refused and nothing is written.
 
     新規利用申込: the option contract (approved at this instant, contracted on its JST date) and one 初期費用
     row per initial fee item in force. 契約内容変更申込: the change, its 一時費用 rows and, when billing, a new
@@ -302,6 +341,7 @@ def application_approve(*, application: Application, actor) -> Application:
         return application  # a retried request (double click, resent POST): done once already
     application_assert_transition(application, ApplicationStatus.APPROVED)
     _assert_four_eyes(application, actor)
+    application_assert_version_seen(application, seen_version)
     now = clock.now()
     if application.kind == ApplicationKind.NEW:
         _approve_new(application, actor=actor, now=now)

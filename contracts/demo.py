@@ -27,6 +27,7 @@ from options.history import system_user
 from options.models import CarrierService, FeeItem, Option, OptionVariant, Service
 from options.selectors import fee_item_in_force, fee_schedule
 from options.wareki import format_date
+from security.accounts import staff_account_create, staff_account_roles_set
 
 from . import roles, services
 from .choices import ApplicationKind, SubscriberKind
@@ -75,19 +76,27 @@ def demo_allowed_here() -> bool:
 
 
 def load_staff() -> list[str]:
+    """Create the demo staff through the staff-account service (acting as the system user, so that none of them
+    created another's account: four eyes holds between any two)."""
     user_model = get_user_model()
+    actor = system_user()
     lines = []
     for username, display, role in DEMO_STAFF:
         last, first = display.split(" ")
-        user, created = user_model.objects.get_or_create(
-            username=username,
-            defaults={"last_name": last, "first_name": first, "is_staff": True},
-        )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
+        group = Group.objects.get(name=role)
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
+            staff_account_create(
+                username=username,
+                password=DEMO_PASSWORD,
+                last_name=last,
+                first_name=first,
+                roles=[group],
+                actor=actor,
+            )
             lines.append(f"職員アカウントを作成: {username}（{role}）")
-        user.groups.add(Group.objects.get(name=role))
+        elif not user.groups.filter(pk=group.pk).exists():
+            staff_account_roles_set(user=user, roles=[*user.groups.all(), group], actor=actor)
     return lines
 
 

@@ -35,6 +35,7 @@ from options.models import Option, OptionVariant
 from options.record_history import staff_name
 from options.selectors import option_retired_refusal
 from options.wareki import format_date
+from security.accounts import staff_assert_independent
 
 from .audit import require_any_permission, require_permission, require_reason
 from .corrections import correction_approve, correction_fields
@@ -72,12 +73,14 @@ def _lock_tree(application: Application) -> tuple[Application, OptionContract | 
 
 
 def _assert_four_eyes(application: Application, actor) -> None:
+    """The approver is not the entrant (DOMAIN §3.8), nor one who created the entrant's account or vice versa."""
     if application.entered_by_id == actor.pk:
         raise DomainError(
             f"申込を受け付けた職員（{staff_name(actor)}）は、同じ申込を承諾・不承諾できません。"
             "受付者とは別の承認者が決裁してください。",
             code="four_eyes",
         )
+    staff_assert_independent(application.entered_by, actor, what="申込の受付者と決裁する職員")
 
 
 # What an approver decides on: every term the detail page shows and the approval puts in force.

@@ -249,6 +249,11 @@ class _Demo:
             option_contract=contract, billing_start_date=self.today, actor=self.clerk
         )
 
+    def migrate(self, **kwargs) -> OptionContract:
+        """A migrated record entered by 受付 uketsuke and confirmed by 受付 uketsuke2 (a second person)."""
+        contract = services.option_contract_register_migrated(actor=self.clerk, **kwargs)
+        return services.option_contract_confirm_migrated(option_contract=contract, actor=self.clerk2)
+
     def later(self, subscriber, kind, contract, **kwargs):
         application = services.application_submit(
             subscriber=subscriber, kind=kind, option_contract=contract, actor=self.clerk, **kwargs
@@ -320,14 +325,13 @@ def _hokuto(d: _Demo) -> None:
     """A Bフレッツ接続オプション from 2010, migrated; the successions move it to フレッツ光接続オプション."""
     s = d.subscriber("D0008", "株式会社北斗システム", "カブシキガイシャホクトシステム")
     line = d.line(s, "b-flets", "COP0009876", dt.date(2010, 3, 1), migrated=True)
-    services.option_contract_register_migrated(
+    d.migrate(
         subscriber=s,
         option=Option.objects.get(code="b-flets"),
         variant=OptionVariant.objects.get(option__code="b-flets", code="type-e"),
         contracted_on=dt.date(2010, 4, 1),
         billing_start_date=dt.date(2010, 5, 1),
         carrier_line=line,
-        actor=d.clerk,
         reason="旧システム（平成22年）からの移行データ",
     )
 
@@ -335,7 +339,7 @@ def _hokuto(d: _Demo) -> None:
 def _book(d: _Demo, subscriber, service_code, since, number, quantity, billing_start) -> None:
     """A migrated SWP contract with its real dates, billed from `billing_start` (no obligations written)."""
     base = d.base(subscriber, service_code, since, number)
-    services.option_contract_register_migrated(
+    d.migrate(
         subscriber=subscriber,
         option=Option.objects.get(code="swp-accounts"),
         variant=OptionVariant.objects.get(option__code="swp-accounts", code="additional-accounts"),
@@ -343,7 +347,6 @@ def _book(d: _Demo, subscriber, service_code, since, number, quantity, billing_s
         contracted_on=billing_start.replace(day=1),
         billing_start_date=billing_start,
         base_contract=base,
-        actor=d.clerk,
         reason="旧システムからの移行データ（課金中の契約）",
     )
 

@@ -30,7 +30,6 @@ from contracts.services import (
     application_start_review,
     carrier_line_confirm,
     carrier_line_create,
-    option_contract_register_migrated,
     subscriber_create,
 )
 from options.choices import ChargeBasis, FeeKind, Pricing
@@ -41,6 +40,7 @@ from options.models import CarrierService, FeeItem, Service, TariffRevision
 from tests.factories import (
     add_fee_item,
     option,
+    register_migrated_confirmed,
     review_and_approve,
     role_group,
     submit_new,
@@ -123,7 +123,7 @@ class World:
             actor=self.entrant,
             migrated=True,
         )
-        return option_contract_register_migrated(
+        return register_migrated_confirmed(
             subscriber=subscriber,
             option=option("b-flets"),
             variant=variant("b-flets", "type-e"),
@@ -131,6 +131,7 @@ class World:
             billing_start_date=dt.date(2010, 5, 1),
             carrier_line=line,
             actor=self.entrant,
+            confirmer=self.decider,
         )
 
     def staff(self):
@@ -195,6 +196,12 @@ def _migrated_contract(w: World) -> dict:
         "contracted_on": dt.date(2020, 5, 1),
         "base_contract": subscriber.base_contracts.get(),
     }
+
+
+def _unconfirmed_migrated(w: World) -> dict:
+    """A migrated contract the entrant registered, waiting for a second person's confirmation."""
+    contract = contracts.services.option_contract_register_migrated(**_migrated_contract(w), actor=w.entrant)
+    return {"option_contract": contract}
 
 
 def _pending_succession(w: World) -> dict:
@@ -348,6 +355,12 @@ WRITES = [
         "contracts.add_optioncontract",
         "移行データを登録する",
         _migrated_contract,
+    ),
+    write(
+        s.option_contract_confirm_migrated,
+        "contracts.change_optioncontract",
+        "移行データを確認する",
+        _unconfirmed_migrated,
     ),
     write(
         s.option_contract_end,

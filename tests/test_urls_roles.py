@@ -46,6 +46,7 @@ REQUIRED = {
     "contracts:optioncontract_detail": "contracts.view_optioncontract",
     "contracts:optioncontract_billing_start": "contracts.change_optioncontract",
     "contracts:optioncontract_correction": "contracts.add_application",
+    "contracts:optioncontract_confirm_migrated": "contracts.change_optioncontract",
     "contracts:ledger_list": "contracts.view_ledgerentry",
     "contracts:ledgerentry_detail": "contracts.view_ledgerentry",
     "contracts:ledgerentry_reverse": "contracts.reverse_ledgerentry",

@@ -42,7 +42,7 @@ from .corrections import correction_approve, correction_fields
 from .eligibility import eligibility_assert
 from .ledger import ledger_append_monthly, ledger_append_on_approval, ledger_price_monthly
 from .locks import lock_application, lock_option_contract, lock_subscriber
-from .option_contracts import option_contract_close
+from .option_contracts import option_contract_assert_confirmed, option_contract_close
 from .terms import terms_assert_quantity, terms_assert_quote, terms_is_quoted, terms_price_all
 
 
@@ -159,6 +159,7 @@ def _on_contract(subscriber: Subscriber, kind: str, option_contract, option, eff
     if option_contract is None:
         raise DomainError(f"{kind.label}では対象のオプション契約を指定してください。", code="contract_required")
     contract = lock_option_contract(option_contract)
+    option_contract_assert_confirmed(contract)
     if contract.subscriber_id != subscriber.pk:
         raise DomainError(f"オプション契約 #{contract.pk} はこの契約者の契約ではありません。", code="contract_mismatch")
     if contract.status == OptionContractStatus.ENDED and kind != ApplicationKind.CORRECTION:

@@ -17,7 +17,6 @@ from contracts.services import (
     application_submit,
     application_withdraw,
     base_contract_end,
-    option_contract_register_migrated,
     option_contract_set_billing_start,
 )
 from contracts.services.applications import DECISIVE_TERMS, application_terms_version
@@ -27,6 +26,7 @@ from options.errors import DomainError
 from tests.factories import (
     add_fee_item,
     option,
+    register_migrated_confirmed,
     review_and_approve,
     submit_new,
     subscriber_with_base,
@@ -522,7 +522,7 @@ def test_change_approval_writes_the_one_time_fee_stamped_with_the_approval(
 def _migrated_swp_changed_10_to_20(*, clerk, approver, effective: dt.date):
     """A migrated 10-account contract billing since 2015, changed to 20 accounts from `effective` (approved 4/20)."""
     subscriber = subscriber_with_base("web-highgrade2", actor=clerk, start_date=dt.date(2015, 1, 1))
-    contract = option_contract_register_migrated(
+    contract = register_migrated_confirmed(
         subscriber=subscriber,
         option=option("swp-accounts"),
         variant=variant("swp-accounts", "additional-accounts"),

@@ -111,6 +111,8 @@ def test_demo_loads_once_on_any_day_from_the_fees(now):
         assert _counts() == counts
     book = OptionContract.objects.filter(subscriber__code__in=["D0009", "D0010"])
     assert {c.migrated for c in book} == {True}
+    # Entered by 受付 uketsuke, in force because a second person (uketsuke2) confirmed them.
+    assert {(c.registered_by.username, c.confirmed_by.username) for c in book} == {("uketsuke", "uketsuke2")}
     assert min(c.billing_start_date for c in book) >= FEES_FROM
     assert max(c.billing_start_date for c in book) <= clock.jst_date(now)
     assert not LedgerEntry.objects.filter(option_contract__in=book).exists()  # migrated: no obligations

@@ -66,11 +66,11 @@ class StaffUserAdmin(UserAdmin):
     actions = ["deactivate_selected"]
 
     def get_readonly_fields(self, request, obj=None):
-        fields = ["last_login", "date_joined"]
-        if obj is not None and not request.user.is_superuser:
-            fields += [*_FLAGS, "user_permissions"]
-            if obj.pk == request.user.pk:
-                fields.append("groups")
+        if obj is None or request.user.is_superuser:
+            return []
+        fields = ["last_login", "date_joined", *_FLAGS, "user_permissions"]
+        if obj.pk == request.user.pk:
+            fields.append("groups")
         return fields
 
     def has_change_permission(self, request, obj=None):

@@ -260,6 +260,7 @@ class OptionContractAdmin(ContractRecordAdmin):
         "billing_start_date",
         "end_date",
         "migrated",
+        "confirmed_at",
     )
     list_filter = ("status", "migrated", "option")
     search_fields = ("subscriber__code", "subscriber__name", "option__name")
@@ -290,6 +291,11 @@ class OptionContractAdmin(ContractRecordAdmin):
             reason=reason,
         )
         self.adopt(obj, saved)
+        messages.info(
+            request,
+            f"オプション契約 #{saved.pk} は確認待ちです。登録者とは別の職員がオプション契約の画面で確認すると、"
+            "契約条件が適用され課金の対象になります。",
+        )
 
 
 # --- 申込・支払義務・月次締め（読み取りのみ） -------------------------------------------------------------

@@ -27,6 +27,7 @@ from options.history import system_user
 from options.models import CarrierService, FeeItem, Option, OptionVariant, Service
 from options.selectors import fee_item_in_force, fee_schedule
 from options.wareki import format_date
+from security.accounts import staff_account_create, staff_account_roles_set
 
 from . import roles, services
 from .choices import ApplicationKind, SubscriberKind
@@ -34,14 +35,15 @@ from .models import OptionContract, Subscriber
 
 DEMO_PASSWORD = "demo-pass-2026"
 
-# (username, display name, role, is_superuser)
+# (username, display name, role). No superuser: the password is published in the README, so the demo システム管理者
+# holds its role's permissions only, and a superuser, when one is needed, is made by hand (createsuperuser).
 DEMO_STAFF = [
-    ("uketsuke", "受付 花子", roles.CLERK, False),
-    ("uketsuke2", "受付 次郎", roles.CLERK, False),
-    ("shonin", "承認 太郎", roles.APPROVER, False),
-    ("keiri", "経理 桜", roles.ACCOUNTING, False),
-    ("kitei", "規程 守", roles.TARIFF_MANAGER, False),
-    ("admin", "管理 者", roles.SYSTEM_ADMIN, True),
+    ("uketsuke", "受付 花子", roles.CLERK),
+    ("uketsuke2", "受付 次郎", roles.CLERK),
+    ("shonin", "承認 太郎", roles.APPROVER),
+    ("keiri", "経理 桜", roles.ACCOUNTING),
+    ("kitei", "規程 守", roles.TARIFF_MANAGER),
+    ("admin", "管理 者", roles.SYSTEM_ADMIN),
 ]
 REASON = "デモデータの登録"
 
@@ -74,19 +76,27 @@ def demo_allowed_here() -> bool:
 
 
 def load_staff() -> list[str]:
+    """Create the demo staff through the staff-account service (acting as the system user, so that none of them
+    created another's account: four eyes holds between any two)."""
     user_model = get_user_model()
+    actor = system_user()
     lines = []
-    for username, display, role, superuser in DEMO_STAFF:
+    for username, display, role in DEMO_STAFF:
         last, first = display.split(" ")
-        user, created = user_model.objects.get_or_create(
-            username=username,
-            defaults={"last_name": last, "first_name": first, "is_staff": True, "is_superuser": superuser},
-        )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
+        group = Group.objects.get(name=role)
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
+            staff_account_create(
+                username=username,
+                password=DEMO_PASSWORD,
+                last_name=last,
+                first_name=first,
+                roles=[group],
+                actor=actor,
+            )
             lines.append(f"職員アカウントを作成: {username}（{role}）")
-        user.groups.add(Group.objects.get(name=role))
+        elif not user.groups.filter(pk=group.pk).exists():
+            staff_account_roles_set(user=user, roles=[*user.groups.all(), group], actor=actor)
     return lines
 
 
@@ -127,7 +137,7 @@ def load_demo_refusal() -> str | None:
             f"本番環境の設定（{settings.SETTINGS_MODULE}）ではデモデータを登録できません"
             "（共通パスワードの職員アカウントと架空の契約者が作られるため）。何も登録していません。"
         )
-    roles_needed = sorted({role for _, _, role, _ in DEMO_STAFF})
+    roles_needed = sorted({role for _, _, role in DEMO_STAFF})
     roles_missing = sorted(
         set(roles_needed) - set(Group.objects.filter(name__in=roles_needed).values_list("name", flat=True))
     )
@@ -239,6 +249,11 @@ class _Demo:
             option_contract=contract, billing_start_date=self.today, actor=self.clerk
         )
 
+    def migrate(self, **kwargs) -> OptionContract:
+        """A migrated record entered by 受付 uketsuke and confirmed by 受付 uketsuke2 (a second person)."""
+        contract = services.option_contract_register_migrated(actor=self.clerk, **kwargs)
+        return services.option_contract_confirm_migrated(option_contract=contract, actor=self.clerk2)
+
     def later(self, subscriber, kind, contract, **kwargs):
         application = services.application_submit(
             subscriber=subscriber, kind=kind, option_contract=contract, actor=self.clerk, **kwargs
@@ -310,14 +325,13 @@ def _hokuto(d: _Demo) -> None:
     """A Bフレッツ接続オプション from 2010, migrated; the successions move it to フレッツ光接続オプション."""
     s = d.subscriber("D0008", "株式会社北斗システム", "カブシキガイシャホクトシステム")
     line = d.line(s, "b-flets", "COP0009876", dt.date(2010, 3, 1), migrated=True)
-    services.option_contract_register_migrated(
+    d.migrate(
         subscriber=s,
         option=Option.objects.get(code="b-flets"),
         variant=OptionVariant.objects.get(option__code="b-flets", code="type-e"),
         contracted_on=dt.date(2010, 4, 1),
         billing_start_date=dt.date(2010, 5, 1),
         carrier_line=line,
-        actor=d.clerk,
         reason="旧システム（平成22年）からの移行データ",
     )
 
@@ -325,7 +339,7 @@ def _hokuto(d: _Demo) -> None:
 def _book(d: _Demo, subscriber, service_code, since, number, quantity, billing_start) -> None:
     """A migrated SWP contract with its real dates, billed from `billing_start` (no obligations written)."""
     base = d.base(subscriber, service_code, since, number)
-    services.option_contract_register_migrated(
+    d.migrate(
         subscriber=subscriber,
         option=Option.objects.get(code="swp-accounts"),
         variant=OptionVariant.objects.get(option__code="swp-accounts", code="additional-accounts"),
@@ -333,7 +347,6 @@ def _book(d: _Demo, subscriber, service_code, since, number, quantity, billing_s
         contracted_on=billing_start.replace(day=1),
         billing_start_date=billing_start,
         base_contract=base,
-        actor=d.clerk,
         reason="旧システムからの移行データ（課金中の契約）",
     )
 

@@ -25,6 +25,18 @@ class ConfirmForm(forms.Form):
     """An action with nothing to enter (審査開始, 承諾); a form only to carry its errors."""
 
 
+class ApproveForm(forms.Form):
+    """承諾: carries the version of the terms the approver saw, so that a change made meanwhile is refused."""
+
+    version = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
+    def clean(self):
+        # A hidden field's own error would not be shown; say it above the forms, as a refusal.
+        if not self.cleaned_data.get("version"):
+            raise forms.ValidationError("承諾する内容の版がありません。画面を開き直してから承諾してください。")
+        return self.cleaned_data
+
+
 class QuoteForm(forms.Form):
     amount_yen = forms.IntegerField(label="見積額（円・税抜）", min_value=0, max_value=2_000_000_000)
 

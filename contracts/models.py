@@ -314,6 +314,25 @@ class OptionContract(models.Model):
     billing_start_date = models.DateField("課金開始日", null=True, blank=True, db_index=True)
     end_date = models.DateField("解約日（最終利用日）", null=True, blank=True, db_index=True)
     migrated = models.BooleanField("移行データ", default=False)
+    # A migrated contract takes effect (its terms enter the timeline billing reads) only when a second person,
+    # independent of the one who registered it, confirms it (option_contract_confirm_migrated).
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="移行データの登録者",
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="移行データの確認者",
+    )
+    confirmed_at = models.DateTimeField("移行データの確認日時", null=True, blank=True)
     succession = models.ForeignKey(
         Succession,
         on_delete=models.PROTECT,

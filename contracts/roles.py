@@ -29,15 +29,19 @@ def _edit(app_label, models):
     return [f"{app_label}.{action}_{m}" for m in models for action in ("add", "change")]
 
 
-_READ_ALL = _view("options", _CATALOGUE_MODELS) + _view(
-    "contracts", _CONTRACT_RECORDS + ["contractterms", "ledgerentry", "monthclose"]
-)
+_READ_CATALOGUE = _view("options", _CATALOGUE_MODELS)
+# Personal data and what is tied to a person: subscribers (names, phone numbers, addresses), the contracts and
+# applications they hold, their terms over time, the ledger of what they owe, and the month closes over it.
+_READ_RECORDS = _view("contracts", _CONTRACT_RECORDS + ["contractterms", "ledgerentry", "monthclose"])
+_READ_ALL = _READ_CATALOGUE + _READ_RECORDS
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK: _READ_ALL + _edit("contracts", _CONTRACT_RECORDS),
     APPROVER: _READ_ALL + ["contracts.decide_application", "contracts.reverse_ledgerentry"],
     ACCOUNTING: _READ_ALL + ["contracts.export_report", "contracts.close_month"],
-    TARIFF_MANAGER: _READ_ALL + _edit("options", _CATALOGUE_MODELS) + ["options.delete_tariffrevision"],
+    # Need to know: the catalogue and its revisions only. None of its screens shows a contract, and whether a
+    # revision is cited by the ledger is told by the catalogue services' refusal, not by reading the ledger.
+    TARIFF_MANAGER: _READ_CATALOGUE + _edit("options", _CATALOGUE_MODELS) + ["options.delete_tariffrevision"],
     SYSTEM_ADMIN: _READ_ALL
     + _edit("options", _CATALOGUE_MODELS)
     + _edit("contracts", _CONTRACT_RECORDS)

@@ -45,6 +45,11 @@ contract_patterns = [
         name="optioncontract_billing_start",
     ),
     path(
+        "option-contracts/<int:pk>/confirm-migrated/",
+        option_contracts.OptionContractConfirmMigratedView.as_view(),
+        name="optioncontract_confirm_migrated",
+    ),
+    path(
         "option-contracts/<int:pk>/correction/",
         option_contracts.OptionContractCorrectionView.as_view(),
         name="optioncontract_correction",

@@ -17,7 +17,11 @@ from .tables import PAGINATION, FeeItemTable, OptionTable, RevisionTable
 
 
 class StaffPermissionMixin(PermissionRequiredMixin):
-    """Logged-in staff without the permission get 403; anonymous users were already sent to the login page."""
+    """Logged-in staff without the permission get 403; anonymous users were already sent to the login page.
+
+    The permission is checked in `dispatch`, before any record is read: a record one may not view answers 403
+    whether or not it exists (tests/test_urls_roles.py, test_a_forbidden_record_answers_the_same_...).
+    """
 
     raise_exception = True
 

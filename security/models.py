@@ -71,3 +71,52 @@ class AuthEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError(APPEND_ONLY)
+
+
+STAFF_ACCOUNT_APPEND_ONLY = "職員アカウントの作成記録は追記のみです。変更・削除はできません。"
+
+
+class StaffAccountQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError(STAFF_ACCOUNT_APPEND_ONLY)
+
+    def delete(self):
+        raise TypeError(STAFF_ACCOUNT_APPEND_ONLY)
+
+
+class StaffAccount(models.Model):
+    """Who created a staff account, and when: written once by staff_account_create, never edited.
+
+    Four eyes asks for two independent people; one who created the other's account is not (security.accounts,
+    staff_assert_independent). `created_by` is null for accounts made outside the service (createsuperuser).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff_account", verbose_name="アカウント"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="作成者",
+    )
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
+
+    objects = StaffAccountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "職員アカウントの作成記録"
+        verbose_name_plural = "職員アカウントの作成記録"
+
+    def __str__(self) -> str:
+        return f"{self.user} ← {self.created_by or '—'}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError(STAFF_ACCOUNT_APPEND_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(STAFF_ACCOUNT_APPEND_ONLY)

@@ -175,3 +175,23 @@ def role_group(name: str):
     if not Group.objects.filter(name=name).exists():
         sync_roles(Group, Permission)
     return Group.objects.get(name=name)
+
+
+def register_migrated_confirmed(*, confirmer=None, **kwargs):
+    """A migrated contract registered by `actor` and confirmed by a second person (DOMAIN §3.13): in force.
+
+    Without `confirmer`, a 受付担当 made for the purpose confirms it.
+    """
+    from django.contrib.auth import get_user_model
+
+    from contracts.roles import CLERK
+    from contracts.services import option_contract_confirm_migrated, option_contract_register_migrated
+
+    contract = option_contract_register_migrated(**kwargs)
+    if confirmer is None:
+        confirmer, created = get_user_model().objects.get_or_create(
+            username="migration-confirmer", defaults={"last_name": "確認 担当"}
+        )
+        if created:
+            confirmer.groups.add(role_group(CLERK))
+    return option_contract_confirm_migrated(option_contract=contract, actor=confirmer)

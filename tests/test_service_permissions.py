@@ -22,6 +22,7 @@ from django.contrib.auth.models import Permission
 import contracts.services
 import contracts.services.month_close
 import options.services
+import security.accounts
 from contracts import roles
 from contracts.choices import ApplicationKind, LedgerKind
 from contracts.models import LedgerEntry, OptionContract
@@ -29,7 +30,6 @@ from contracts.services import (
     application_start_review,
     carrier_line_confirm,
     carrier_line_create,
-    option_contract_register_migrated,
     subscriber_create,
 )
 from options.choices import ChargeBasis, FeeKind, Pricing
@@ -37,7 +37,16 @@ from options.clock import JST
 from options.errors import DomainError
 from options.history import system_user
 from options.models import CarrierService, FeeItem, Service, TariffRevision
-from tests.factories import add_fee_item, option, review_and_approve, submit_new, subscriber_with_base, variant
+from tests.factories import (
+    add_fee_item,
+    option,
+    register_migrated_confirmed,
+    review_and_approve,
+    role_group,
+    submit_new,
+    subscriber_with_base,
+    variant,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +123,7 @@ class World:
             actor=self.entrant,
             migrated=True,
         )
-        return option_contract_register_migrated(
+        return register_migrated_confirmed(
             subscriber=subscriber,
             option=option("b-flets"),
             variant=variant("b-flets", "type-e"),
@@ -122,7 +131,12 @@ class World:
             billing_start_date=dt.date(2010, 5, 1),
             carrier_line=line,
             actor=self.entrant,
+            confirmer=self.decider,
         )
+
+    def staff(self):
+        """A staff account with no role, made by a superuser: any システム管理者 may manage it."""
+        return security.accounts.staff_account_create(username="target", password=None, actor=self.entrant)
 
     def revision(self) -> TariffRevision:
         """A revision nothing cites and nothing hangs on."""
@@ -182,6 +196,12 @@ def _migrated_contract(w: World) -> dict:
         "contracted_on": dt.date(2020, 5, 1),
         "base_contract": subscriber.base_contracts.get(),
     }
+
+
+def _unconfirmed_migrated(w: World) -> dict:
+    """A migrated contract the entrant registered, waiting for a second person's confirmation."""
+    contract = contracts.services.option_contract_register_migrated(**_migrated_contract(w), actor=w.entrant)
+    return {"option_contract": contract}
 
 
 def _pending_succession(w: World) -> dict:
@@ -337,6 +357,12 @@ WRITES = [
         _migrated_contract,
     ),
     write(
+        s.option_contract_confirm_migrated,
+        "contracts.change_optioncontract",
+        "移行データを確認する",
+        _unconfirmed_migrated,
+    ),
+    write(
         s.option_contract_end,
         "contracts.decide_application",
         "オプション契約を解約する",
@@ -422,6 +448,36 @@ WRITES = [
         "改定を削除する",
         lambda w: {"revision": w.revision(), "reason": "誤登録"},
     ),
+    write(
+        security.accounts.staff_account_create,
+        "auth.add_user",
+        "職員アカウントを作成する",
+        lambda w: {"username": "new-staff", "password": None, "roles": [role_group(roles.CLERK)]},
+    ),
+    write(
+        security.accounts.staff_account_update,
+        "auth.change_user",
+        "職員アカウントを変更する",
+        lambda w: {"user": w.staff(), "last_name": "新姓", "first_name": "", "email": ""},
+    ),
+    write(
+        security.accounts.staff_account_roles_set,
+        "auth.change_user",
+        "職員アカウントの役割を変更する",
+        lambda w: {"user": w.staff(), "roles": [role_group(roles.CLERK)]},
+    ),
+    write(
+        security.accounts.staff_account_flags_set,
+        "auth.change_user",
+        "職員アカウントを変更する",
+        lambda w: {"user": w.staff(), "is_active": True, "is_staff": False, "is_superuser": False},
+    ),
+    write(
+        security.accounts.staff_account_deactivate,
+        "auth.change_user",
+        "職員アカウントを無効にする",
+        lambda w: {"user": w.staff()},
+    ),
     write(options.services.fee_item_save, "options.add_feeitem", "料金細目を登録する", _new_fee_item, case="new"),
     write(
         options.services.fee_item_save, "options.change_feeitem", "料金細目を変更する", _edited_fee_item, case="edit"
@@ -439,6 +495,14 @@ del s
 NOT_WRITES = {
     contracts.services: {"EligibilityResult", "SuccessionMove", "eligibility_assert", "eligibility_check"},
     contracts.services.month_close: {"CloseResult", "month_label"},
+    security.accounts: {
+        "account_permissions",
+        "role_permissions",
+        "staff_account_assert_manageable",
+        "staff_account_assert_not_self",
+        "staff_assert_independent",
+        "staff_roles_assert_grantable",
+    },
     options.services: {
         "LoadResult",
         "is_system_user",
@@ -496,7 +560,7 @@ def _written() -> dict[str, int]:
     """The row count of every contracts and catalogue table, history tables and many-to-many tables included."""
     return {
         model._meta.label: model._base_manager.count()
-        for app in ("contracts", "options")
+        for app in ("contracts", "options", "security", "auth")
         for model in apps.get_app_config(app).get_models(include_auto_created=True)
     }
 
@@ -553,14 +617,15 @@ def test_the_roles_divide_the_writes_as_domain_3_15_says():
         "ledger_entry_reverse",
     }
     closing = {"month_close", "month_close_run"}
-    entering = {w.id for w in WRITES} - catalogue - deciding - closing - {"fee_item_delete"}
+    accounts = {w.id for w in WRITES if w.service.__module__ == "security.accounts"}
+    entering = {w.id for w in WRITES} - catalogue - deciding - closing - accounts - {"fee_item_delete"}
     assert by_role["clerk"] == entering | {"application_set_quote"}
     assert by_role["approver"] == deciding
     assert by_role["accounting"] == closing  # reads, exports and closes; edits nothing
     assert by_role["tariff_manager"] == catalogue
     # システム管理者 edits the catalogue but deletes nothing; deleting a fee item is in no role at all (the
     # admin offers both only to whom roles.py grants the delete permission, and to superusers).
-    assert by_role["sysadmin"] == entering | deciding | closing | (catalogue - {"revision_delete"})
+    assert by_role["sysadmin"] == entering | deciding | closing | (catalogue - {"revision_delete"}) | accounts
     assert by_role["no_role"] == set()
 
 

@@ -46,6 +46,7 @@ REQUIRED = {
     "contracts:optioncontract_detail": "contracts.view_optioncontract",
     "contracts:optioncontract_billing_start": "contracts.change_optioncontract",
     "contracts:optioncontract_correction": "contracts.add_application",
+    "contracts:optioncontract_confirm_migrated": "contracts.change_optioncontract",
     "contracts:ledger_list": "contracts.view_ledgerentry",
     "contracts:ledgerentry_detail": "contracts.view_ledgerentry",
     "contracts:ledgerentry_reverse": "contracts.reverse_ledgerentry",
@@ -239,6 +240,84 @@ def test_refusals_and_missing_pages_are_in_japanese(client, world, accounting):
     missing = client.get("/applications/999999/")
     assert missing.status_code == 404
     assert "ページが見つかりません" in missing.content.decode()
+
+
+MISSING_PK = 999_999
+
+
+def test_a_forbidden_record_answers_the_same_whether_it_exists_or_not(client, world):
+    """Need to know: without the permission, an existing pk and a missing one both get 403 (no existence oracle);
+    with it, a missing one is 404."""
+    with_pk = {name for name, route, _ in walk(get_resolver().url_patterns) if "<int:pk>" in route}
+    urls = {name: entry for name, entry in concrete_urls(world).items() if name in with_pk}
+    assert len(urls) > 15
+    wrong = []
+    for key in ROLE_USERS:
+        user = make_user(key)
+        client.force_login(user)
+        for name, (url, required, post_only) in pages_then_actions(urls):
+            pk = object_for(name, world).pk
+            missing_url = url.replace(f"/{pk}/", f"/{MISSING_PK}/")
+            missing = request(client, missing_url + QUERY.get(name, ""), post_only).status_code
+            if allowed(user, required):
+                if missing != 404:
+                    wrong.append(f"{key} {name}: 存在しない記録に {missing}、404 のはず")
+                continue
+            existing = request(client, url + QUERY.get(name, ""), post_only).status_code
+            if (existing, missing) != (403, 403):
+                wrong.append(f"{key} {name}: 既存 {existing}・存在しない {missing}、どちらも 403 のはず")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_the_tariff_manager_sees_the_catalogue_and_no_personal_data(client, world):
+    """規程管理 (DOMAIN §3.15): catalogue and revisions; no subscriber, contract, application, terms or ledger."""
+    user = make_user("tariff_manager")
+    personal = ["subscriber", "baseservicecontract", "carrierlinecontract", "optioncontract", "application"]
+    personal += ["contractterms", "ledgerentry", "monthclose"]
+    assert [m for m in personal if user.has_perm(f"contracts.view_{m}")] == []
+    assert user.has_perms(["options.view_tariffrevision", "options.change_feeitem", "options.view_option"])
+    get_user_model().objects.filter(pk=user.pk).update(is_staff=True)  # as the demo's 規程管理: the admin too
+    client.force_login(user)
+    html = client.get(reverse("home")).content.decode()
+    for name in ["subscriber_list", "application_list", "optioncontract_list", "ledger_list"]:
+        assert reverse(f"contracts:{name}") not in html, name
+    subscriber = world["contracts:subscriber"]
+    for url in [
+        reverse("contracts:subscriber_detail", args=[subscriber.pk]),
+        reverse("contracts:history_subscriber", args=[subscriber.pk]),
+        reverse("admin:contracts_subscriber_change", args=[subscriber.pk]),
+        reverse("admin:contracts_subscriber_change", args=[MISSING_PK]),
+        reverse("admin:contracts_subscriber_changelist"),
+        reverse("admin:contracts_optioncontract_change", args=[world["contracts:optioncontract"].pk]),
+        reverse("admin:contracts_optioncontract_change", args=[MISSING_PK]),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert subscriber.name not in response.content.decode()
+    assert client.get(reverse("options:revision_list")).status_code == 200
+
+
+def test_personal_data_matrix(world):
+    """Who reads subscribers and what they hold, pinned per role (need to know)."""
+    users = {key: make_user(key) for key in ROLE_USERS}
+    everyone_but_tariff = {"clerk", "approver", "accounting", "sysadmin"}
+    for name in [
+        "contracts:subscriber_detail",
+        "contracts:application_detail",
+        "contracts:optioncontract_detail",
+        "contracts:ledgerentry_detail",
+        "contracts:history_baseservicecontract",
+        "contracts:history_carrierlinecontract",
+    ]:
+        required = required_for(name)
+        assert {key for key, user in users.items() if allowed(user, required)} == everyone_but_tariff, name
+    assert {key for key, user in users.items() if allowed(user, "options.view_tariffrevision")} == {
+        "clerk",
+        "approver",
+        "accounting",
+        "tariff_manager",
+        "sysadmin",
+    }
 
 
 def test_role_matrix_for_the_decisive_actions(world):

@@ -7,7 +7,12 @@ from django.urls import reverse
 
 from contracts.choices import ApplicationKind, ApplicationStatus, LedgerKind, OptionContractStatus
 from contracts.models import Application, LedgerEntry, OptionContract
-from contracts.services.applications import application_start_review, application_submit
+from contracts.services.applications import (
+    application_set_quote,
+    application_start_review,
+    application_submit,
+    application_terms_version,
+)
 from options import clock
 from options.choices import FeeKind
 from options.models import Option, OptionVariant
@@ -33,6 +38,12 @@ def new_application_data(subscriber, variant, quantity, **extra):
         "note": "",
         **extra,
     }
+
+
+def seen(application):
+    """The approve form as the approver's page carries it: the version of the terms shown."""
+    application.refresh_from_db()
+    return {"version": application_terms_version(application)}
 
 
 def messages_of(response):
@@ -131,7 +142,9 @@ class TestDecision:
         login(client, approver)
         response = client.post(reverse("contracts:application_start_review", args=[application.pk]))
         assert response.status_code == 302
-        response = client.post(reverse("contracts:application_approve", args=[application.pk]), follow=True)
+        response = client.post(
+            reverse("contracts:application_approve", args=[application.pk]), seen(application), follow=True
+        )
         # No initial fee item is in force: the message says the obligation arose and that no row was written.
         assert any(
             m.startswith(f"申込 #{application.pk}（新規利用申込）を承諾しました。初期費用の支払義務は承諾日時")
@@ -198,7 +211,7 @@ class TestDecision:
         assert reverse("contracts:application_approve", args=[application.pk]) not in html
         assert "あなたが受付したため、承諾・不承諾はできません" in html
 
-        response = client.post(reverse("contracts:application_approve", args=[application.pk]))
+        response = client.post(reverse("contracts:application_approve", args=[application.pk]), seen(application))
         assert response.status_code == 200
         errors = response.context["approve_form"].non_field_errors()
         assert len(errors) == 1 and "受付" in errors[0]
@@ -212,15 +225,67 @@ class TestDecision:
         application_start_review(application=application, actor=approver)
         url = reverse("contracts:application_approve", args=[application.pk])
         login(client, approver)
-        assert client.post(url).status_code == 302
-        assert client.post(url).status_code == 302  # the retried request finds it done
+        data = seen(application)
+        assert client.post(url, data).status_code == 302
+        assert client.post(url, data).status_code == 302  # the retried request finds it done
         login(client, approver2)
-        response = client.post(url)
+        response = client.post(url, data)
         assert response.status_code == 200
         error = response.context["approve_form"].non_field_errors()[0]
         assert error in response.content.decode()  # shown although the approve button is gone
         assert OptionContract.objects.count() == 1
         assert Application.history.filter(id=application.pk, status=ApplicationStatus.APPROVED).count() == 1
+
+    def test_application_assert_version_seen_a_quote_entered_after_the_page_was_loaded_refuses_the_approval(
+        self, regulation, client, clerk, approver
+    ):
+        subscriber = SubscriberFactory()
+        CarrierLineContractFactory(subscriber=subscriber)
+        option = Option.objects.get(code="flets-hikari")
+        application = application_submit(
+            subscriber=subscriber,
+            kind=ApplicationKind.NEW,
+            option=option,
+            variant=option.variants.get(code="type-a"),
+            quantity=2,
+            quoted_amount_yen=1000,
+            actor=clerk,
+        )
+        application_start_review(application=application, actor=approver)
+        detail = reverse("contracts:application_detail", args=[application.pk])
+        page = login(client, approver).get(detail)
+        version = page.context["approve_form"].initial["version"]
+        assert f'name="version" value="{version}"' in page.content.decode()
+        application_set_quote(application=application, amount_yen=5000, actor=clerk)  # while the page is open
+        history = Application.history.filter(id=application.pk).count()
+
+        response = client.post(reverse("contracts:application_approve", args=[application.pk]), {"version": version})
+        assert response.status_code == 200
+        [error] = response.context["approve_form"].non_field_errors()
+        assert "この画面を開いた後に変更されています" in error
+        assert error in response.content.decode()
+        application.refresh_from_db()
+        assert application.status == ApplicationStatus.UNDER_REVIEW
+        assert Application.history.filter(id=application.pk).count() == history
+        assert not OptionContract.objects.exists() and not LedgerEntry.objects.exists()
+        # Reloaded, the page carries the new version, and the approval goes through on the 5,000円 quote.
+        fresh = client.get(detail).context["approve_form"].initial["version"]
+        assert fresh != version
+        assert (
+            client.post(reverse("contracts:application_approve", args=[application.pk]), {"version": fresh}).status_code
+            == 302
+        )
+        assert OptionContract.objects.get(origin_application=application).quoted_amount_yen == 5000
+
+    def test_an_approval_without_the_version_is_refused(self, regulation, client, clerk, approver):
+        application = ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=clerk)
+        application_start_review(application=application, actor=approver)
+        response = login(client, approver).post(reverse("contracts:application_approve", args=[application.pk]))
+        assert response.status_code == 200
+        assert response.context["approve_form"].non_field_errors() == [
+            "承諾する内容の版がありません。画面を開き直してから承諾してください。"
+        ]
+        assert not OptionContract.objects.exists()
 
     def test_reject_needs_a_reason(self, regulation, client, clerk, approver):
         application = ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=clerk)

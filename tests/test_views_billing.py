@@ -9,10 +9,10 @@ from django.urls import reverse
 
 from contracts.choices import ApplicationKind, CorrectionTarget
 from contracts.models import Application, MonthClose
-from contracts.services import option_contract_register_migrated, option_contract_set_billing_start
+from contracts.services import option_contract_set_billing_start
 from options.clock import JST
 from tests import ui_data
-from tests.factories import option, variant
+from tests.factories import option, register_migrated_confirmed, variant
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_the_provisional_report_lists_the_contracts_it_cannot_price_and_refuses_
         actor=clerk,
     )
     carrier_line_confirm(carrier_line=line, actor=clerk2)
-    unquoted = option_contract_register_migrated(
+    unquoted = register_migrated_confirmed(
         subscriber=subscriber,
         option=option("flets-hikari"),
         variant=variant("flets-hikari", "type-a"),

@@ -102,8 +102,20 @@ class _CannotPrice(Exception):
 
 
 def in_billing(first_day: dt.date, last_day: dt.date) -> Q:
-    """The contracts in billing on some day of [first_day, last_day] (課金開始日 and 解約日 both count, §3.6)."""
-    return Q(billing_start_date__lte=last_day) & (Q(end_date__isnull=True) | Q(end_date__gte=first_day))
+    """The contracts in billing on some day of [first_day, last_day] (課金開始日 and 解約日 both count, §3.6).
+
+    A migrated contract is billed once confirmed: until then its terms are not in the timeline.
+    """
+    return (
+        Q(billing_start_date__lte=last_day)
+        & (Q(end_date__isnull=True) | Q(end_date__gte=first_day))
+        & ~migration_pending()
+    )
+
+
+def migration_pending() -> Q:
+    """The migrated contracts that no second person has confirmed yet (not in force, not billed)."""
+    return Q(migrated=True, confirmed_at__isnull=True)
 
 
 def contract_charges(

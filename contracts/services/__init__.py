@@ -18,6 +18,7 @@ from .eligibility import EligibilityResult, eligibility_assert, eligibility_chec
 from .ledger import ledger_entry_reverse
 from .migration_import import option_contracts_import
 from .option_contracts import (
+    option_contract_confirm_migrated,
     option_contract_end,
     option_contract_register_migrated,
     option_contract_set_billing_start,
@@ -42,6 +43,7 @@ __all__ = [
     "eligibility_assert",
     "eligibility_check",
     "ledger_entry_reverse",
+    "option_contract_confirm_migrated",
     "option_contract_end",
     "option_contract_register_migrated",
     "option_contract_set_billing_start",

@@ -12,6 +12,7 @@ the approved application and writes nothing; anyone else is told who decided it.
 """
 
 import datetime as dt
+import hashlib
 
 from django.db import transaction
 
@@ -34,13 +35,14 @@ from options.models import Option, OptionVariant
 from options.record_history import staff_name
 from options.selectors import option_retired_refusal
 from options.wareki import format_date
+from security.accounts import staff_assert_independent
 
 from .audit import require_any_permission, require_permission, require_reason
 from .corrections import correction_approve, correction_fields
 from .eligibility import eligibility_assert
 from .ledger import ledger_append_monthly, ledger_append_on_approval, ledger_price_monthly
 from .locks import lock_application, lock_option_contract, lock_subscriber
-from .option_contracts import option_contract_close
+from .option_contracts import option_contract_assert_confirmed, option_contract_close
 from .terms import terms_assert_quantity, terms_assert_quote, terms_is_quoted, terms_price_all
 
 
@@ -71,12 +73,49 @@ def _lock_tree(application: Application) -> tuple[Application, OptionContract | 
 
 
 def _assert_four_eyes(application: Application, actor) -> None:
+    """The approver is not the entrant (DOMAIN §3.8), nor one who created the entrant's account or vice versa."""
     if application.entered_by_id == actor.pk:
         raise DomainError(
             f"申込を受け付けた職員（{staff_name(actor)}）は、同じ申込を承諾・不承諾できません。"
             "受付者とは別の承認者が決裁してください。",
             code="four_eyes",
         )
+    staff_assert_independent(application.entered_by, actor, what="申込の受付者と決裁する職員")
+
+
+# What an approver decides on: every term the detail page shows and the approval puts in force.
+DECISIVE_TERMS = (
+    "kind",
+    "subscriber_id",
+    "option_id",
+    "variant_id",
+    "quantity",
+    "quoted_amount_yen",
+    "effective_date",
+    "option_contract_id",
+    "base_contract_id",
+    "carrier_line_id",
+    "correction_target",
+    "corrected_date",
+    "correction_reason",
+)
+
+
+def application_terms_version(application: Application) -> str:
+    """Return a token of the terms the approver saw; it changes when any of DECISIVE_TERMS changes."""
+    text = "\x1f".join(f"{name}={getattr(application, name)!s}" for name in DECISIVE_TERMS)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def application_assert_version_seen(application: Application, seen_version: str | None) -> None:
+    """Refuse a decision on terms that changed after the approver loaded the page (a quote entered meanwhile)."""
+    if seen_version is None or seen_version == application_terms_version(application):
+        return
+    raise DomainError(
+        f"申込 #{application.pk} の内容（見積額・数量・サービス・細目・日付など）は、この画面を開いた後に"
+        "変更されています。画面を開き直し、最新の内容を確認してから承諾してください。",
+        code="stale_version",
+    )
 
 
 def _assert_not_held(subscriber: Subscriber, option: Option, basis) -> None:
@@ -120,6 +159,7 @@ def _on_contract(subscriber: Subscriber, kind: str, option_contract, option, eff
     if option_contract is None:
         raise DomainError(f"{kind.label}では対象のオプション契約を指定してください。", code="contract_required")
     contract = lock_option_contract(option_contract)
+    option_contract_assert_confirmed(contract)
     if contract.subscriber_id != subscriber.pk:
         raise DomainError(f"オプション契約 #{contract.pk} はこの契約者の契約ではありません。", code="contract_mismatch")
     if contract.status == OptionContractStatus.ENDED and kind != ApplicationKind.CORRECTION:
@@ -289,8 +329,11 @@ def application_set_quote(*, application: Application, amount_yen: int, actor) -
 
 
 @transaction.atomic(durable=True)
-def application_approve(*, application: Application, actor) -> Application:
+def application_approve(*, application: Application, actor, seen_version: str | None = None) -> Application:
     """承諾: re-check the rules as of now and apply the application, with its obligations, exactly once.
+
+    `seen_version` (application_terms_version of the page the approver decided on; the view always passes it):
+    when the terms changed since, the approval is refused and nothing is written.
 
     新規利用申込: the option contract (approved at this instant, contracted on its JST date) and one 初期費用
     row per initial fee item in force. 契約内容変更申込: the change, its 一時費用 rows and, when billing, a new
@@ -302,6 +345,7 @@ def application_approve(*, application: Application, actor) -> Application:
         return application  # a retried request (double click, resent POST): done once already
     application_assert_transition(application, ApplicationStatus.APPROVED)
     _assert_four_eyes(application, actor)
+    application_assert_version_seen(application, seen_version)
     now = clock.now()
     if application.kind == ApplicationKind.NEW:
         _approve_new(application, actor=actor, now=now)

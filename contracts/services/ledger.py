@@ -30,6 +30,7 @@ from options.history import save_with_history
 from options.models import OptionVariant
 from options.selectors import fee_item_in_force_or_error
 from options.wareki import format_date
+from security.accounts import staff_assert_independent
 
 from .audit import require_permission, require_reason
 from .locks import lock_ledger_entry, lock_option_contract, lock_subscriber
@@ -199,6 +200,9 @@ def ledger_entry_reverse(*, entry: LedgerEntry, reason: str, actor) -> LedgerEnt
             f"支払義務 #{original.pk} を記帳した職員は、その支払義務を取り消せません。別の承認者が取り消してください。",
             code="four_eyes",
         )
+    if original.application_id is not None:
+        staff_assert_independent(original.application.decided_by, actor, what="申込の承認者と取消を行う職員")
+    staff_assert_independent(original.created_by, actor, what="支払義務を記帳した職員と取消を行う職員")
     done = LedgerEntry.objects.filter(reverses=original).first()
     if done is not None:
         raise DomainError(

@@ -14,6 +14,7 @@ from options.history import save_with_history
 from options.models import Option, OptionVariant
 from options.selectors import option_retired_refusal
 from options.wareki import format_date
+from security.accounts import staff_assert_independent
 
 from .audit import require_permission, require_reason
 from .ledger import ledger_append_monthly, ledger_append_monthly_for_later_periods, ledger_price_monthly
@@ -35,6 +36,16 @@ def _lock(option_contract: OptionContract) -> OptionContract:
     return lock_option_contract(option_contract)
 
 
+def option_contract_assert_confirmed(contract: OptionContract) -> None:
+    """A migrated contract nobody has confirmed yet is not in force: nothing is done on it until it is."""
+    if contract.migrated and contract.confirmed_at is None:
+        raise DomainError(
+            f"オプション契約 #{contract.pk} は移行データの確認待ちです。登録者とは別の職員が確認してから"
+            "操作してください（確認されるまで契約条件は適用されず、課金もされません）。",
+            code="migration_unconfirmed",
+        )
+
+
 def _approval_date(contract: OptionContract) -> dt.date:
     return clock.jst_date(contract.approved_at) if contract.approved_at else contract.contracted_on
 
@@ -49,6 +60,7 @@ def option_contract_set_billing_start(
     """
     require_permission(actor, "contracts.change_optioncontract", action="課金開始日を登録する")
     contract = _lock(option_contract)
+    option_contract_assert_confirmed(contract)
     if contract.billing_start_date == billing_start_date:
         return contract  # a retried request: the obligation is written already
     if contract.billing_start_date is not None:
@@ -120,6 +132,7 @@ def option_contract_end(*, option_contract: OptionContract, end_date: dt.date, a
     require_permission(actor, "contracts.decide_application", action="オプション契約を解約する")
     reason = require_reason(reason)
     contract = _lock(option_contract)
+    option_contract_assert_confirmed(contract)
     if contract.status == OptionContractStatus.ENDED and contract.end_date == end_date:
         return contract
     return option_contract_close(contract=contract, end_date=end_date, actor=actor, reason=reason)
@@ -169,7 +182,11 @@ def _option_contract_register_migrated(
     actor,
     reason: str = "",
 ) -> OptionContract:
-    """Register a contract made before the system (DOMAIN §3.13): real dates, no approval flow, no obligations."""
+    """Register a contract made before the system (DOMAIN §3.13): real dates, no approval flow, no obligations.
+
+    It waits for confirmation: its terms enter the timeline (and billing) when another person confirms it
+    (option_contract_confirm_migrated).
+    """
     require_permission(actor, "contracts.add_optioncontract", action="移行データを登録する")
     subscriber = lock_subscriber(subscriber)
     refusal = option_retired_refusal(option=option, on=contracted_on)
@@ -210,22 +227,51 @@ def _option_contract_register_migrated(
         billing_start_date=billing_start_date,
         end_date=end_date,
         migrated=True,
+        registered_by=actor,
     )
     reason = reason or "システム導入前の契約を移行データとして登録"
     save_with_history(contract, actor=actor, reason=reason)
-    timeline_set(
-        contract=contract,
-        valid_from=contracted_on,
-        option=option,
-        variant=variant,
-        quantity=quantity,
-        quoted_amount_yen=quoted_amount_yen,
-        event=TermsEvent.MIGRATION,
-        actor=actor,
-        reason=reason,
-    )
     return contract
 
 
 # The public service: the same function in a transaction of its own.
 option_contract_register_migrated = transaction.atomic(durable=True)(_option_contract_register_migrated)
+
+
+@transaction.atomic(durable=True)
+def option_contract_confirm_migrated(*, option_contract: OptionContract, actor, reason: str = "") -> OptionContract:
+    """Confirm a migrated contract against its source: its terms take effect from its 契約成立日; once.
+
+    The confirmer is independent of the one who registered it (not the same person, and neither created the
+    other's account). A contract registered by a management command (the system user) is confirmed by a person.
+    """
+    require_permission(actor, "contracts.change_optioncontract", action="移行データを確認する")
+    contract = _lock(option_contract)
+    if not contract.migrated:
+        raise DomainError(f"オプション契約 #{contract.pk} は移行データではありません。", code="not_migrated")
+    if contract.confirmed_at is not None:
+        return contract
+    registrant = contract.registered_by
+    if registrant is not None and registrant.pk == actor.pk:
+        raise DomainError(
+            f"移行データ（オプション契約 #{contract.pk}）を登録した職員は、同じ移行データを確認できません。"
+            "登録者とは別の職員が確認してください。",
+            code="four_eyes",
+        )
+    staff_assert_independent(registrant, actor, what="移行データの登録者と確認者")
+    contract.confirmed_by = actor
+    contract.confirmed_at = clock.now()
+    reason = reason or f"移行データの確認（{format_date(contract.contracted_on)}から契約条件を適用）"
+    save_with_history(contract, actor=actor, reason=reason)
+    timeline_set(
+        contract=contract,
+        valid_from=contract.contracted_on,
+        option=contract.option,
+        variant=contract.variant,
+        quantity=contract.quantity,
+        quoted_amount_yen=contract.quoted_amount_yen,
+        event=TermsEvent.MIGRATION,
+        actor=actor,
+        reason=reason,
+    )
+    return contract

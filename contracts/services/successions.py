@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 
+from contracts.billing.charges import migration_pending
 from contracts.billing.timeline import period_on, periods_of, timeline_set
 from contracts.choices import TermsEvent
 from contracts.models import OptionContract
@@ -50,6 +51,8 @@ def successions_pending() -> list[SuccessionMove]:
             )
             # A contract that ended before the succession date has nothing left to continue.
             .filter(Q(end_date__isnull=True) | Q(end_date__gte=succession.effective_on))
+            # A migrated contract not confirmed yet has no terms in force: it moves at the run after confirmation.
+            .exclude(migration_pending())
             .select_related("subscriber", "variant")
             .order_by("subscriber__code", "pk")
         )

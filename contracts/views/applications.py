@@ -10,7 +10,7 @@ from django_tables2 import SingleTableMixin
 from contracts import selectors
 from contracts.choices import APPLICATION_TRANSITIONS, ApplicationKind, ApplicationStatus
 from contracts.filters import ApplicationFilter
-from contracts.forms import ApplicationForm, ConfirmForm, QuoteForm, ReasonForm, variant_label
+from contracts.forms import ApplicationForm, ApproveForm, ConfirmForm, QuoteForm, ReasonForm, variant_label
 from contracts.models import Application, OptionContract
 from contracts.services import applications as services
 from contracts.services.terms import terms_is_quoted
@@ -207,7 +207,8 @@ class ApplicationDetailView(StaffPermissionMixin, DetailView):
             and ApplicationStatus.WITHDRAWN in next_statuses,
             show_quote=quoted and (user.has_perm("contracts.change_application") or may_decide),
             start_review_form=kwargs.get("start_review_form") or ConfirmForm(),
-            approve_form=kwargs.get("approve_form") or ConfirmForm(),
+            approve_form=kwargs.get("approve_form")
+            or ApproveForm(initial={"version": services.application_terms_version(application)}),
             reject_form=kwargs.get("reject_form") or ReasonForm(reason_label="不承諾の理由"),
             withdraw_form=kwargs.get("withdraw_form") or ReasonForm(reason_label="取下げの理由"),
             quote_form=kwargs.get("quote_form") or QuoteForm(initial={"amount_yen": application.quoted_amount_yen}),
@@ -264,11 +265,13 @@ class ApplicationSetQuoteView(_ApplicationAction):
 
 class ApplicationApproveView(_ApplicationAction):
     permission_required = "contracts.decide_application"
-    form_class = ConfirmForm
+    form_class = ApproveForm
     form_context_name = "approve_form"
 
     def perform(self, form):
-        return services.application_approve(application=self.object, actor=self.request.user)
+        return services.application_approve(
+            application=self.object, actor=self.request.user, seen_version=form.cleaned_data["version"]
+        )
 
     def get_success_message(self, application) -> str:
         return selectors.approval_summary(application)

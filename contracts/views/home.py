@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.views.generic import TemplateView
 
+from contracts.billing.charges import migration_pending
 from contracts.choices import ApplicationStatus, OptionContractStatus
 from contracts.models import Application, LedgerEntry, OptionContract
 from options import clock
@@ -27,9 +28,17 @@ class HomeView(TemplateView):
             context["to_start_review"] = applications.filter(status=ApplicationStatus.RECEIVED).order_by(
                 "entered_at", "pk"
             )[:QUEUE_LENGTH]
+        if user.has_perm("contracts.change_optioncontract"):
+            context["migrations_to_confirm"] = (
+                OptionContract.objects.filter(migration_pending())
+                .exclude(registered_by=user)
+                .select_related("subscriber", "option", "variant", "registered_by")
+                .order_by("created_at", "pk")[:QUEUE_LENGTH]
+            )
         if user.has_perm("contracts.view_optioncontract"):
             context["awaiting_billing_start"] = (
                 OptionContract.objects.filter(status=OptionContractStatus.APPROVED, billing_start_date__isnull=True)
+                .exclude(migration_pending())
                 .select_related("subscriber", "option", "variant", "approved_by")
                 .order_by("approved_at", "pk")[:QUEUE_LENGTH]
             )

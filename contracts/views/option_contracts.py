@@ -8,12 +8,13 @@ from django_tables2 import SingleTableMixin
 from contracts import selectors
 from contracts.choices import ApplicationKind, OptionContractStatus
 from contracts.filters import OptionContractFilter
-from contracts.forms import AsOfForm, BillingStartForm, CorrectionForm
+from contracts.forms import AsOfForm, BillingStartForm, ConfirmForm, CorrectionForm
 from contracts.models import Application, OptionContract
 from contracts.services.applications import application_submit
-from contracts.services.option_contracts import option_contract_set_billing_start
+from contracts.services.option_contracts import option_contract_confirm_migrated, option_contract_set_billing_start
 from contracts.tables import OptionContractTable
 from options.tables import PAGINATION
+from options.wareki import format_date
 
 from .base import ActionView, StaffPermissionMixin
 
@@ -42,6 +43,8 @@ class OptionContractDetailView(StaffPermissionMixin, DetailView):
         "base_contract__service",
         "carrier_line__carrier_service",
         "succession",
+        "registered_by",
+        "confirmed_by",
     )
 
     def get_context_data(self, **kwargs):
@@ -49,18 +52,24 @@ class OptionContractDetailView(StaffPermissionMixin, DetailView):
         contract = self.object
         user = self.request.user
         is_open = contract.status != OptionContractStatus.ENDED
+        pending = contract.migrated and contract.confirmed_at is None
         as_of = AsOfForm(self.request.GET or None)
         context.update(
             selectors.option_contract_view(contract, on=as_of.cleaned_data["on"] if as_of.is_valid() else None),
             as_of_form=as_of,
-            show_correction=user.has_perm("contracts.add_application"),
+            migration_pending=pending,
+            show_confirm_migrated=pending and user.has_perm("contracts.change_optioncontract"),
+            is_registrant=contract.registered_by_id == user.pk,
+            confirm_migrated_form=kwargs.get("confirm_migrated_form") or ConfirmForm(),
+            show_correction=not pending and user.has_perm("contracts.add_application"),
             correction_form=kwargs.get("correction_form") or CorrectionForm(),
         )
         context.update(
-            show_billing_start=user.has_perm("contracts.change_optioncontract")
+            show_billing_start=not pending
+            and user.has_perm("contracts.change_optioncontract")
             and contract.status == OptionContractStatus.APPROVED,
             billing_start_form=kwargs.get("billing_start_form") or BillingStartForm(),
-            show_new_applications=is_open and user.has_perm("contracts.add_application"),
+            show_new_applications=is_open and not pending and user.has_perm("contracts.add_application"),
             kinds=ApplicationKind,
             applications=Application.objects.filter(option_contract=contract)
             .select_related("entered_by", "decided_by", "variant")
@@ -112,4 +121,22 @@ class OptionContractBillingStartView(ActionView, OptionContractDetailView):
             option_contract=self.object,
             billing_start_date=form.cleaned_data["billing_start_date"],
             actor=self.request.user,
+        )
+
+
+class OptionContractConfirmMigratedView(ActionView, OptionContractDetailView):
+    """A second person confirms a migrated record against its source; its terms then take effect."""
+
+    permission_required = "contracts.change_optioncontract"
+    form_class = ConfirmForm
+    form_context_name = "confirm_migrated_form"
+    success_url_name = "contracts:optioncontract_detail"
+
+    def perform(self, form):
+        return option_contract_confirm_migrated(option_contract=self.object, actor=self.request.user)
+
+    def get_success_message(self, contract) -> str:
+        return (
+            f"移行データ（オプション契約 #{contract.pk}）を確認しました。"
+            f"{format_date(contract.contracted_on)}からの契約条件を適用しました。"
         )

@@ -99,6 +99,10 @@ class SubscriberUpdateView(StaffPermissionMixin, SingleObjectMixin, FormView):
     model = Subscriber
 
     def dispatch(self, request, *args, **kwargs):
+        # The permission before the record: without it, a missing subscriber and an existing one both answer 403,
+        # so the answer does not tell whether a code exists.
+        if not self.has_permission():
+            return self.handle_no_permission()
         self.object = self.get_object()
         return super().dispatch(request, *args, **kwargs)
 

@@ -71,6 +71,7 @@ from contracts.services import (
     carrier_line_confirm,
     carrier_line_create,
     ledger_entry_reverse,
+    option_contract_confirm_migrated,
     option_contract_register_migrated,
     option_contract_set_billing_start,
     subscriber_create,
@@ -752,7 +753,7 @@ class BookMachine(RuleBasedStateMachine):
         if data.draw(st.integers(0, 4), label="ended") == 0:
             end_date = self.day_near(data, billing_start or contracted_on, -2, 500, "end date")
         quoted = data.draw(st.sampled_from(QUOTES[1:] + (None,)), label="quote") if key[1] == "type-a" else None
-        self.call(
+        contract = self.call(
             "option_contract_register_migrated",
             option_contract_register_migrated,
             subscriber=basis.subscriber,
@@ -768,6 +769,13 @@ class BookMachine(RuleBasedStateMachine):
             actor=self.user("clerk"),
             reason="移行データの登録",
         )
+        if contract is not None:  # in force once a second person confirms it
+            self.call(
+                "option_contract_confirm_migrated",
+                option_contract_confirm_migrated,
+                option_contract=contract,
+                actor=self.user("clerk2"),
+            )
 
     @precondition(lambda self: OptionContract.objects.filter(option__retired_on__isnull=False).exists())
     @rule()

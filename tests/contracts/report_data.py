@@ -58,6 +58,8 @@ def contract(
         approved_at=None if migrated else approved_at,
         approved_by=None if migrated else approver,
         migrated=migrated,
+        confirmed_at=approved_at if migrated else None,  # a migrated one in the timeline: confirmed
+        confirmed_by=approver if migrated else None,
         billing_start_date=billing_start,
         end_date=end_date,
         status=OptionContractStatus.BILLING if billing_start else OptionContractStatus.APPROVED,

@@ -17,15 +17,16 @@ from contracts.services import (
     application_submit,
     application_withdraw,
     base_contract_end,
-    option_contract_register_migrated,
     option_contract_set_billing_start,
 )
+from contracts.services.applications import DECISIVE_TERMS, application_terms_version
 from options.choices import FeeKind
 from options.clock import JST
 from options.errors import DomainError
 from tests.factories import (
     add_fee_item,
     option,
+    register_migrated_confirmed,
     review_and_approve,
     submit_new,
     subscriber_with_base,
@@ -258,6 +259,40 @@ def test_four_eyes_the_entrant_cannot_approve_their_own_application(web_subscrib
     assert (application.status, application.decided_by) == (ApplicationStatus.UNDER_REVIEW, None)
 
 
+def test_application_terms_version_changes_with_every_decisive_term(web_subscriber, clerk):
+    application = submit_new(web_subscriber, "swp-accounts", "additional-accounts", quantity=10, actor=clerk)
+    version = application_terms_version(application)
+    assert version == application_terms_version(Application.objects.get(pk=application.pk))
+    for name, value in [("quantity", 20), ("quoted_amount_yen", 0), ("effective_date", dt.date(2026, 5, 1))]:
+        assert name in DECISIVE_TERMS
+        changed = Application.objects.get(pk=application.pk)
+        setattr(changed, name, value)
+        assert application_terms_version(changed) != version, name
+    changed = Application.objects.get(pk=application.pk)
+    changed.note = "備考だけの変更"  # not a term the approval puts in force
+    assert application_terms_version(changed) == version
+
+
+def test_application_assert_version_seen_a_stale_version_refuses_the_approval_and_writes_nothing(
+    web_subscriber, clerk, approver
+):
+    application = submit_new(web_subscriber, "swp-accounts", "additional-accounts", quantity=10, actor=clerk)
+    application_start_review(application=application, actor=approver)
+    seen = application_terms_version(application)
+    Application.objects.filter(pk=application.pk).update(quantity=20)  # changed behind the approver's page
+    history = Application.history.count()
+    with pytest.raises(DomainError) as refused:
+        application_approve(application=application, actor=approver, seen_version=seen)
+    assert refused.value.code == "stale_version"
+    assert "この画面を開いた後に変更されています" in refused.value.message
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.UNDER_REVIEW
+    assert Application.history.count() == history
+    assert not OptionContract.objects.exists() and not LedgerEntry.objects.exists()
+    application_approve(application=application, actor=approver, seen_version=application_terms_version(application))
+    assert OptionContract.objects.get(origin_application=application).quantity == 20
+
+
 def test_four_eyes_the_database_constraint_alone_refuses_when_the_service_check_is_bypassed(web_subscriber, clerk):
     application = submit_new(web_subscriber, "swp-accounts", "additional-accounts", quantity=10, actor=clerk)
     application.decided_by = clerk
@@ -487,7 +522,7 @@ def test_change_approval_writes_the_one_time_fee_stamped_with_the_approval(
 def _migrated_swp_changed_10_to_20(*, clerk, approver, effective: dt.date):
     """A migrated 10-account contract billing since 2015, changed to 20 accounts from `effective` (approved 4/20)."""
     subscriber = subscriber_with_base("web-highgrade2", actor=clerk, start_date=dt.date(2015, 1, 1))
-    contract = option_contract_register_migrated(
+    contract = register_migrated_confirmed(
         subscriber=subscriber,
         option=option("swp-accounts"),
         variant=variant("swp-accounts", "additional-accounts"),

@@ -21,7 +21,6 @@ from contracts.services import (
     application_approve,
     application_start_review,
     application_submit,
-    option_contract_register_migrated,
     option_contract_set_billing_start,
     successions_apply,
 )
@@ -31,6 +30,7 @@ from options.errors import DomainError
 from options.history import system_user
 from tests.factories import (
     option,
+    register_migrated_confirmed,
     review_and_approve,
     submit_new,
     subscriber_with_base,
@@ -277,7 +277,7 @@ def test_succeeded_migrated_contract_is_charged_on_its_successor_from_the_succes
     """The demo's D0008: a Bフレッツ contract of 2010, moved by 平成26年3月1日変更 附則第4項."""
     subscriber = subscriber_with_line("b-flets", actor=clerk, confirmer=None, start_date=dt.date(2010, 3, 1))
     with at(2026, 3, 2, 10, 0):
-        contract = option_contract_register_migrated(
+        contract = register_migrated_confirmed(
             subscriber=subscriber,
             option=option("b-flets"),
             variant=variant("b-flets", "type-e"),

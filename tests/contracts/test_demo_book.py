@@ -17,6 +17,7 @@ from django.core.management.base import CommandError
 from django.db.models import Min
 from django.test import override_settings
 
+from contracts import roles
 from contracts.models import Application, ContractTerms, LedgerEntry, MonthClose, OptionContract, Subscriber
 from contracts.reports import export_response_chunks
 from contracts.services.month_close import month_close
@@ -110,9 +111,23 @@ def test_demo_loads_once_on_any_day_from_the_fees(now):
         assert _counts() == counts
     book = OptionContract.objects.filter(subscriber__code__in=["D0009", "D0010"])
     assert {c.migrated for c in book} == {True}
+    # Entered by 受付 uketsuke, in force because a second person (uketsuke2) confirmed them.
+    assert {(c.registered_by.username, c.confirmed_by.username) for c in book} == {("uketsuke", "uketsuke2")}
     assert min(c.billing_start_date for c in book) >= FEES_FROM
     assert max(c.billing_start_date for c in book) <= clock.jst_date(now)
     assert not LedgerEntry.objects.filter(option_contract__in=book).exists()  # migrated: no obligations
+
+
+def test_demo_creates_no_superuser_with_the_published_password():
+    _quiet("load_regulation")
+    with time_machine.travel(jst(2026, 12, 2, 10, 0), tick=False):
+        _quiet("load_demo")
+    staff = get_user_model().objects.filter(username__in=DEMO_USERS)
+    assert staff.count() == len(DEMO_USERS)
+    assert not staff.filter(is_superuser=True).exists()
+    admin = staff.get(username="admin")
+    assert list(admin.groups.values_list("name", flat=True)) == [roles.SYSTEM_ADMIN]
+    assert admin.has_perm("auth.change_user") and not admin.user_permissions.exists()
 
 
 # --- the book closes ----------------------------------------------------------------------------------------

@@ -32,7 +32,6 @@ from contracts.services import (
     carrier_line_confirm,
     carrier_line_create,
     ledger_entry_reverse,
-    option_contract_register_migrated,
     option_contract_set_billing_start,
     subscriber_create,
     successions_apply,
@@ -41,7 +40,7 @@ from contracts.services.month_close import month_close
 from options import clock
 from options.errors import DomainError
 from options.models import CarrierService, Option, OptionVariant
-from tests.factories import review_and_approve, submit_new, subscriber_with_base
+from tests.factories import register_migrated_confirmed, review_and_approve, submit_new, subscriber_with_base
 
 from .book_machine import (
     OUTCOMES,
@@ -390,7 +389,7 @@ def test_after_the_succession_a_retired_options_contract_bills_as_its_successor_
         )
         carrier_line_confirm(carrier_line=line, actor=clerk2)
         b_flets = Option.objects.get(code="b-flets")
-        contract = option_contract_register_migrated(
+        contract = register_migrated_confirmed(
             subscriber=subscriber,
             option=b_flets,
             variant=OptionVariant.objects.get(option=b_flets, code="type-a"),
@@ -437,7 +436,7 @@ def test_a_migrated_type_a_contract_without_its_quote_is_given_it_by_a_correctio
         )
         carrier_line_confirm(carrier_line=line, actor=clerk2)
         flets = Option.objects.get(code="flets-hikari")
-        contract = option_contract_register_migrated(
+        contract = register_migrated_confirmed(
             subscriber=subscriber,
             option=flets,
             variant=OptionVariant.objects.get(option=flets, code="type-a"),

@@ -9,12 +9,19 @@ from contracts.choices import LedgerKind, OptionContractStatus
 from contracts.models import LedgerEntry, OptionContract
 from contracts.services import (
     option_contract_end,
-    option_contract_register_migrated,
     option_contract_set_billing_start,
 )
 from options.clock import JST
 from options.errors import DomainError
-from tests.factories import option, review_and_approve, submit_new, subscriber_with_base, subscriber_with_line, variant
+from tests.factories import (
+    option,
+    register_migrated_confirmed,
+    review_and_approve,
+    submit_new,
+    subscriber_with_base,
+    subscriber_with_line,
+    variant,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +79,7 @@ def test_billing_start_set_again_with_the_same_date_writes_nothing(approved, cle
 
 def test_billing_start_of_a_date_with_no_fee_in_force_fails_clearly_never_0_yen(regulation, clerk):
     subscriber = subscriber_with_base("fiberaccess-f", actor=clerk)
-    contract = option_contract_register_migrated(
+    contract = register_migrated_confirmed(
         subscriber=subscriber,
         option=option("ipv6"),
         variant=variant("ipv6", "fiberaccess-f"),
@@ -105,7 +112,7 @@ def test_end_sets_the_last_day_and_the_status(approved, clerk, approver2):
 
 def test_register_migrated_keeps_real_dates_without_approval_or_obligations(regulation, clerk, clerk2):
     subscriber = subscriber_with_line("b-flets", actor=clerk, confirmer=clerk2, start_date=dt.date(2010, 3, 1))
-    contract = option_contract_register_migrated(
+    contract = register_migrated_confirmed(
         subscriber=subscriber,
         option=option("b-flets"),
         variant=variant("b-flets", "type-e"),
@@ -124,13 +131,15 @@ def test_register_migrated_keeps_real_dates_without_approval_or_obligations(regu
     )
     assert (contract.approved_at, contract.approved_by, contract.origin_application) == (None, None, None)
     assert LedgerEntry.objects.count() == 0
-    assert contract.history.get().history_change_reason == "旧システムからの移行"
+    registered, confirmed = contract.history.order_by("history_id")
+    assert registered.history_change_reason == "旧システムからの移行"
+    assert confirmed.history_change_reason == "移行データの確認（平成22年4月1日 (2010-04-01)から契約条件を適用）"
 
 
 def test_register_migrated_needs_the_contract_its_condition_rests_on(regulation, clerk):
     subscriber = subscriber_with_base("web-standard2", actor=clerk)
     with pytest.raises(DomainError) as refused:
-        option_contract_register_migrated(
+        register_migrated_confirmed(
             subscriber=subscriber,
             option=option("ipv6"),
             variant=variant("ipv6", "fiberaccess-f"),
@@ -146,7 +155,7 @@ def test_register_migrated_needs_the_contract_its_condition_rests_on(regulation,
 def test_register_migrated_refuses_quantities_that_are_not_whole_blocks(regulation, clerk):
     subscriber = subscriber_with_base("web-highgrade2", actor=clerk)
     with pytest.raises(DomainError, match="25アカウントは10の倍数ではありません"):
-        option_contract_register_migrated(
+        register_migrated_confirmed(
             subscriber=subscriber,
             option=option("swp-accounts"),
             variant=variant("swp-accounts", "additional-accounts"),

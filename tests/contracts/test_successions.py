@@ -8,11 +8,11 @@ from django.core.management import call_command
 
 from contracts.choices import OptionContractStatus
 from contracts.models import Application, LedgerEntry, OptionContract
-from contracts.services import carrier_line_create, option_contract_register_migrated, subscriber_create
+from contracts.services import carrier_line_create, subscriber_create
 from options.errors import DomainError
 from options.history import system_user
 from options.models import CarrierService, Succession
-from tests.factories import option, variant
+from tests.factories import option, register_migrated_confirmed, variant
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def _migrated(code, option_code, variant_code, carrier_service_code, *, contract
         actor=actor,
         migrated=True,
     )
-    return option_contract_register_migrated(
+    return register_migrated_confirmed(
         subscriber=subscriber,
         option=option(option_code),
         variant=variant(option_code, variant_code),

@@ -53,4 +53,9 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"ドライラン: {registered}件を登録できます（登録済み {skipped}件）。書き込んでいません。")
         else:
+            if registered:
+                self.stdout.write(
+                    "登録したオプション契約は確認待ちです。職員が画面（ホームの「移行データの確認待ち」）で"
+                    "元の記録と照合して確認すると、契約条件が適用され課金の対象になります。"
+                )
             self.stdout.write(f"{registered}件を登録しました（登録済みのためスキップ {skipped}件）。")

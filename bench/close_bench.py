@@ -50,7 +50,7 @@ def _fill(contracts: int) -> float:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from options.history import system_user
+    from core.history_write import system_user
     from options.models import OptionVariant
 
     call_command("migrate", verbosity=0, skip_checks=True)
@@ -109,7 +109,7 @@ def _measure(path: str) -> dict:
 
     from contracts.billing.charges import contract_charges
     from contracts.services.month_close import month_close
-    from options.history import system_user
+    from core.history_write import system_user
 
     settings.DEBUG = False  # as in production: with DEBUG, Django keeps every statement's SQL in memory
     connection.ensure_connection()

@@ -175,7 +175,7 @@ def _close() -> None:
     import datetime as dt
 
     from contracts.reports import month_close
-    from options.history import system_user
+    from core.history_write import system_user
 
     month_close(month=dt.date.fromisoformat(MONTH), actor=system_user())
 

@@ -17,7 +17,7 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from contracts.reports import month_close
-from options import clock
+from core import clock
 from tests import ui_data
 from tests.factories import UserFactory, subscriber_with_line
 

@@ -8,10 +8,10 @@ from django.urls import reverse
 from contracts.choices import ApplicationKind, ApplicationStatus, LedgerKind, OptionContractStatus
 from contracts.models import Application, LedgerEntry, OptionContract
 from contracts.services.applications import application_start_review, application_submit
-from options import clock
+from core import clock
+from core.wareki import format_date, to_wareki
 from options.choices import FeeKind
 from options.models import Option, OptionVariant
-from options.wareki import format_date, to_wareki
 from tests import ui_data
 from tests.factories import CarrierLineContractFactory, SubscriberFactory, add_fee_item
 

@@ -22,13 +22,13 @@ from contracts.billing.pricing import price, prorate
 from contracts.billing.timeline import Period, period_on, periods_for
 from contracts.choices import LedgerKind
 from contracts.models import ContractTerms, LedgerEntry, MonthClose, OptionContract
-from options import clock
+from core import clock
+from core.errors import DomainError
+from core.wareki import format_date
 from options.choices import FeeKind, Proration
-from options.errors import DomainError
 from options.fees import FeeSchedule
 from options.models import FeeItem, OptionVariant
 from options.selectors import fee_schedule
-from options.wareki import format_date
 
 CHUNK_SIZE = 2000
 

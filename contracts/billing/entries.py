@@ -3,7 +3,7 @@
 import datetime as dt
 
 from contracts.models import LedgerEntry
-from options import clock
+from core import clock
 from options.models import FeeItem
 
 

@@ -18,10 +18,10 @@ from django.db.models import Case, Q, Value, When
 
 from contracts.choices import ContractState, TermsEvent
 from contracts.models import Application, ContractTerms, OptionContract
-from options import clock
-from options.history import save_with_history
+from core import clock
+from core.history_write import save_with_history
+from core.wareki import format_date
 from options.models import Option, OptionVariant, Succession
-from options.wareki import format_date
 
 ONE_DAY = dt.timedelta(days=1)
 

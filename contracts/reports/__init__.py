@@ -18,7 +18,7 @@
         Writes the month's MONTHLY_CHARGE rows (and ADJUSTMENT rows for closed months changed since),
         then marks the month closed. Closing a closed month again returns its close and writes nothing.
 
-Every function raises options.errors.DomainError (Japanese message) for what staff can get wrong.
+Every function raises core.errors.DomainError (Japanese message) for what staff can get wrong.
 """
 
 import datetime as dt

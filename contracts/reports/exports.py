@@ -22,8 +22,8 @@ from django.db import connection, transaction
 
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, Subscriber
-from options import clock
-from options.errors import DomainError
+from core import clock
+from core.errors import DomainError
 
 from .cells import FORMULA_TRIGGERS, memoised, neutralise
 from .selectors import (

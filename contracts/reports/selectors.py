@@ -30,7 +30,7 @@ from contracts.billing.charges import ChargeLine, Unpriced, adjustment_lines, co
 from contracts.billing.pricing import tax_for, tax_rate_on
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, MonthClose, Subscriber
-from options import clock
+from core import clock
 from options.models import FeeItem, Option, OptionVariant
 
 # Column types: how a value is written to CSV and to an XLSX cell.

@@ -26,9 +26,9 @@ from simple_history.utils import bulk_create_with_history
 from contracts.billing.charges import ChargeLine, Unpriced, adjustment_lines, contract_charges
 from contracts.billing.entries import ledger_row
 from contracts.models import ContractTerms, LedgerEntry, MonthClose, OptionContract, Subscriber
-from options import clock
-from options.errors import DomainError
-from options.history import save_with_history
+from core import clock
+from core.errors import DomainError
+from core.history_write import save_with_history
 
 from .audit import require_permission
 

@@ -13,7 +13,7 @@ from contracts.models import Application, OptionContract
 from contracts.services.applications import application_submit
 from contracts.services.option_contracts import option_contract_set_billing_start
 from contracts.tables import OptionContractTable
-from options.tables import PAGINATION
+from core.tables import PAGINATION
 
 from .base import ActionView, StaffPermissionMixin
 

@@ -13,8 +13,8 @@ from contracts.choices import LedgerKind, OptionContractStatus
 from contracts.models import LedgerEntry, MonthClose
 from contracts.reports import export_response_chunks, month_close, monthly_report
 from contracts.services import month_close as month_close_module
-from options.errors import DomainError
-from options.history import system_user
+from core.errors import DomainError
+from core.history_write import system_user
 from options.models import Option, OptionVariant
 
 from . import report_data as rd

@@ -12,8 +12,8 @@ from contracts.services import (
     option_contract_register_migrated,
     option_contract_set_billing_start,
 )
-from options.clock import JST
-from options.errors import DomainError
+from core.clock import JST
+from core.errors import DomainError
 from tests.factories import option, review_and_approve, submit_new, subscriber_with_base, subscriber_with_line, variant
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from contracts.choices import LedgerKind, OptionContractStatus
 from contracts.models import LedgerEntry, MonthClose
-from contracts.reports import export_response_chunks, month_close, monthly_report
+from contracts.reports import export_response_chunks, monthly_report
 from contracts.services import month_close as month_close_module
+from contracts.services.month_close import month_close
 from core.errors import DomainError
 from core.history_write import system_user
 from options.models import Option, OptionVariant

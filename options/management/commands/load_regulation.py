@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
 from core.history_write import system_user
-
 from options.services import regulation_load
 
 

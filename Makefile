@@ -32,6 +32,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 ## Export benchmark on PostgreSQL (see BENCHMARKS.md).
 bench: install

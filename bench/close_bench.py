@@ -6,7 +6,9 @@
 For each N: fills a book set-based (N subscribers, N SWP contracts in billing from days of 2026-03, each with its
 one terms period, 1 in 7 with a second period from 2026-03-20), then runs, each in a child process of its own (so
 each has its own peak RSS):
-- sql      — the baseline: one set-based SELECT computing the same charge rows (same days, same yen), fetched;
+- sql        — the baseline: one set-based SELECT computing the same charge rows (same days, same yen), fetched;
+- insert-sql — the close's baseline: that SELECT written as ledger rows by one INSERT … SELECT, and their history
+               rows by a second (rolled back, so the close below starts from the same book);
 - charges  — the app's `contract_charges` for 2026-03, every line consumed, nothing kept;
 - close    — `month_close(2026-03)`: the charge rows and their history written in batches, in one transaction.
 Prints seconds, the ratio to the baseline, peak RSS and its growth during the run, and rows. The close's
@@ -25,7 +27,7 @@ import harness
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/backoffice_close_bench"
 MONTH = "2026-03-01"
-PATHS = ("sql", "charges", "close")
+PATHS = ("sql", "insert-sql", "charges", "close")
 
 BASELINE_SQL = """
 WITH periods AS (
@@ -46,11 +48,48 @@ GROUP BY option_contract_id ORDER BY option_contract_id
 """
 
 
+def _insert_select(cursor) -> tuple[int, int]:
+    """Write the baseline's rows and their history set-based, as the close would; return (rows, total yen)."""
+    from contracts.models import LedgerEntry
+    from core.history_write import system_user
+    from options.models import FeeItem
+
+    fee = FeeItem.objects.get(variant__option__code="swp-accounts", variant__code="additional-accounts", kind="monthly")
+    user = system_user()
+    cursor.execute(
+        f"""
+        INSERT INTO contracts_ledgerentry (kind, option_contract_id, fee_item_id, revision_id, article, quantity,
+            blocks, unit_amount_yen, amount_yen, arisen_at, booked_month, charge_month, days_billed, days_in_month,
+            reason, created_by_id, created_at)
+        SELECT 'monthly_charge', b.option_contract_id, %s, %s, %s, c.quantity, c.quantity / 10,
+               3000 * (c.quantity / 10), b.amount, TIMESTAMPTZ '2026-03-01 00:00+09', DATE '2026-03-01',
+               DATE '2026-03-01', b.days, 31, '', %s, now()
+        FROM ({BASELINE_SQL}) b JOIN contracts_optioncontract c ON c.id = b.option_contract_id
+        """,
+        [fee.pk, fee.revision_id, fee.article, user.pk],
+    )
+    columns = [f.column for f in LedgerEntry._meta.concrete_fields]
+    listed = ", ".join(columns)
+    cursor.execute(
+        f"""
+        INSERT INTO contracts_historicalledgerentry ({listed}, history_date, history_change_reason, history_type,
+            history_user_id)
+        SELECT {listed}, now(), '2026年3月の月次締め', '+', %s FROM contracts_ledgerentry
+        WHERE booked_month = DATE '2026-03-01' AND kind = 'monthly_charge'
+        """,
+        [user.pk],
+    )
+    cursor.execute(
+        "SELECT count(*), coalesce(sum(amount_yen), 0) FROM contracts_ledgerentry WHERE kind = 'monthly_charge'"
+    )
+    return cursor.fetchone()
+
+
 def _fill(contracts: int) -> float:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from options.history import system_user
+    from core.history_write import system_user
     from options.models import OptionVariant
 
     call_command("migrate", verbosity=0, skip_checks=True)
@@ -109,7 +148,7 @@ def _measure(path: str) -> dict:
 
     from contracts.billing.charges import contract_charges
     from contracts.services.month_close import month_close
-    from options.history import system_user
+    from core.history_write import system_user
 
     settings.DEBUG = False  # as in production: with DEBUG, Django keeps every statement's SQL in memory
     connection.ensure_connection()
@@ -125,6 +164,10 @@ def _measure(path: str) -> dict:
             while batch := cursor.fetchmany(5000):
                 rows += len(batch)
                 total += sum(r[2] for r in batch)
+    elif path == "insert-sql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            rows, total = _insert_select(cursor)
+            transaction.set_rollback(True)
     elif path == "charges":
         with transaction.atomic():
             for result in contract_charges(first_month=month, last_month=month):
@@ -165,7 +208,8 @@ def main() -> None:
         print(json.dumps(_measure(args.measure)))
         return
     print(
-        f"{'contracts':>10} {'path':<8} {'seconds':>8} {'× sql':>6} {'peak MB':>8} {'growth MB':>10} {'rows':>9}"
+        f"{'contracts':>10} {'path':<10} {'seconds':>8} {'× sql':>6} {'× insert':>8} {'peak MB':>8} {'growth MB':>10}"
+        f" {'rows':>9}"
         " total yen"
     )
     for n in [int(x) for x in args.contracts.split(",")]:
@@ -176,14 +220,15 @@ def main() -> None:
 
         connections.close_all()
         results = {path: harness.run_child(__file__, path) for path in PATHS}
-        base = results["sql"]
+        base, insert = results["sql"], results["insert-sql"]
         for path in PATHS:
             r = results[path]
             print(
-                f"{n:>10,} {path:<8} {r['seconds']:>8.2f} {r['seconds'] / base['seconds']:>6.2f} {r['peak_mb']:>8.0f} "
-                f"{r['growth_mb']:>10.1f} {r['rows']:>9,} {r['total']:,}"
+                f"{n:>10,} {path:<10} {r['seconds']:>8.2f} {r['seconds'] / base['seconds']:>6.2f} "
+                f"{r['seconds'] / insert['seconds']:>8.2f} {r['peak_mb']:>8.0f} {r['growth_mb']:>10.1f} "
+                f"{r['rows']:>9,} {r['total']:,}"
             )
-        if not (results["charges"]["total"] == results["close"]["total"] == base["total"]):
+        if len({results[p]["total"] for p in PATHS}) != 1:
             raise SystemExit(f"totals differ: {[results[p]['total'] for p in PATHS]}")
         print(f"{'':>10} (fill {fill:.1f} s; the engine's yen equal the SQL's)")
 

@@ -174,8 +174,8 @@ def _close() -> None:
     """Close MONTH (and nothing else): the first close may be any month that has ended."""
     import datetime as dt
 
-    from contracts.reports import month_close
-    from options.history import system_user
+    from contracts.services.month_close import month_close
+    from core.history_write import system_user
 
     month_close(month=dt.date.fromisoformat(MONTH), actor=system_user())
 
@@ -196,7 +196,8 @@ def _produce(path: str):
 
     def copy():
         # The baseline: the same SELECT as 明細 (joins, filter, order), unformatted, written by COPY.
-        from contracts.reports.selectors import DETAIL_ORDER, monthly_report
+        from contracts.reports.layout import DETAIL_ORDER
+        from contracts.reports.selectors import monthly_report
 
         inner, params = monthly_report(month=month).detail_rows.order_by(*DETAIL_ORDER).query.sql_with_params()
         with transaction.atomic():

@@ -10,9 +10,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 
-from options.admin import DIFF_COLUMN, REASON_FIELD, ReasonForm, ServiceRecordAdmin
-from options.errors import DomainError
-from options.fields import WarekiDateField
+from core.admin import DIFF_COLUMN, REASON_FIELD, ReasonForm, ServiceRecordAdmin
+from core.errors import DomainError
+from core.fields import WarekiDateField
 
 from . import services
 from .models import (

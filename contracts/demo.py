@@ -20,13 +20,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from options import clock
+from core import clock
+from core.errors import DomainError
+from core.history_write import system_user
+from core.wareki import format_date
 from options.choices import FeeKind
-from options.errors import DomainError
-from options.history import system_user
 from options.models import CarrierService, FeeItem, Option, OptionVariant, Service
 from options.selectors import fee_item_in_force, fee_schedule
-from options.wareki import format_date
 from security.accounts import staff_account_create, staff_account_roles_set
 
 from . import roles, services

@@ -5,9 +5,9 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 
 from contracts.billing.timeline import contract_state_q
-from options import clock
-from options.clock import next_month
-from options.fields import WarekiMonthField
+from core import clock
+from core.clock import next_month
+from core.fields import WarekiMonthField
 from options.models import Option
 
 from .choices import ApplicationKind, ApplicationStatus, ContractState, LedgerKind, OptionContractStatus, SubscriberKind

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from options.fields import WarekiDateField, WarekiMonthField
+from core.fields import WarekiDateField, WarekiMonthField
 from options.models import OptionVariant
 
 from .choices import ApplicationKind, CorrectionTarget, SubscriberKind

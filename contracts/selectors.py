@@ -13,12 +13,12 @@ from contracts.billing.timeline import (
     periods_of,
     terms_rows,
 )
-from options import clock
+from core import clock
+from core.errors import DomainError
+from core.wareki import format_date
 from options.choices import EligibilityKind
-from options.errors import DomainError
 from options.models import Option, OptionVariant
 from options.selectors import fee_items_in_force, option_retired_refusal
-from options.wareki import format_date
 
 from .choices import ApplicationKind, LedgerKind
 from .models import Application, BaseServiceContract, CarrierLineContract, LedgerEntry, OptionContract, Subscriber

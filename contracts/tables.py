@@ -4,9 +4,9 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from contracts.billing.timeline import contract_state_label, contract_state_on
-from options import clock
-from options.tables import StaffTable, WarekiDateColumn, WarekiDateTimeColumn, YenColumn
-from options.templatetags.records import wareki_month
+from core import clock
+from core.tables import StaffTable, WarekiDateColumn, WarekiDateTimeColumn, YenColumn
+from core.templatetags.records import wareki_month
 
 from .models import Application, LedgerEntry, OptionContract, Subscriber
 

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from options.views import history_urlpatterns
+from core.views import history_urlpatterns
 
 from .models import (
     Application,

@@ -1,28 +1,14 @@
 """Admin data entry for the catalogue: every save and delete states its reason, which goes to the history.
 
 Revisions and fee items are saved and deleted only through options.services, so a revision that ledger
-rows cite cannot be edited or deleted here; the refusal is an admin message, never a 500.
-
-A version of a record's history (`…/<pk>/history/<history_id>/`) is shown read-only to every user: it is
-what was recorded, not a form to save it again.
+rows cite cannot be edited or deleted here; the refusal is an admin message, never a 500 (core.admin).
 """
 
-import copy
-
-from django import forms
 from django.contrib import admin
-from django.contrib.admin.options import IncorrectLookupParameters, messages
-from django.contrib.admin.utils import quote, unquote
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin import REASON_FIELD, ReasonForm, RecordAdmin, ServiceRecordAdmin, refuse_as_form_error
 
 from . import services
-from .errors import DomainError
-from .history import save_with_history
-from .limits import PAGE_MAX
 from .models import (
     Carrier,
     CarrierService,
@@ -35,39 +21,13 @@ from .models import (
     Succession,
     TariffRevision,
 )
-from .record_history import HISTORY_TYPE_LABELS, FieldValue, _Labels, _m2m_raw, record_changes, staff_name
-from .templatetags.wareki import wareki_datetime
-
-HISTORY_VERSION_TEMPLATE = "admin/history_version_readonly.html"
-REASON_FIELD = "change_reason"
-REASON_LABEL = "変更理由"
-DIFF_COLUMN = "変更内容"
-
-
-class ReasonForm(forms.ModelForm):
-    """Every admin change form asks why; the answer becomes the history row's change reason."""
-
-    change_reason = forms.CharField(
-        label=REASON_LABEL,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        max_length=2000,
-        help_text="変更履歴に記録されます（例: 令和8年4月1日変更の附則による料金改定）。",
-    )
-
-
-def _refuse_as_form_error(check, *args) -> None:
-    """Run a service's own check while the form is still open, so staff keep what they typed."""
-    try:
-        check(*args)
-    except DomainError as error:
-        raise forms.ValidationError(str(error)) from error
 
 
 class RevisionForm(ReasonForm):
     def clean(self):
         data = super().clean()
         if self.instance.pk and set(self.changed_data) - {REASON_FIELD}:
-            _refuse_as_form_error(services.revision_assert_editable, self.instance)
+            refuse_as_form_error(services.revision_assert_editable, self.instance)
         return data
 
 
@@ -75,225 +35,26 @@ class FeeItemForm(ReasonForm):
     def clean(self):
         data = super().clean()
         if data.get("revision") is not None:
-            _refuse_as_form_error(services.revision_assert_editable, data["revision"])
+            refuse_as_form_error(services.revision_assert_editable, data["revision"])
         if self.instance.pk:
-            _refuse_as_form_error(services.revision_assert_editable, self.instance.revision)
+            refuse_as_form_error(services.revision_assert_editable, self.instance.revision)
         return data
 
 
-def version_values(record) -> list[FieldValue]:
-    """Return each field of one historical row as staff read it (labels, names of related records, 和暦)."""
-    model = record.instance_type
-    recorded = {f.attname for f in record._meta.concrete_fields}
-    fields = [f for f in model._meta.concrete_fields if f.attname in recorded]
-    labels = _Labels(model)
-    values = [(f.name, getattr(record, f.attname)) for f in fields]
-    values += [(name, _m2m_raw(record, name)) for name in labels.m2m_names]
-    for name, value in values:
-        labels.want(name, value)
-    labels.fetch()
-    return [FieldValue(labels.field_label(name), labels.show(name, value)) for name, value in values]
-
-
-def _record_label(obj) -> str:
-    """The record's name; a version whose related records are gone since is named by its model and pk."""
-    try:
-        return str(obj)
-    except ObjectDoesNotExist:
-        return f"{obj._meta.verbose_name} #{obj.pk}"
-
-
-# Numeric list parameters of the admin's changelists and their upper bounds (see options.limits).
-_NUMERIC_PARAMS = {"year": 2099, "month": 12, "day": 31, "p": PAGE_MAX}
-
-
-class CatalogueAdmin(SimpleHistoryAdmin):
-    """Base of the catalogue admins: a required reason on change and delete, and a Japanese diff column."""
-
-    form = ReasonForm
-    delete_confirmation_template = "admin/options/delete_confirmation_with_reason.html"
-    history_list_display = [DIFF_COLUMN]
-    object_history_form_template = HISTORY_VERSION_TEMPLATE
-
-    # --- history list -------------------------------------------------------------------------
-
-    def get_changelist_instance(self, request):
-        """Refuse out-of-range list parameters (a year of 10**30, a page past PAGE_MAX) as Django refuses a bad
-        lookup: the list comes back with its 'e=1' notice instead of a database overflow."""
-        for key, value in request.GET.items():
-            bound = _NUMERIC_PARAMS.get(key.rsplit("__", 1)[-1] if "__" in key else key)
-            if bound is not None and not (value.isascii() and value.isdigit() and 1 <= int(value) <= bound):
-                raise IncorrectLookupParameters(f"{key} is out of range")
-        return super().get_changelist_instance(request)
-
-    def history_changes(self, record):
-        changes = record_changes(record)
-        if not changes:
-            return ""
-        rows = format_html_join("", "<li><strong>{}</strong>: {} → {}</li>", ((c.label, c.old, c.new) for c in changes))
-        return format_html("<ul>{}</ul>", rows)
-
-    def set_history_delta_changes(self, request, page_obj, *args, **kwargs):
-        """The diff column (with labels and names, not raw ids) replaces simple-history's own."""
-
-    # --- one version of the history -------------------------------------------------------------
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        """Show one version read-only, to every user; a POST changes nothing and answers 405.
-
-        simple-history's own view is a change form that saves whatever is posted to it, even with
-        SIMPLE_HISTORY_REVERT_DISABLED (which only hides the button; upstream #1362). Such a save would
-        bypass the services (a clerk's POST created a second migrated option contract), so it is refused
-        before anything is looked up.
-        """
-        if request.method not in ("GET", "HEAD"):
-            return HttpResponseNotAllowed(["GET", "HEAD"])
-        request.current_app = self.admin_site.name
-        record = self._history_version(object_id, version_id)
-        obj = record.instance
-        if not self.has_view_history_or_change_history_permission(request, obj):
-            raise PermissionDenied
-
-        opts = self.model._meta
-        url_name = f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}"
-        label = _record_label(obj)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{label}（{wareki_datetime(record.history_date)} 時点）",
-            "opts": opts,
-            "app_label": opts.app_label,
-            "record_label": label,
-            "record": record,
-            "action": HISTORY_TYPE_LABELS.get(record.history_type, record.history_type),
-            "who": staff_name(record.history_user),
-            "why": record.history_change_reason or "",
-            "values": version_values(record),
-            "changes": record_changes(record),
-            "changelist_url": reverse(f"{url_name}_changelist"),
-            "change_url": reverse(f"{url_name}_change", args=[quote(obj.pk)]),
-            "history_url": reverse(f"{url_name}_history", args=[quote(obj.pk)]),
-            **(extra_context or {}),
-        }
-        return self.render_history_view(request, self.object_history_form_template, context)
-
-    def _history_version(self, object_id, version_id):
-        """The historical row, or 404 (also for an id that is not even a number)."""
-        opts = self.model._meta
-        history = getattr(self.model, opts.simple_history_manager_attribute)
-        lookup = {opts.pk.attname: unquote(object_id), "history_id": version_id}
-        try:
-            return history.select_related("history_user").get(**lookup)
-        except (ObjectDoesNotExist, ValueError, TypeError, ValidationError) as error:
-            raise Http404(f"{opts.verbose_name}のこの版の記録はありません。") from error
-
-    # --- saving ---------------------------------------------------------------------------------
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # a bulk delete would have no reason
-        return actions
-
-    def save_record(self, obj, *, actor, reason: str) -> None:
-        save_with_history(obj, actor=actor, reason=reason)
-
-    def delete_record(self, obj, *, actor, reason: str) -> None:
-        obj._history_user = actor
-        obj._change_reason = reason
-        obj.delete()
-
-    def save_model(self, request, obj, form, change):
-        reason = form.cleaned_data[REASON_FIELD]
-        try:
-            self.save_record(obj, actor=request.user, reason=reason)
-        except DomainError as error:
-            request._domain_error = error
-
-    def save_related(self, request, form, formsets, change):
-        if getattr(request, "_domain_error", None):
-            return
-        # Many-to-many changes write history rows of their own; they carry the same actor and reason.
-        form.instance._history_user = request.user
-        form.instance._change_reason = form.cleaned_data[REASON_FIELD]
-        super().save_related(request, form, formsets, change)
-
-    def log_addition(self, request, obj, message):
-        if not getattr(request, "_domain_error", None):
-            return super().log_addition(request, obj, message)
-
-    def log_change(self, request, obj, message):
-        if not getattr(request, "_domain_error", None):
-            return super().log_change(request, obj, message)
-
-    def _refused(self, request):
-        messages.error(request, str(request._domain_error))
-        return HttpResponseRedirect(request.get_full_path())
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if getattr(request, "_domain_error", None):
-            return self._refused(request)
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        if getattr(request, "_domain_error", None):
-            return self._refused(request)
-        return super().response_change(request, obj)
-
-    # --- deleting -------------------------------------------------------------------------------
-
-    def delete_view(self, request, object_id, extra_context=None):
-        if request.method != "POST":
-            return super().delete_view(request, object_id, extra_context)
-        reason = request.POST.get(REASON_FIELD, "").strip()
-        if not reason:
-            messages.error(request, f"削除の{REASON_LABEL}を入力してください。")
-            return HttpResponseRedirect(request.get_full_path())
-        request._delete_reason = reason
-        try:
-            return self.delete_view_without_outer_transaction(request, object_id, extra_context)
-        except DomainError as error:
-            messages.error(request, str(error))
-            return HttpResponseRedirect(request.get_full_path())
-
-    def delete_view_without_outer_transaction(self, request, object_id, extra_context):
-        return super().delete_view(request, object_id, extra_context)
-
-    def log_deletions(self, request, queryset):
-        """Written after the delete succeeded (delete_model), so a refused delete leaves no log entry."""
-        request._deletions_to_log = [copy.copy(obj) for obj in queryset]
-
-    def delete_model(self, request, obj):
-        self.delete_record(obj, actor=request.user, reason=request._delete_reason)
-        super().log_deletions(request, request._deletions_to_log)
-
-
-# The diff column's header is what staff read; simple-history looks the column up by that name.
-setattr(CatalogueAdmin, DIFF_COLUMN, CatalogueAdmin.history_changes)
-
-
-class ServiceRecordAdmin(CatalogueAdmin):
-    """Admin whose saves and deletes are services with their own durable transaction (no outer one)."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self._changeform_view(request, object_id, form_url, extra_context)
-
-    def delete_view_without_outer_transaction(self, request, object_id, extra_context):
-        return self._delete_view(request, object_id, extra_context)
-
-
 @admin.register(Service)
-class ServiceAdmin(CatalogueAdmin):
+class ServiceAdmin(RecordAdmin):
     list_display = ("name", "code")
     search_fields = ("name", "code")
 
 
 @admin.register(Carrier)
-class CarrierAdmin(CatalogueAdmin):
+class CarrierAdmin(RecordAdmin):
     list_display = ("name", "code")
     search_fields = ("name", "code")
 
 
 @admin.register(CarrierService)
-class CarrierServiceAdmin(CatalogueAdmin):
+class CarrierServiceAdmin(RecordAdmin):
     list_display = ("name", "carrier", "code")
     list_filter = ("carrier",)
     search_fields = ("name", "code", "carrier__name")
@@ -301,7 +62,7 @@ class CarrierServiceAdmin(CatalogueAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(CatalogueAdmin):
+class SectionAdmin(RecordAdmin):
     list_display = ("number", "title")
     search_fields = ("title",)
 
@@ -319,7 +80,7 @@ class OptionVariantInline(admin.TabularInline):
 
 
 @admin.register(Option)
-class OptionAdmin(CatalogueAdmin):
+class OptionAdmin(RecordAdmin):
     list_display = ("name", "section", "status", "retired_on", "condition_article", "fee_article", "annex_ref")
     list_filter = ("section", "status")
     search_fields = ("name", "code", "description")
@@ -328,7 +89,7 @@ class OptionAdmin(CatalogueAdmin):
 
 
 @admin.register(OptionVariant)
-class OptionVariantAdmin(CatalogueAdmin):
+class OptionVariantAdmin(RecordAdmin):
     list_display = ("name", "option", "code", "service")
     list_filter = ("option",)
     search_fields = ("name", "code", "option__name")
@@ -336,7 +97,7 @@ class OptionVariantAdmin(CatalogueAdmin):
 
 
 @admin.register(EligibilityRule)
-class EligibilityRuleAdmin(CatalogueAdmin):
+class EligibilityRuleAdmin(RecordAdmin):
     list_display = ("option", "article", "kind")
     list_filter = ("kind", "option")
     search_fields = ("option__name", "article", "description")
@@ -379,7 +140,7 @@ class FeeItemAdmin(ServiceRecordAdmin):
 
 
 @admin.register(Succession)
-class SuccessionAdmin(CatalogueAdmin):
+class SuccessionAdmin(RecordAdmin):
     list_display = ("from_option", "to_option", "effective_on", "provision")
     search_fields = ("from_option__name", "to_option__name", "provision")
     list_select_related = ("from_option", "to_option")

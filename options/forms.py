@@ -2,13 +2,12 @@
 
 from django import forms
 
-from .fields import WarekiDateField
+from core.forms import AsOfForm
+from core.wareki import format_date
+
 from .models import TariffRevision
-from .wareki import format_date
 
-
-class AsOfForm(forms.Form):
-    on = WarekiDateField(label="基準日")
+__all__ = ["AsOfForm", "RevisionPairForm"]
 
 
 class RevisionPairForm(forms.Form):

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from core.wareki import parse_amendment_heading, parse_date
+
 from .choices import ChargeBasis, EligibilityKind, FeeKind, Pricing
-from .wareki import parse_amendment_heading, parse_date
 
 REGULATION_TEXT = Path(__file__).resolve().parent / "data" / "regulation_r080201.txt"
 

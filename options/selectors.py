@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from .errors import DomainError
+from core.errors import DomainError
+from core.wareki import format_date
+
 from .fees import FeeSchedule
 from .models import FeeItem, Option, OptionVariant, TariffRevision
-from .wareki import format_date
 
 
 def revision_in_force(*, on: dt.date) -> TariffRevision | None:

@@ -2,13 +2,14 @@
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import models, transaction
+
+from core.errors import DomainError
+from core.history_write import save_with_history
+from core.permissions import require_permission
 
 from . import regulation
 from .choices import OptionStatus
-from .errors import DomainError
-from .history import save_with_history
 from .models import (
     Carrier,
     CarrierService,
@@ -37,34 +38,6 @@ _LOADED_MODELS = (
     FeeItem,
     Succession,
 )
-
-
-# --- Who may write (DOMAIN §3.15) -----------------------------------------------------------------
-# Here, in the catalogue, because the contracts services use the same check (contracts.services.audit).
-
-
-def is_system_user(actor) -> bool:
-    """The named user management commands act as: it cannot log in, and acts for whoever runs the command."""
-    return actor.get_username() == settings.SYSTEM_USERNAME and not actor.is_active
-
-
-def require_permission(actor, *perms: str, action: str) -> None:
-    """Refuse an action unless the actor's role grants every one of `perms` (DOMAIN §3.15).
-
-    Views and the admin check too; this is the last line, so that no future entry point is a back door.
-    """
-    if is_system_user(actor):
-        return
-    if not actor.has_perms(perms):
-        raise DomainError(f"{action}権限がありません。", code="permission_denied")
-
-
-def require_any_permission(actor, *perms: str, action: str) -> None:
-    """Refuse an action unless the actor's role grants at least one of `perms`."""
-    if is_system_user(actor):
-        return
-    if not any(actor.has_perm(perm) for perm in perms):
-        raise DomainError(f"{action}権限がありません。", code="permission_denied")
 
 
 def _perm(model: type[models.Model], action: str) -> str:
@@ -235,14 +208,13 @@ def _set_m2m(instance, name: str, wanted: list, *, actor, result: LoadResult) ->
         result.count(result.updated, type(instance))
 
 
-# --- Revisions cited by obligations are frozen (issue 2) -------------------------------------------
+# --- Revisions cited by obligations are frozen -------------------------------------------
 
 
 def revision_is_cited(revision: TariffRevision) -> bool:
-    """Return whether any ledger row was priced from this revision."""
-    from contracts.models import LedgerEntry  # the ledger cites the catalogue, not the other way round
-
-    return LedgerEntry.objects.filter(revision=revision).exists()
+    """Return whether any ledger row was priced from this revision (through the ledger's reverse relation, so the
+    catalogue never imports the contracts app that cites it)."""
+    return revision.ledger_entries.exists()
 
 
 def revision_assert_editable(revision: TariffRevision) -> None:

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from core.views import history_urlpatterns
+
 from . import views
 from .models import (
     Carrier,
@@ -23,7 +25,7 @@ urlpatterns = [
     path("diff/", views.RevisionDiffView.as_view(), name="revision_diff"),
     path("options/", views.OptionListView.as_view(), name="option_list"),
     path("options/<int:pk>/", views.OptionDetailView.as_view(), name="option_detail"),
-    *views.history_urlpatterns(
+    *history_urlpatterns(
         [
             (TariffRevision, "options:revision_detail"),
             (Option, "options:option_detail"),

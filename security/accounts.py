@@ -19,9 +19,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from options.errors import DomainError
-from options.record_history import staff_name
-from options.services import is_system_user, require_permission
+from core.errors import DomainError
+from core.history_read import staff_name
+from core.permissions import is_system_user, require_permission
 
 from .models import StaffAccount
 

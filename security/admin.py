@@ -8,7 +8,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from options.errors import DomainError
+from core.errors import DomainError
 
 from .access import is_security_admin
 from .accounts import (

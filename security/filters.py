@@ -3,8 +3,8 @@ import datetime as dt
 import django_filters as filters
 from django import forms
 
-from options import clock
-from options.fields import WarekiDateField
+from core import clock
+from core.fields import WarekiDateField
 
 from .models import AuthEvent, AuthEventKind
 

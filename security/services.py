@@ -4,7 +4,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from options.errors import DomainError
+from core.errors import DomainError
 
 from .access import is_security_admin
 from .lockouts import IP_ADDRESS, LABELS, USERNAME

@@ -1,6 +1,6 @@
 import django_tables2 as tables
 
-from options.tables import StaffTable, WarekiDateTimeColumn
+from core.tables import StaffTable, WarekiDateTimeColumn
 
 from .models import AuthEvent
 

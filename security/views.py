@@ -9,8 +9,8 @@ from django.views.generic import TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from options.errors import DomainError
-from options.tables import PAGINATION
+from core.errors import DomainError
+from core.tables import PAGINATION
 
 from .access import is_security_admin
 from .client import client_ip

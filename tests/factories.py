@@ -129,10 +129,10 @@ def review_and_approve(application, *, approver):
 def add_fee_item(option_code: str, variant_code: str, kind: str, amount_yen: int, *, revision_on, actor, name=""):
     """Enter a fixed fee item (per contract) in the revision effective on `revision_on`, creating the revision
     if the regulation has none that day — as 規程管理 staff do when the company sets a fee (DOMAIN §3.14)."""
+    from core.wareki import to_wareki
     from options.choices import ChargeBasis, Pricing
     from options.models import FeeItem, TariffRevision
     from options.services import fee_item_save, revision_save
-    from options.wareki import to_wareki
 
     revision = TariffRevision.objects.filter(effective_on=revision_on).first()
     if revision is None:

@@ -16,8 +16,8 @@ from django.db import models
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
-from contracts.reports import month_close
-from options import clock
+from contracts.services.month_close import month_close
+from core import clock
 from tests import ui_data
 from tests.factories import UserFactory, subscriber_with_line
 

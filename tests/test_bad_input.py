@@ -1,5 +1,5 @@
 """Bad input gets a clear answer and writes nothing: never a 500 (the audit's list, DOMAIN bounds in
-options.limits). Every list parameter below once answered 500 (an overflow or a NUL reaching the database)."""
+core.limits). Every list parameter below once answered 500 (an overflow or a NUL reaching the database)."""
 
 import datetime as dt
 
@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from contracts.models import Subscriber
-from options.fields import WarekiDateField, WarekiMonthField
-from options.limits import DATE_MAX, DATE_MIN
+from core.fields import WarekiDateField, WarekiMonthField
+from core.limits import DATE_MAX, DATE_MIN
 from tests import ui_data
 
 pytestmark = pytest.mark.django_db

@@ -32,10 +32,10 @@ from contracts.services import (
     carrier_line_create,
     subscriber_create,
 )
+from core.clock import JST
+from core.errors import DomainError
+from core.history_write import system_user
 from options.choices import ChargeBasis, FeeKind, Pricing
-from options.clock import JST
-from options.errors import DomainError
-from options.history import system_user
 from options.models import CarrierService, FeeItem, Service, TariffRevision
 from tests.factories import (
     add_fee_item,

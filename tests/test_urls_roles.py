@@ -12,8 +12,8 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from contracts import roles
-from contracts.reports import month_close
-from options import clock
+from contracts.services.month_close import month_close
+from core import clock
 from options.models import Option, TariffRevision
 from security.access import is_security_admin
 from tests import ui_data

@@ -13,10 +13,10 @@ from contracts.services.applications import (
     application_submit,
     application_terms_version,
 )
-from options import clock
+from core import clock
+from core.wareki import format_date, to_wareki
 from options.choices import FeeKind
 from options.models import Option, OptionVariant
-from options.wareki import format_date, to_wareki
 from tests import ui_data
 from tests.factories import CarrierLineContractFactory, SubscriberFactory, add_fee_item
 

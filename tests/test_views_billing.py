@@ -10,7 +10,7 @@ from django.urls import reverse
 from contracts.choices import ApplicationKind, CorrectionTarget
 from contracts.models import Application, MonthClose
 from contracts.services import option_contract_set_billing_start
-from options.clock import JST
+from core.clock import JST
 from tests import ui_data
 from tests.factories import option, register_migrated_confirmed, variant
 

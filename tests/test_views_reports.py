@@ -7,7 +7,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from contracts.models import MonthClose
-from options import clock
+from core import clock
 from tests import ui_data
 
 pytestmark = pytest.mark.django_db

@@ -89,7 +89,7 @@ def test_history_as_of_a_day_is_the_record_at_the_end_of_that_jst_day(regulation
     before = client.get(url, {"on": "令和元年5月1日"})
     assert before.context["as_of_values"] is None
     assert "存在しませんでした" in before.content.decode()
-    today = client.get(url, {"on": "2099-12-31"})  # the last date the fields accept (options.limits)
+    today = client.get(url, {"on": "2099-12-31"})  # the last date the fields accept (core.limits)
     values = {v.label: v.value for v in today.context["as_of_values"]}
     assert values["表題"] == "令和8年2月1日変更"
     assert values["実施日"] == "令和8年2月1日 (2026-02-01)"

@@ -4,7 +4,7 @@ import datetime as dt
 
 from contracts.services.applications import application_approve, application_start_review, application_submit
 from contracts.services.option_contracts import option_contract_set_billing_start
-from options import clock
+from core import clock
 from options.models import Option, OptionVariant
 from tests.factories import BaseServiceContractFactory, SubscriberFactory
 

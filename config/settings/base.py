@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "csp",
+    "core",
     "options",
     "contracts",
     # Its auth-log receivers run before axes' (security/apps.py).
@@ -68,7 +69,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "security.context_processors.security",
             ],
-            "builtins": ["options.templatetags.wareki"],
+            "builtins": ["core.templatetags.wareki"],
         },
     },
 ]

@@ -22,13 +22,13 @@ from contracts.billing.pricing import price, prorate
 from contracts.billing.timeline import Period, period_on, periods_for
 from contracts.choices import LedgerKind
 from contracts.models import ContractTerms, LedgerEntry, MonthClose, OptionContract
-from options import clock
+from core import clock
+from core.errors import DomainError
+from core.wareki import format_date
 from options.choices import FeeKind, Proration
-from options.errors import DomainError
 from options.fees import FeeSchedule
 from options.models import FeeItem, OptionVariant
 from options.selectors import fee_schedule
-from options.wareki import format_date
 
 CHUNK_SIZE = 2000
 
@@ -133,6 +133,7 @@ def contract_charges(
     if contracts is not None:
         scope = scope.filter(contracts)
     fees = fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY])
+    memo: dict = {}
     after = 0
     while True:
         rows = list(
@@ -145,7 +146,7 @@ def contract_charges(
         timelines = periods_for(row[0] for row in rows)
         for pk, subscriber_id, code, start, end in rows:
             contract = _Contract(pk, subscriber_id, code, start, end, timelines.get(pk, []))
-            yield _charge_contract(contract, first_month, last_month, fees)
+            yield _charge_contract(contract, first_month, last_month, fees, memo)
         if len(rows) < chunk_size:
             return
         after = rows[-1][0]
@@ -165,12 +166,15 @@ def month_charges(*, month: dt.date) -> list[ChargeLine]:
     return lines
 
 
-def _charge_contract(contract: _Contract, first_month: dt.date, last_month: dt.date, fees: FeeSchedule):
+def _charge_contract(
+    contract: _Contract, first_month: dt.date, last_month: dt.date, fees: FeeSchedule, memo: dict | None = None
+):
     result = ContractCharges(contract.pk, contract.subscriber_id)
     month = first_month
+    memo = {} if memo is None else memo
     try:
         while month <= last_month:
-            result.lines.extend(_contract_month(contract, month, fees))
+            result.lines.extend(_contract_month(contract, month, fees, memo))
             month = clock.next_month(month)
     except _CannotPrice as problem:
         result.lines = []
@@ -184,15 +188,56 @@ def _charge_contract(contract: _Contract, first_month: dt.date, last_month: dt.d
     return result
 
 
-def _contract_month(contract: _Contract, month: dt.date, fees: FeeSchedule) -> list[ChargeLine]:
+# Distinct (month, days, terms) seen by one run before its memo starts again: bounds the memo's memory.
+MEMO_LIMIT = 50_000
+
+
+def _contract_month(contract: _Contract, month: dt.date, fees: FeeSchedule, memo: dict) -> list[ChargeLine]:
+    """The contract's lines for `month`. What they charge depends only on the days in billing and the periods'
+    terms on those days, which many contracts share: it is computed once per run for each such key (`memo`)."""
     first = max(contract.billing_start, month)
     last = clock.month_end(month)
     if contract.end_date is not None:
         last = min(last, contract.end_date)
     if first > last:
         return []
-    segments = _segments(contract, first, last, fees)
-    return _charge_lines(contract, month, clock.days_in_month(month), segments)
+    key = (month, first, last, _periods_key(contract.periods, first, last))
+    charged = memo.get(key)
+    if charged is None:
+        try:
+            charged = _charge_lines(month, clock.days_in_month(month), _segments(contract, first, last, fees))
+        except _CannotPrice as problem:
+            charged = problem
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[key] = charged
+    if isinstance(charged, _CannotPrice):
+        raise charged
+    return [
+        ChargeLine(
+            kind=LedgerKind.MONTHLY_CHARGE,
+            option_contract_id=contract.pk,
+            subscriber_id=contract.subscriber_id,
+            fee_item=fee_item,
+            charge_month=month,
+            quantity=quantity,
+            blocks=blocks,
+            monthly_amount_yen=monthly,
+            days_billed=days,
+            days_in_month=days_in_month,
+            amount_yen=amount,
+        )
+        for fee_item, quantity, blocks, monthly, days, days_in_month, amount in charged
+    ]
+
+
+def _periods_key(periods: list[Period], first: dt.date, last: dt.date) -> tuple:
+    """The periods as `_segments` sees them within [first, last]: clipped to it, with their terms."""
+    return tuple(
+        (max(p.valid_from, first), None if p.valid_until is None or p.valid_until >= last else p.valid_until, p.terms)
+        for p in periods
+        if p.valid_from <= last and (p.valid_until is None or p.valid_until >= first)
+    )
 
 
 def _segments(contract: _Contract, first: dt.date, last: dt.date, fees: FeeSchedule) -> list[_Segment]:
@@ -239,10 +284,9 @@ def _segments(contract: _Contract, first: dt.date, last: dt.date, fees: FeeSched
     return segments
 
 
-def _charge_lines(
-    contract: _Contract, month: dt.date, days_in_month: int, segments: list[_Segment]
-) -> list[ChargeLine]:
-    """Charge the month's segments, one line per fee item.
+def _charge_lines(month: dt.date, days_in_month: int, segments: list[_Segment]) -> list[tuple]:
+    """Charge the month's segments, one line per fee item: (fee item, quantity, blocks, monthly amount, days billed,
+    days in month, amount), the same for every contract with these segments.
 
     DAILY (§3.6): each segment is prorated on its own (monthly × days ÷ days in month, rounded down) and the
     segments of a fee item are summed. FULL_MONTH: the month is charged once, whole, at the amount in force
@@ -259,8 +303,6 @@ def _charge_lines(
         last = fee_segments[-1]
         lines.append(
             _line(
-                contract,
-                month,
                 last,
                 days=sum(s.days for s in fee_segments),
                 days_in_month=days_in_month,
@@ -279,25 +321,13 @@ def _charge_lines(
             days_in_month=days_in_month,
             policy=Proration.FULL_MONTH,
         )
-        lines.append(_line(contract, month, last, days=days, days_in_month=days_in_month, amount=amount))
-    lines.sort(key=lambda line: (line.fee_item.revision.effective_on, line.fee_item.pk))
+        lines.append(_line(last, days=days, days_in_month=days_in_month, amount=amount))
+    lines.sort(key=lambda line: (line[0].revision.effective_on, line[0].pk))
     return lines
 
 
-def _line(contract: _Contract, month: dt.date, last: _Segment, *, days: int, days_in_month: int, amount: int):
-    return ChargeLine(
-        kind=LedgerKind.MONTHLY_CHARGE,
-        option_contract_id=contract.pk,
-        subscriber_id=contract.subscriber_id,
-        fee_item=last.fee_item,
-        charge_month=month,
-        quantity=last.period.quantity,
-        blocks=last.blocks,
-        monthly_amount_yen=last.monthly_amount_yen,
-        days_billed=days,
-        days_in_month=days_in_month,
-        amount_yen=amount,
-    )
+def _line(last: _Segment, *, days: int, days_in_month: int, amount: int) -> tuple:
+    return (last.fee_item, last.period.quantity, last.blocks, last.monthly_amount_yen, days, days_in_month, amount)
 
 
 def adjustment_reason(charge_month: dt.date) -> str:

@@ -3,11 +3,11 @@
 import datetime as dt
 
 from contracts.models import LedgerEntry
-from options import clock
+from core import clock
 from options.models import FeeItem
 
 
-def ledger_row(
+def ledger_values(
     *,
     kind: str,
     option_contract_id: int,
@@ -26,16 +26,17 @@ def ledger_row(
     days_in_month: int | None = None,
     reverses: LedgerEntry | None = None,
     reason: str = "",
-) -> LedgerEntry:
-    """Return an unsaved row priced from `fee_item` (its revision and article are the row's basis).
+) -> dict:
+    """Return the fields of a row priced from `fee_item` (its revision and article are the row's basis), by
+    attribute name.
 
     It is booked in the JST month it arises in, unless the close books it into the month being closed.
     """
-    return LedgerEntry(
+    return dict(
         kind=kind,
         option_contract_id=option_contract_id,
         application_id=application_id,
-        fee_item=fee_item,
+        fee_item_id=fee_item.pk,
         revision_id=fee_item.revision_id,
         article=fee_item.article,
         quantity=quantity,
@@ -48,10 +49,21 @@ def ledger_row(
         charge_month=charge_month,
         days_billed=days_billed,
         days_in_month=days_in_month,
-        reverses=reverses,
+        reverses_id=reverses.pk if reverses is not None else None,
         reason=reason,
-        created_by=actor,
+        created_by_id=actor.pk,
     )
+
+
+def ledger_row(*, fee_item: FeeItem, actor, reverses: LedgerEntry | None = None, **fields) -> LedgerEntry:
+    """Return an unsaved row: `ledger_values` as a model instance (see there for the arguments)."""
+    row = LedgerEntry(**ledger_values(fee_item=fee_item, actor=actor, reverses=reverses, **fields))
+    # Built from ids (cheap); the instances stay cached on the row as if they had been assigned.
+    cache = row._state.fields_cache
+    cache["fee_item"], cache["created_by"] = fee_item, actor
+    if reverses is not None:
+        cache["reverses"] = reverses
+    return row
 
 
 def reversal_row(original: LedgerEntry, *, arisen_at: dt.datetime, actor, reason: str) -> LedgerEntry:

@@ -6,8 +6,8 @@ Pure functions on integers; every money amount is integer yen.
 import datetime as dt
 from dataclasses import dataclass
 
+from core.errors import DomainError
 from options.choices import ChargeBasis, Pricing, Proration
-from options.errors import DomainError
 from options.models import FeeItem
 
 

@@ -11,24 +11,23 @@ The billing window (課金開始日 … 解約日) stays on the contract row; `c
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import Case, Q, Value, When
 
 from contracts.choices import ContractState, TermsEvent
 from contracts.models import Application, ContractTerms, OptionContract
-from options import clock
-from options.history import save_with_history
+from core import clock
+from core.history_write import save_with_history
+from core.wareki import format_date
 from options.models import Option, OptionVariant, Succession
-from options.wareki import format_date
 
 ONE_DAY = dt.timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class Period:
-    """One period of terms, as billing reads it."""
+class Period(NamedTuple):
+    """One period of terms, as billing reads it (a named tuple: the close reads one per contract)."""
 
     pk: int
     option_contract_id: int
@@ -71,9 +70,9 @@ def periods_for(contract_ids: Iterable[int]) -> dict[int, list[Period]]:
         .values_list(*_PERIOD_FIELDS)
     )
     found: dict[int, list[Period]] = defaultdict(list)
+    make = Period._make
     for row in rows:
-        period = Period(*row)
-        found[period.option_contract_id].append(period)
+        found[row[1]].append(make(row))
     return found
 
 

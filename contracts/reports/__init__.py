@@ -1,4 +1,5 @@
-"""月次レポート (monthly report) and month close: the stable API the report page and the commands call.
+"""月次レポート (monthly report): the stable read API the report page and the commands call. Reads and formats
+only; the month close, which writes, is contracts.services.month_close.
 
     monthly_report(*, month: date) -> MonthlyReport
         .month, .is_closed, .is_provisional (速報), .close (MonthClose | None),
@@ -14,11 +15,7 @@
         Feed the iterator to StreamingHttpResponse; it opens its own transaction and reads with a
         server-side cursor.
 
-    month_close(*, month: date, actor) -> MonthClose
-        Writes the month's MONTHLY_CHARGE rows (and ADJUSTMENT rows for closed months changed since),
-        then marks the month closed. Closing a closed month again returns its close and writes nothing.
-
-Every function raises options.errors.DomainError (Japanese message) for what staff can get wrong.
+Every function raises core.errors.DomainError (Japanese message) for what staff can get wrong.
 """
 
 import datetime as dt
@@ -37,8 +34,3 @@ def export_response_chunks(
 
     return _export(month=month, fmt=fmt, part=part, replacement=replacement)
 
-
-def month_close(*, month: dt.date, actor):
-    from contracts.services.month_close import month_close as _month_close
-
-    return _month_close(month=month, actor=actor)

@@ -22,11 +22,14 @@ from django.db import connection, transaction
 
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, Subscriber
-from options import clock
-from options.errors import DomainError
+from core import clock
+from core.clock import jst_wall_time
+from core.errors import DomainError
 
+from .as_closed import Closes, ledger_scope, subscriber_field
 from .cells import FORMULA_TRIGGERS, memoised, neutralise
-from .selectors import (
+from .charge_rows import ChargeRow
+from .layout import (
     CHARGE_COLUMNS,
     DATE,
     DATETIME,
@@ -37,16 +40,10 @@ from .selectors import (
     SUMMARY_COLUMNS,
     TEXT,
     YEN,
-    ChargeRow,
-    Closes,
     Column,
-    MonthlyReport,
-    jst_wall_time,
-    ledger_scope,
-    monthly_report,
-    subscriber_field,
-    summary_table,
 )
+from .selectors import MonthlyReport, monthly_report
+from .summary import summary_table
 from .xlsx import Sheet, xlsx_chunks
 
 CSV_UTF8, CSV_CP932, XLSX = "csv", "csv-cp932", "xlsx"

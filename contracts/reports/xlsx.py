@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from stream_zip import ZIP_32, stream_zip
 
 from .cells import memoised, neutralise
-from .selectors import DATE, DATETIME, INT, TEXT, YEN, Column
+from .layout import DATE, DATETIME, INT, TEXT, YEN, Column
 
 # Excel's limit, header row included. A sheet with more rows continues on "<name>(2)", "<name>(3)", …
 MAX_ROWS_PER_SHEET = 1_048_576

@@ -27,14 +27,14 @@ from contracts.choices import (
     TermsEvent,
 )
 from contracts.models import Application, BaseServiceContract, LedgerEntry, OptionContract, Subscriber
-from options import clock
+from core import clock
+from core.errors import DomainError
+from core.history_read import staff_name
+from core.history_write import save_with_history
+from core.wareki import format_date
 from options.choices import FeeKind
-from options.errors import DomainError
-from options.history import save_with_history
 from options.models import Option, OptionVariant
-from options.record_history import staff_name
 from options.selectors import option_retired_refusal
-from options.wareki import format_date
 from security.accounts import staff_assert_independent
 
 from .audit import require_any_permission, require_permission, require_reason

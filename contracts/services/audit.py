@@ -1,10 +1,10 @@
 """Every write states why (the reason becomes the history row's change reason, issue 3, rule 9) and is made
 by someone whose role allows it (DOMAIN §3.15)."""
 
-from options.errors import DomainError
+from core.errors import DomainError
 
 # Who may write (DOMAIN §3.15) is checked the same way for the catalogue and for contracts.
-from options.services import is_system_user, require_any_permission, require_permission
+from core.permissions import is_system_user, require_any_permission, require_permission
 
 __all__ = ["is_system_user", "require_any_permission", "require_permission", "require_reason"]
 

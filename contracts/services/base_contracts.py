@@ -6,10 +6,10 @@ from django.db import transaction
 from django.db.models import Q
 
 from contracts.models import BaseServiceContract, Subscriber
-from options.errors import DomainError
-from options.history import save_with_history
+from core.errors import DomainError
+from core.history_write import save_with_history
+from core.wareki import format_date
 from options.models import Service
-from options.wareki import format_date
 
 from .audit import require_permission, require_reason
 from .locks import lock_subscriber

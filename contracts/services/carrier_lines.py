@@ -5,9 +5,9 @@ import datetime as dt
 from django.db import transaction
 
 from contracts.models import CarrierLineContract, Subscriber
-from options import clock
-from options.errors import DomainError
-from options.history import save_with_history
+from core import clock
+from core.errors import DomainError
+from core.history_write import save_with_history
 from options.models import CarrierService
 
 from .audit import require_permission, require_reason

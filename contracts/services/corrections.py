@@ -12,11 +12,11 @@ import datetime as dt
 from contracts.billing.timeline import Period, periods_of, timeline_set
 from contracts.choices import CorrectionTarget, LedgerKind, TermsEvent
 from contracts.models import Application, LedgerEntry, OptionContract
-from options import clock
-from options.errors import DomainError
-from options.history import save_with_history
+from core import clock
+from core.errors import DomainError
+from core.history_write import save_with_history
+from core.wareki import format_date
 from options.models import OptionVariant
-from options.wareki import format_date
 
 from .audit import require_reason
 from .ledger import ledger_append_monthly, ledger_append_monthly_for_later_periods, ledger_price_monthly, ledger_reverse

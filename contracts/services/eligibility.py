@@ -4,7 +4,7 @@ import datetime as dt
 
 from contracts.models import Subscriber
 from contracts.selectors import EligibilityResult, eligibility_check
-from options.errors import DomainError
+from core.errors import DomainError
 from options.models import Option
 
 __all__ = ["EligibilityResult", "eligibility_assert", "eligibility_check"]

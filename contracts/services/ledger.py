@@ -23,13 +23,13 @@ from contracts.billing.pricing import Priced, price
 from contracts.billing.timeline import period_on, periods_of
 from contracts.choices import LedgerKind
 from contracts.models import Application, LedgerEntry, OptionContract
-from options import clock
+from core import clock
+from core.errors import DomainError
+from core.history_write import save_with_history
+from core.wareki import format_date
 from options.choices import FeeKind
-from options.errors import DomainError
-from options.history import save_with_history
 from options.models import OptionVariant
 from options.selectors import fee_item_in_force_or_error
-from options.wareki import format_date
 from security.accounts import staff_assert_independent
 
 from .audit import require_permission, require_reason

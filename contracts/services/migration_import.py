@@ -15,12 +15,12 @@ from django.db.models import Q
 
 from contracts.choices import SubscriberKind
 from contracts.models import CarrierLineContract, OptionContract, Subscriber
-from options import clock
+from core import clock
+from core.errors import DomainError
+from core.wareki import WarekiError, parse_date
 from options.choices import EligibilityKind
-from options.errors import DomainError
 from options.models import CarrierService, Option, OptionVariant, Service
 from options.selectors import option_retired_refusal
-from options.wareki import WarekiError, parse_date
 
 from .audit import require_permission
 from .base_contracts import _base_contract_create

@@ -17,22 +17,20 @@ Decisions, each kept here:
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
 
 from django.db import connection, transaction
 from django.db.models import Max, Min
-from simple_history.utils import bulk_create_with_history
 
 from contracts.billing.charges import ChargeLine, Unpriced, adjustment_lines, contract_charges
-from contracts.billing.entries import ledger_row
+from contracts.billing.entries import ledger_values
 from contracts.models import ContractTerms, LedgerEntry, MonthClose, OptionContract, Subscriber
-from options import clock
-from options.errors import DomainError
-from options.history import save_with_history
+from core import clock
+from core.errors import DomainError
+from core.history_write import bulk_append_with_history, save_with_history
 
 from .audit import require_permission
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 UNPRICED_NAMED = 20  # how many unpriced contracts a refusal names; the rest are counted
 
 
@@ -103,12 +101,10 @@ def _unpriced_message(month: dt.date, unpriced: list[Unpriced], count: int) -> s
 
 
 def _write(lines: Iterator[ChargeLine], *, month: dt.date, actor, reason: str) -> int:
-    """Append the lines as ledger rows (with their history rows) in batches; return how many."""
-    written = 0
-    while batch := [_entry(line, month=month, actor=actor) for line in islice(lines, BATCH_SIZE)]:
-        bulk_create_with_history(batch, LedgerEntry, default_user=actor, default_change_reason=reason)
-        written += len(batch)
-    return written
+    """Append the lines as ledger rows with their history rows, streamed (never a whole month held); return how
+    many."""
+    rows = (_entry(line, month=month, actor=actor) for line in lines)
+    return bulk_append_with_history(LedgerEntry, rows, actor=actor, reason=reason, batch_size=BATCH_SIZE)
 
 
 def _lock_tables() -> None:
@@ -160,9 +156,9 @@ def _require_closable(month: dt.date) -> None:
         )
 
 
-def _entry(line: ChargeLine, *, month: dt.date, actor) -> LedgerEntry:
+def _entry(line: ChargeLine, *, month: dt.date, actor) -> dict:
     """A MONTHLY_CHARGE or ADJUSTMENT row, booked in the month being closed; it arises at that month's start."""
-    return ledger_row(
+    return ledger_values(
         kind=line.kind,
         option_contract_id=line.option_contract_id,
         fee_item=line.fee_item,

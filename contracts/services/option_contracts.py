@@ -7,13 +7,13 @@ from django.db import transaction
 from contracts.billing.timeline import timeline_set
 from contracts.choices import OPTION_CONTRACT_TRANSITIONS, OptionContractStatus, TermsEvent
 from contracts.models import BaseServiceContract, CarrierLineContract, OptionContract, Subscriber
-from options import clock
+from core import clock
+from core.errors import DomainError
+from core.history_write import save_with_history
+from core.wareki import format_date
 from options.choices import EligibilityKind
-from options.errors import DomainError
-from options.history import save_with_history
 from options.models import Option, OptionVariant
 from options.selectors import option_retired_refusal
-from options.wareki import format_date
 from security.accounts import staff_assert_independent
 
 from .audit import require_permission, require_reason

@@ -4,8 +4,8 @@ from django.db import transaction
 
 from contracts.choices import OPEN_APPLICATION_STATUSES, OptionContractStatus, SubscriberKind
 from contracts.models import Subscriber
-from options.errors import DomainError
-from options.history import save_with_history
+from core.errors import DomainError
+from core.history_write import save_with_history
 
 from .audit import require_permission, require_reason
 from .locks import lock_subscriber

@@ -10,10 +10,10 @@ from contracts.billing.charges import migration_pending
 from contracts.billing.timeline import period_on, periods_of, timeline_set
 from contracts.choices import TermsEvent
 from contracts.models import OptionContract
-from options.errors import DomainError
-from options.history import save_with_history
+from core.errors import DomainError
+from core.history_write import save_with_history
+from core.wareki import format_date
 from options.models import OptionVariant, Succession
-from options.wareki import format_date
 
 from .audit import require_permission
 from .locks import lock_option_contract, lock_subscriber

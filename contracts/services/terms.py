@@ -4,8 +4,8 @@ import datetime as dt
 
 from contracts.billing.pricing import Priced, blocks_for
 from contracts.selectors import fee_preview
+from core.errors import DomainError
 from options.choices import Pricing
-from options.errors import DomainError
 from options.models import Option, OptionVariant
 from options.selectors import fee_items_in_force
 

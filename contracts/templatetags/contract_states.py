@@ -4,7 +4,7 @@ from django import template
 from django.utils.html import format_html
 
 from contracts.billing.timeline import contract_state_label, contract_state_on
-from options import clock
+from core import clock
 
 register = template.Library()
 

@@ -15,11 +15,11 @@ from contracts.models import Application, OptionContract
 from contracts.services import applications as services
 from contracts.services.terms import terms_is_quoted
 from contracts.tables import ApplicationTable
-from options import clock
-from options.errors import DomainError
+from core import clock
+from core.errors import DomainError
+from core.tables import PAGINATION
 from options.models import OptionVariant
 from options.selectors import options_orderable
-from options.tables import PAGINATION
 
 from .base import ActionView, StaffPermissionMixin, add_domain_error
 

@@ -5,8 +5,8 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from options.errors import DomainError
-from options.views import StaffPermissionMixin
+from core.errors import DomainError
+from core.views import StaffPermissionMixin
 
 __all__ = ["ActionView", "StaffPermissionMixin", "add_domain_error"]
 

@@ -7,7 +7,7 @@ from django.views.generic import TemplateView
 from contracts.billing.charges import migration_pending
 from contracts.choices import ApplicationStatus, OptionContractStatus
 from contracts.models import Application, LedgerEntry, OptionContract
-from options import clock
+from core import clock
 
 QUEUE_LENGTH = 20
 

@@ -9,7 +9,7 @@ from contracts.forms import ReasonForm
 from contracts.models import LedgerEntry
 from contracts.services.ledger import REVERSIBLE_KINDS, ledger_entry_reverse
 from contracts.tables import LedgerTable
-from options.tables import PAGINATION
+from core.tables import PAGINATION
 
 from .base import ActionView, StaffPermissionMixin
 

@@ -13,8 +13,8 @@ from contracts.models import Application, OptionContract
 from contracts.services.applications import application_submit
 from contracts.services.option_contracts import option_contract_confirm_migrated, option_contract_set_billing_start
 from contracts.tables import OptionContractTable
-from options.tables import PAGINATION
-from options.wareki import format_date
+from core.tables import PAGINATION
+from core.wareki import format_date
 
 from .base import ActionView, StaffPermissionMixin
 

@@ -11,8 +11,8 @@ from django.views.generic import TemplateView
 from contracts import reports
 from contracts.forms import MonthForm, ReportDownloadForm
 from contracts.services.month_close import month_close_run, month_label
-from options import clock
-from options.errors import DomainError
+from core import clock
+from core.errors import DomainError
 
 from .base import StaffPermissionMixin
 

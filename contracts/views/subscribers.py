@@ -20,8 +20,8 @@ from contracts.models import (
 )
 from contracts.services.subscribers import subscriber_create, subscriber_update
 from contracts.tables import SubscriberTable
-from options.errors import DomainError
-from options.tables import PAGINATION
+from core.errors import DomainError
+from core.tables import PAGINATION
 
 from .base import StaffPermissionMixin, add_domain_error
 

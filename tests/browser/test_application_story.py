@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from contracts.choices import ApplicationStatus, LedgerKind
 from contracts.models import Application, LedgerEntry, OptionContract
-from options import clock
+from core import clock
+from core.wareki import to_wareki
 from options.models import TariffRevision
-from options.wareki import to_wareki
 from tests import ui_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

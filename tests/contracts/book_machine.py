@@ -79,9 +79,9 @@ from contracts.services import (
     successions_apply,
 )
 from contracts.services.month_close import month_close
-from options import clock
+from core import clock
+from core.errors import DomainError
 from options.choices import FeeKind
-from options.errors import DomainError
 from options.models import CarrierService, Option, OptionVariant, Service
 from options.selectors import fee_schedule
 from tests.factories import add_fee_item, role_group

@@ -10,7 +10,7 @@ from contracts.billing.pricing import price
 from contracts.billing.timeline import period_on, periods_of, timeline_set
 from contracts.choices import LedgerKind, OptionContractStatus, TermsEvent
 from contracts.models import LedgerEntry, OptionContract, Subscriber
-from options import clock
+from core import clock
 from options.choices import ChargeBasis, FeeKind, Pricing, Proration
 from options.models import FeeItem, Option, OptionVariant, TariffRevision
 from options.selectors import fee_item_in_force

@@ -20,9 +20,9 @@ from contracts.services import (
     option_contract_set_billing_start,
 )
 from contracts.services.applications import DECISIVE_TERMS, application_terms_version
+from core.clock import JST
+from core.errors import DomainError
 from options.choices import FeeKind
-from options.clock import JST
-from options.errors import DomainError
 from tests.factories import (
     add_fee_item,
     option,

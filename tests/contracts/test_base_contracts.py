@@ -13,8 +13,8 @@ from contracts.services import (
     carrier_line_end,
     subscriber_create,
 )
-from options.clock import JST
-from options.errors import DomainError
+from core.clock import JST
+from core.errors import DomainError
 from options.models import CarrierService, Service
 from tests.factories import review_and_approve, submit_new, subscriber_with_base
 

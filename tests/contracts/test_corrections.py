@@ -25,9 +25,9 @@ from contracts.services import (
     successions_apply,
 )
 from contracts.services.month_close import month_close
-from options.clock import JST
-from options.errors import DomainError
-from options.history import system_user
+from core.clock import JST
+from core.errors import DomainError
+from core.history_write import system_user
 from tests.factories import (
     option,
     register_migrated_confirmed,

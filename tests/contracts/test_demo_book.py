@@ -21,7 +21,7 @@ from contracts import roles
 from contracts.models import Application, ContractTerms, LedgerEntry, MonthClose, OptionContract, Subscriber
 from contracts.reports import export_response_chunks
 from contracts.services.month_close import month_close
-from options import clock
+from core import clock
 from options.choices import FeeKind
 from options.models import FeeItem
 

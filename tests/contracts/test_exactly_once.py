@@ -15,8 +15,8 @@ from contracts.models import Application, LedgerEntry, OptionContract
 from contracts.services import application_start_review
 from contracts.services import applications as application_services
 from contracts.services.locks import lock_application
+from core.errors import DomainError
 from options.choices import FeeKind
-from options.errors import DomainError
 from tests.factories import add_fee_item, review_and_approve, role_group, submit_new, subscriber_with_base
 
 TRIALS = 20
@@ -69,7 +69,7 @@ def _race(application_pk, actors, *, barrier=None):
 @pytest.fixture
 def initial_fee(regulation):
     # The seed has no initial fee; with one, "one set of ledger rows" is one 初期費用 row per approval.
-    from options.history import system_user
+    from core.history_write import system_user
 
     add_fee_item(
         "swp-accounts",

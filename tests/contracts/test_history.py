@@ -31,8 +31,8 @@ from contracts.services import (
     subscriber_deactivate,
     subscriber_update,
 )
+from core.history_write import system_user
 from options.choices import FeeKind
-from options.history import system_user
 from tests.factories import add_fee_item, review_and_approve, submit_new, subscriber_with_base, subscriber_with_line
 
 pytestmark = pytest.mark.django_db

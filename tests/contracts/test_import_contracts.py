@@ -16,7 +16,7 @@ from contracts.models import (
     OptionContract,
     Subscriber,
 )
-from options.history import system_user
+from core.history_write import system_user
 
 pytestmark = pytest.mark.django_db
 

@@ -37,8 +37,8 @@ from contracts.services import (
     successions_apply,
 )
 from contracts.services.month_close import month_close
-from options import clock
-from options.errors import DomainError
+from core import clock
+from core.errors import DomainError
 from options.models import CarrierService, Option, OptionVariant
 from tests.factories import register_migrated_confirmed, review_and_approve, submit_new, subscriber_with_base
 

@@ -9,9 +9,9 @@ from django.db import IntegrityError, connection, transaction
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, OptionContract
 from contracts.services import ledger_entry_reverse, option_contract_set_billing_start
+from core.clock import JST
+from core.errors import DomainError
 from options.choices import FeeKind
-from options.clock import JST
-from options.errors import DomainError
 from tests.factories import add_fee_item, review_and_approve, submit_new, subscriber_with_base
 
 pytestmark = pytest.mark.django_db

@@ -21,8 +21,8 @@ from contracts.services import (
     option_contract_register_migrated,
 )
 from contracts.services.month_close import month_close
-from options.clock import JST
-from options.errors import DomainError
+from core.clock import JST
+from core.errors import DomainError
 from security.accounts import staff_account_create
 from tests.factories import option, role_group, subscriber_with_base, variant
 

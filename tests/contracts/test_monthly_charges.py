@@ -7,8 +7,8 @@ import pytest
 from contracts.billing.charges import contract_charges, month_charges
 from contracts.billing.pricing import prorate, tax_for, tax_rate_on
 from contracts.choices import LedgerKind
+from core.errors import DomainError
 from options.choices import FeeKind, Proration
-from options.errors import DomainError
 from options.models import FeeItem
 
 from . import report_data as rd

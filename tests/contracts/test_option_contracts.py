@@ -11,8 +11,8 @@ from contracts.services import (
     option_contract_end,
     option_contract_set_billing_start,
 )
-from options.clock import JST
-from options.errors import DomainError
+from core.clock import JST
+from core.errors import DomainError
 from tests.factories import (
     option,
     register_migrated_confirmed,

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from contracts.billing.pricing import blocks_for, price
+from core.errors import DomainError
 from options.choices import FeeKind
-from options.errors import DomainError
 from options.selectors import fee_item_in_force
 from tests.factories import option, variant
 

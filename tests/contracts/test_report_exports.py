@@ -13,7 +13,7 @@ import pytest
 from contracts.reports import export_response_chunks, monthly_report
 from contracts.reports import exports as exports_module
 from contracts.reports import xlsx as xlsx_module
-from options.errors import DomainError
+from core.errors import DomainError
 
 from . import report_data as rd
 

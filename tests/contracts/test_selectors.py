@@ -6,8 +6,8 @@ import pytest
 
 from contracts.selectors import EligibilityResult, eligibility_check, fee_preview
 from contracts.services import base_contract_end
+from core.errors import DomainError
 from options.choices import FeeKind
-from options.errors import DomainError
 from tests.factories import add_fee_item, option, subscriber_with_base, subscriber_with_line, variant
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,8 @@ from contracts.services import (
     option_contract_set_billing_start,
     subscriber_create,
 )
-from options.clock import JST
-from options.errors import DomainError
+from core.clock import JST
+from core.errors import DomainError
 from options.models import Service
 from tests.factories import add_fee_item, option, variant
 

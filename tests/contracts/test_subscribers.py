@@ -5,7 +5,7 @@ import pytest
 from contracts.choices import SubscriberKind
 from contracts.models import Subscriber
 from contracts.services import subscriber_create, subscriber_deactivate, subscriber_update
-from options.errors import DomainError
+from core.errors import DomainError
 from tests.factories import review_and_approve, submit_new, subscriber_with_base
 
 pytestmark = pytest.mark.django_db

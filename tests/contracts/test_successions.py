@@ -9,8 +9,8 @@ from django.core.management import call_command
 from contracts.choices import OptionContractStatus
 from contracts.models import Application, LedgerEntry, OptionContract
 from contracts.services import carrier_line_create, subscriber_create
-from options.errors import DomainError
-from options.history import system_user
+from core.errors import DomainError
+from core.history_write import system_user
 from options.models import CarrierService, Succession
 from tests.factories import option, register_migrated_confirmed, variant
 

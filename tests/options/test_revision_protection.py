@@ -5,8 +5,8 @@ from django.db.models import ProtectedError
 
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, OptionContract
-from options.errors import DomainError
-from options.history import system_user
+from core.errors import DomainError
+from core.history_write import system_user
 from options.models import FeeItem, TariffRevision
 from options.services import fee_item_delete, fee_item_save, revision_delete, revision_save
 from tests.factories import SubscriberFactory

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
+from core.errors import DomainError
 from options.choices import ChargeBasis, FeeKind, Pricing
-from options.errors import DomainError
 from options.models import FeeItem, Option, TariffRevision
 from options.selectors import (
     fee_item_in_force,

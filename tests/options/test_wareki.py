@@ -15,8 +15,8 @@ from django.template import Context, Template
 from django.utils import timezone, translation
 
 import options
-from options.fields import WarekiDateField, WarekiMonthField
-from options.wareki import (
+from core.fields import WarekiDateField, WarekiMonthField
+from core.wareki import (
     FORMAT_MESSAGE,
     WarekiDate,
     WarekiError,

@@ -14,9 +14,9 @@ from django.db import DatabaseError, connection, transaction
 
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, MonthClose, Subscriber
-from contracts.reports import month_close
 from contracts.services import ledger_entry_reverse
-from options.history import save_with_history
+from contracts.services.month_close import month_close
+from core.history_write import save_with_history
 from security.dbroles import DbRoleError, append_only_tables, grant_app_role
 from security.models import AuthEvent, AuthEventKind
 from tests.contracts import report_data as rd

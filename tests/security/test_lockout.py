@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from options.errors import DomainError
+from core.errors import DomainError
 from security.lockouts import current_lockouts
 from security.models import AuthEvent, AuthEventKind
 from security.services import lockout_release

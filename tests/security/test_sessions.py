@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
-from options import clock
+from core import clock
 from security.models import AuthEvent, AuthEventKind
 from tests import ui_data
 

@@ -14,10 +14,10 @@ from contracts.choices import LedgerKind
 from contracts.demo import DEMO_STAFF, load_staff
 from contracts.models import LedgerEntry, OptionContract
 from contracts.services import application_approve, application_start_review, ledger_entry_reverse
+from core.clock import JST
+from core.errors import DomainError
+from core.history_write import system_user
 from options.choices import FeeKind
-from options.clock import JST
-from options.errors import DomainError
-from options.history import system_user
 from security.accounts import (
     staff_account_create,
     staff_account_deactivate,

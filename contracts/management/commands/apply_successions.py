@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from contracts.services.successions import successions_apply
-from options.errors import DomainError
-from options.history import system_user
+from core.errors import DomainError
+from core.history_write import system_user
 
 
 class Command(BaseCommand):

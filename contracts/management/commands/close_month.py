@@ -1,13 +1,12 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from contracts.reports import month_close
 from contracts.reports.selectors import month_close_of
-from contracts.services.month_close import month_label
-from options import clock
-from options.errors import DomainError
-from options.history import system_user
-from options.wareki import WarekiError, parse_month
+from contracts.services.month_close import month_close, month_label
+from core import clock
+from core.errors import DomainError
+from core.history_write import system_user
+from core.wareki import WarekiError, parse_month
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from contracts.services.migration_import import COLUMNS, option_contracts_import
-from options.errors import DomainError
-from options.history import system_user
+from core.errors import DomainError
+from core.history_write import system_user
 
 
 def _columns_help() -> str:

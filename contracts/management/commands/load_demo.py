@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from contracts.demo import DemoRefused, load_demo
-from options.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

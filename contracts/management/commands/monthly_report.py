@@ -7,8 +7,8 @@ from tqdm import tqdm
 
 from contracts.reports import export_response_chunks
 from contracts.reports.exports import CONTENT_TYPES, PARTS
-from options.errors import DomainError
-from options.wareki import WarekiError, format_date, parse_month
+from core.errors import DomainError
+from core.wareki import WarekiError, format_date, parse_month
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from options.history import system_user
+from core.history_write import system_user
 from options.services import regulation_load
 
 

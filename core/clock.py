@@ -4,6 +4,7 @@ import calendar
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from django.db.models import DateTimeField, Func
 from django.utils import timezone
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -49,3 +50,25 @@ def next_month(day: dt.date) -> dt.date:
 def month_bounds_utc(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """Return [start, end) of a JST month as aware instants."""
     return jst_midnight(month_start(month)), jst_midnight(next_month(month))
+
+
+class JstWallTime(Func):
+    """An instant as its JST wall-clock time: a naive datetime on PostgreSQL, computed by the database.
+
+    Reading it so costs psycopg's C loader instead of Django's Python one for time zone-aware values (half the
+    time of reading 明細). Elsewhere the value stays the aware instant; `jst_wall_time` reads both alike.
+    """
+
+    output_field = DateTimeField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} AT TIME ZONE 'Asia/Tokyo')", params
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
+
+
+def jst_wall_time(value: dt.datetime) -> dt.datetime:
+    """The naive JST wall-clock time of a `JstWallTime` value, whichever database gave it."""
+    return value if value.tzinfo is None else value.astimezone(JST).replace(tzinfo=None)

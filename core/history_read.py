@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from django.db import models
 
+from core.templatetags.wareki import wareki, wareki_datetime
+
 from .clock import jst_midnight
-from .templatetags.wareki import wareki, wareki_datetime
 
 HISTORY_TYPE_LABELS = {"+": "作成", "~": "変更", "-": "削除"}
 EMPTY = "—"

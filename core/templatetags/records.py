@@ -3,8 +3,8 @@
 from django import template
 from django.urls import NoReverseMatch, reverse
 
-from options.record_history import staff_name as _staff_name
-from options.wareki import WarekiDate
+from core.history_read import staff_name as _staff_name
+from core.wareki import WarekiDate
 
 register = template.Library()
 

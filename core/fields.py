@@ -8,12 +8,12 @@ from datetime import date, datetime
 from django import forms
 from django.core.exceptions import ValidationError
 
-from options.limits import date_out_of_bounds
-from options.wareki import WarekiError, parse_date, parse_month
+from core.limits import date_out_of_bounds
+from core.wareki import WarekiError, parse_date, parse_month
 
 
 class WarekiDateField(forms.DateField):
-    """Accept everything `options.wareki.parse_date` reads; its refusals become the form error."""
+    """Accept everything `core.wareki.parse_date` reads; its refusals become the form error."""
 
     placeholder = "令和8年2月1日 または 2026-02-01"
     display_format = "%Y-%m-%d"

@@ -9,8 +9,8 @@ from decimal import Decimal
 from django import template
 from django.utils import timezone
 
-from options.clock import JST
-from options.wareki import format_date
+from core.clock import JST
+from core.wareki import format_date
 
 register = template.Library()
 

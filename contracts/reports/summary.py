@@ -1,0 +1,126 @@
+"""集計 of the monthly report: totals per option × kind, per tax rate, and the month's totals."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, F, Sum
+from django.db.models.functions import Coalesce, TruncDate
+
+from contracts.billing.pricing import tax_for, tax_rate_on
+from contracts.choices import LedgerKind
+from contracts.models import LedgerEntry
+from core import clock
+from options.models import Option
+
+from .as_closed import Closes, ledger_scope, option_names
+from .charge_rows import ChargeRow
+from .layout import BILLED_OBLIGATION_KINDS, KIND_ORDER
+
+if TYPE_CHECKING:
+    from .selectors import MonthlyReport
+
+@dataclass(frozen=True)
+class SummaryLine:
+    option_name: str
+    kind: str
+    kind_label: str
+    count: int
+    amount_yen: int
+
+
+@dataclass(frozen=True)
+class RateLine:
+    rate_percent: int
+    amount_yen: int
+    tax_yen: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    lines: list[SummaryLine]
+    rates: list[RateLine]
+    total_excl_yen: int
+    total_tax_yen: int
+    total_incl_yen: int
+
+
+def summary(closes: Closes, charges: list[ChargeRow]) -> Summary:
+    """Return 集計: per option × kind, per tax rate (the rate in force on the charged date, §3.10) and totals.
+
+    The charged date of an initial or one-time fee is the JST date it arose (for a reversal, the date its
+    original arose: a refund gives back the tax that was charged); of a monthly charge or an adjustment, the
+    month it charges. Tax is rounded down per rate on the report total.
+    """
+    per_line: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    per_rate: dict[int, int] = defaultdict(int)
+    billed = (
+        LedgerEntry.objects.filter(ledger_scope(closes), kind__in=BILLED_OBLIGATION_KINDS)
+        .values(
+            option_id=F("fee_item__option_id"),
+            ledger_kind=F("kind"),
+            day=TruncDate(Coalesce("reverses__arisen_at", "arisen_at"), tzinfo=clock.JST),
+        )
+        .annotate(n=Count("pk"), amount=Sum("amount_yen"))
+        .order_by()
+    )
+    for row in billed:
+        totals = per_line[(row["option_id"], row["ledger_kind"])]
+        totals[0] += row["n"]
+        totals[1] += row["amount"]
+        per_rate[tax_rate_on(row["day"])] += row["amount"]
+    for charge in charges:
+        totals = per_line[(charge.option_id, charge.kind)]
+        totals[0] += 1
+        totals[1] += charge.amount_yen
+        per_rate[tax_rate_on(charge.charge_month)] += charge.amount_yen
+
+    options = Option.objects.select_related("section").in_bulk({option_id for option_id, _kind in per_line})
+    names = option_names(closes, options)
+    ordered = sorted(
+        per_line.items(),
+        key=lambda item: (
+            options[item[0][0]].section.number,
+            names[item[0][0]],
+            item[0][0],
+            KIND_ORDER[item[0][1]],
+        ),
+    )
+    lines = [
+        SummaryLine(names[option_id], kind, LedgerKind(kind).label, count, amount)
+        for (option_id, kind), (count, amount) in ordered
+    ]
+    rates = [
+        RateLine(rate, amount, tax_for(amount_yen=amount, rate_percent=rate))
+        for rate, amount in sorted(per_rate.items())
+    ]
+    total_excl = sum(r.amount_yen for r in rates)
+    total_tax = sum(r.tax_yen for r in rates)
+    return Summary(lines, rates, total_excl, total_tax, total_excl + total_tax)
+
+
+def summary_table(report: "MonthlyReport") -> list[tuple]:
+    """Return 集計 as rows in SUMMARY_COLUMNS order, as the CSV and the XLSX sheet write it."""
+    s = report.summary
+    rows: list[tuple] = [
+        ("内訳", line.option_name, line.kind_label, None, line.count, line.amount_yen) for line in s.lines
+    ]
+    for rate in s.rates:
+        rows.append((f"税抜金額（{rate.rate_percent}%対象）", None, None, rate.rate_percent, None, rate.amount_yen))
+        rows.append((f"消費税（{rate.rate_percent}%）", None, None, rate.rate_percent, None, rate.tax_yen))
+    rows.append(("税抜合計", None, None, None, None, s.total_excl_yen))
+    rows.append(("消費税合計", None, None, None, None, s.total_tax_yen))
+    rows.append(("税込合計", None, None, None, None, s.total_incl_yen))
+    rows.append(("状態", report.status_label, None, None, None, None))
+    if report.unpriced:
+        rows.append(
+            (
+                "未計算の契約",
+                "料金細目・見積額の未登録などで月額料金を計算できない契約",
+                None,
+                None,
+                len(report.unpriced),
+                None,
+            )
+        )
+    return rows

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """The shared kernel every app stands on: errors, the JST clock, 和暦, history, and the staff UI's bases."""
+
+    name = "core"
+    verbose_name = "共通"

@@ -5,7 +5,8 @@ Models hold data and database-level guards only; every write goes through `contr
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from options.models import CarrierService, FeeItem, Option, OptionVariant, Service, Succession, TariffRevision
@@ -230,6 +231,10 @@ class Application(models.Model):
                 condition=~Q(status=ApplicationStatus.REJECTED) | ~Q(rejection_reason=""),
             ),
             models.CheckConstraint(
+                name="application_withdrawal_has_reason",
+                condition=~Q(status=ApplicationStatus.WITHDRAWN) | ~Q(withdrawal_reason=""),
+            ),
+            models.CheckConstraint(
                 name="application_target_contract",
                 condition=Q(kind=ApplicationKind.NEW) | Q(option_contract__isnull=False),
             ),
@@ -363,6 +368,22 @@ class OptionContract(models.Model):
             models.CheckConstraint(
                 name="option_contract_approved_or_migrated",
                 condition=Q(migrated=True) | Q(approved_at__isnull=False, approved_by__isnull=False),
+            ),
+            # 解約 is one act: the contract ends on a date, and only an ended contract has one.
+            models.CheckConstraint(
+                name="option_contract_ended_iff_end_date",
+                condition=Q(status=OptionContractStatus.ENDED, end_date__isnull=False)
+                | (~Q(status=OptionContractStatus.ENDED) & Q(end_date__isnull=True)),
+            ),
+            # One open contract per subscriber × option × basis (the service's _assert_not_held); a missing basis
+            # counts as one value, so two open contracts without a basis collide too.
+            models.UniqueConstraint(
+                "subscriber",
+                "option",
+                Coalesce("base_contract", Value(0), output_field=models.BigIntegerField()),
+                Coalesce("carrier_line", Value(0), output_field=models.BigIntegerField()),
+                name="option_contract_one_open_per_basis",
+                condition=~Q(status=OptionContractStatus.ENDED),
             ),
         ]
 

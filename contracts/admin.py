@@ -109,9 +109,13 @@ class SubscriberAdmin(ContractRecordAdmin):
             )
             self.adopt(obj, saved)
             return
-        services.subscriber_update(subscriber=obj, actor=request.user, reason=reason, **fields)
-        if form.cleaned_data.get("deactivate"):
-            services.subscriber_deactivate(subscriber=obj, actor=request.user, reason=reason)
+        services.subscriber_update(
+            subscriber=obj,
+            actor=request.user,
+            reason=reason,
+            deactivate=bool(form.cleaned_data.get("deactivate")),
+            **fields,
+        )
 
 
 # --- 基本サービス契約・事業者回線契約 ------------------------------------------------------------------
@@ -206,6 +210,7 @@ class CarrierLineContractAdmin(ContractRecordAdmin):
                 carrier_service=data["carrier_service"],
                 line_id=data["line_id"],
                 start_date=data["start_date"],
+                end_date=data.get("end_date"),
                 actor=request.user,
                 migrated=data.get("migrated", False),
                 reason=reason,

@@ -44,16 +44,21 @@ subscriber_create = transaction.atomic(durable=True)(_subscriber_create)
 
 
 @transaction.atomic(durable=True)
-def subscriber_update(*, subscriber: Subscriber, actor, reason: str, **fields) -> Subscriber:
-    """Edit a subscriber's particulars; nothing is saved (no history row) when nothing changed."""
+def subscriber_update(*, subscriber: Subscriber, actor, reason: str, deactivate: bool = False, **fields) -> Subscriber:
+    """Edit a subscriber's particulars, and with `deactivate` also deactivate it, in one transaction: a refused
+    deactivation saves nothing. Nothing is saved (no history row) when nothing changed."""
     require_permission(actor, "contracts.change_subscriber", action="契約者を変更する")
     reason = require_reason(reason)
     _check_fields(fields, allowed=EDITABLE_FIELDS)
     locked = lock_subscriber(subscriber)
     changed = {name: value for name, value in fields.items() if getattr(locked, name) != value}
-    if changed:
-        for name, value in changed.items():
-            setattr(locked, name, value)
+    if deactivate:
+        _assert_deactivatable(locked, actor)
+    for name, value in changed.items():
+        setattr(locked, name, value)
+    if deactivate:
+        locked.is_active = False
+    if changed or deactivate:
         save_with_history(locked, actor=actor, reason=reason)
     return locked
 
@@ -64,6 +69,16 @@ def subscriber_deactivate(*, subscriber: Subscriber, actor, reason: str) -> Subs
     require_permission(actor, "contracts.change_subscriber", action="契約者を無効にする")
     reason = require_reason(reason)
     locked = lock_subscriber(subscriber)
+    _assert_deactivatable(locked, actor)
+    if locked.is_active:
+        locked.is_active = False
+        save_with_history(locked, actor=actor, reason=reason)
+    return locked
+
+
+def _assert_deactivatable(locked: Subscriber, actor) -> None:
+    """A subscriber is deactivated only when nothing of theirs is still open (contracts, applications)."""
+    require_permission(actor, "contracts.change_subscriber", action="契約者を無効にする")
     open_contracts = locked.option_contracts.exclude(status=OptionContractStatus.ENDED)
     if open_contracts.exists():
         raise DomainError(
@@ -74,7 +89,3 @@ def subscriber_deactivate(*, subscriber: Subscriber, actor, reason: str) -> Subs
         raise DomainError(
             "処理中（受付・審査中）の申込があるため、契約者を無効にできません。", code="subscriber_has_applications"
         )
-    if locked.is_active:
-        locked.is_active = False
-        save_with_history(locked, actor=actor, reason=reason)
-    return locked

@@ -170,6 +170,39 @@ def test_admin_carrier_line_add_with_confirmation_stamps_the_confirmer(admin_cli
     assert line.confirmed_at is not None
 
 
+def test_admin_carrier_line_add_keeps_the_end_date_entered(admin_client, regulation, clerk):
+    subscriber = subscriber_create(actor=clerk, code="N0002", name="株式会社しゅうりょう")
+    response = admin_client.post(
+        _url(CarrierLineContract, "add"),
+        {
+            "subscriber": subscriber.pk,
+            "carrier_service": CarrierService.objects.get(code="flets-next-prio1").pk,
+            "line_id": "CAF0000002",
+            "start_date": "2020-04-01",
+            "end_date": "2025-03-31",
+            "migrated": "on",
+            "change_reason": "旧システムからの移行（終了済みの回線）",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    assert CarrierLineContract.objects.get().end_date == dt.date(2025, 3, 31)
+
+
+def test_admin_a_refused_deactivation_saves_no_rename_either(admin_client, billing):
+    subscriber = Subscriber.objects.get()
+    history = subscriber.history.count()
+    data = {
+        "name": "株式会社かいめい",
+        "kind": subscriber.kind,
+        "deactivate": "on",
+        "change_reason": "社名変更と退会",
+    }
+    response = admin_client.post(_url(Subscriber, "change", subscriber.pk), data, follow=True)
+    assert "解約されていないオプション契約があるため、契約者を無効にできません。" in response.content.decode()
+    subscriber.refresh_from_db()
+    assert subscriber.name != "株式会社かいめい" and subscriber.is_active and subscriber.history.count() == history
+
+
 def test_admin_option_contract_add_registers_a_migrated_contract(admin_client, admin_user, regulation, clerk):
     subscriber = subscriber_with_base("fiberaccess-f", actor=clerk, start_date=dt.date(2019, 1, 1))
     response = admin_client.post(

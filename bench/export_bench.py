@@ -1,4 +1,4 @@
-"""Export benchmark for the monthly report (issue 5): the app's CSV and XLSX paths against COPY, on PostgreSQL.
+"""Export benchmark for the monthly report: the app's CSV and XLSX paths against COPY, on PostgreSQL.
 
     make bench                                  # 100,000 ledger rows
     make bench BENCH_ARGS="--rows 1000000"

@@ -1,6 +1,6 @@
 """Staff accounts: created, given roles and deactivated here only, so that no one grants more than they hold.
 
-The rules (issue 9), for an actor who is not a superuser (a システム管理者 with auth.add_user/change_user):
+The rules, for an actor who is not a superuser (a システム管理者 with auth.add_user/change_user):
 - it never sets is_superuser or is_staff, nor grants a permission directly (user_permissions): only roles;
 - it never changes its own account's roles or flags (staff_account_assert_not_self);
 - it never touches an account that holds a permission it does not hold itself, a superuser included

@@ -58,7 +58,7 @@ class CarrierLineContractFactory(factory.django.DjangoModelFactory):
     confirmed_at = factory.LazyFunction(lambda: dt.datetime(2020, 4, 1, 1, 0, tzinfo=dt.UTC))
 
 
-# --- Paths through the services (issue 3): records made the way staff make them ----------------------
+# --- Paths through the services: records made the way staff make them ----------------------
 
 
 def option(code: str):

@@ -169,7 +169,7 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 
-# The user that management commands write history as (DOMAIN rule 9 of issue 3).
+# The user that management commands write history as (every write records its actor, DOMAIN §3.15).
 SYSTEM_USERNAME = "system"
 
 LOGGING = {

@@ -1,4 +1,4 @@
-"""Every write states why (the reason becomes the history row's change reason, issue 3, rule 9) and is made
+"""Every write states why (the reason becomes the history row's change reason) and is made
 by someone whose role allows it (DOMAIN §3.15)."""
 
 from core.errors import DomainError

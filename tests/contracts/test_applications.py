@@ -1,4 +1,4 @@
-"""Applications: submit, review, quote, approve, reject, withdraw (issue 3, rules 1–4 and 6)."""
+"""Applications: submit, review, quote, approve, reject, withdraw (DOMAIN §2, §3.4–3.8)."""
 
 import datetime as dt
 
@@ -484,7 +484,7 @@ def test_change_effective_on_or_before_the_current_monthly_start_is_refused(bill
 
 @pytest.fixture
 def one_time_fee(regulation, tariff_manager):
-    # Entered before any obligation cites the revision: a cited revision is frozen (issue 2).
+    # Entered before any obligation cites the revision: a cited revision is frozen.
     return add_fee_item(
         "swp-accounts",
         "additional-accounts",

@@ -1,4 +1,4 @@
-"""Exactly once (issue 3, rule 5; DOMAIN §3.9): concurrent approvals of one application give one approval
+"""Exactly once (DOMAIN §3.9): concurrent approvals of one application give one approval
 and one set of ledger rows — by the row locks, and by the database constraints alone when they are bypassed.
 """
 

@@ -1,4 +1,4 @@
-"""Rule 9 of issue 3: every write records the acting user and a change reason; commands act as the system user."""
+"""Every write records the acting user and a change reason; commands act as the system user."""
 
 import datetime as dt
 import io

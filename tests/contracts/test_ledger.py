@@ -1,4 +1,4 @@
-"""The fee-obligation ledger (issue 3, rule 7): append-only; a correction is a reversing row."""
+"""The fee-obligation ledger (DOMAIN §2): append-only; a correction is a reversing row."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""A migrated contract takes effect when a second person confirms it (DOMAIN §3.13, issue 9): until then its terms
+"""A migrated contract takes effect when a second person confirms it (§3.13, §3.8): until then its terms
 are not in the timeline, it is not billed, and nothing is done on it."""
 
 import datetime as dt

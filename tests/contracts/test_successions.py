@@ -1,4 +1,4 @@
-"""Successions (issue 3, rule 8): 平成26年3月1日変更 附則第2項〜第4項 applied by `apply_successions`."""
+"""Successions (DOMAIN §1, §3.19): 平成26年3月1日変更 附則第2項〜第4項 applied by `apply_successions`."""
 
 import datetime as dt
 import io

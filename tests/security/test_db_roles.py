@@ -1,4 +1,4 @@
-"""The app's database role (issue 9): it may only read and append to the ledger, the month close, the history
+"""The app's database role: it may only read and append to the ledger, the month close, the history
 tables and the auth log, and has no way around their guards; the owner (the test suite) still resets them."""
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""Staff accounts (issue 9): no escalation by a システム管理者 that is not a superuser, no hard delete, who created
+"""Staff accounts (§3.15): no escalation by a システム管理者 that is not a superuser, no hard delete, who created
 each account recorded, and four eyes refusing two people of whom one created the other's account."""
 
 import datetime as dt

@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 
 from contracts.billing.pricing import Priced, price
 from contracts.billing.timeline import (
@@ -15,12 +15,20 @@ from contracts.billing.timeline import (
 )
 from core import clock
 from core.errors import DomainError
+from core.history_read import staff_name
 from core.wareki import format_date
 from options.choices import EligibilityKind
 from options.models import Option, OptionVariant
-from options.selectors import fee_items_in_force, option_retired_refusal
+from options.selectors import fee_items_in_force, option_retired_refusal, variant_is_quoted
+from security.accounts import staff_assert_independent
 
-from .choices import ApplicationKind, LedgerKind
+from .choices import (
+    APPLICATION_TRANSITIONS,
+    OPEN_APPLICATION_STATUSES,
+    ApplicationKind,
+    ApplicationStatus,
+    LedgerKind,
+)
 from .models import Application, BaseServiceContract, CarrierLineContract, LedgerEntry, OptionContract, Subscriber
 
 
@@ -238,3 +246,66 @@ def retired_options(*, on: dt.date) -> list[RetiredOption]:
             )
         )
     return found
+
+
+# --- Who may do what with an application (DOMAIN §3.8, §3.15) ----------------------------------------------
+
+
+def application_four_eyes_refusal(application: Application, actor) -> DomainError | None:
+    """Why `actor` may not decide `application` under four eyes (§3.8), or None: the approver is not the entrant,
+    nor one who created the entrant's account or vice versa. The approval service raises it; screens show it."""
+    if application.entered_by_id == actor.pk:
+        return DomainError(
+            f"申込を受け付けた職員（{staff_name(actor)}）は、同じ申込を承諾・不承諾できません。"
+            "受付者とは別の承認者が決裁してください。",
+            code="four_eyes",
+        )
+    try:
+        staff_assert_independent(application.entered_by, actor, what="申込の受付者と決裁する職員")
+    except DomainError as refusal:
+        return refusal
+    return None
+
+
+@dataclass(frozen=True)
+class ApplicationActions:
+    """What one staff member may do with one application now; `four_eyes` says why they may not decide it."""
+
+    is_open: bool
+    is_entrant: bool
+    start_review: bool
+    decide: bool
+    four_eyes: DomainError | None
+    withdraw: bool
+    quote: bool
+
+
+def application_actions(application: Application, user, *, on: dt.date) -> ApplicationActions:
+    is_open = application.status in OPEN_APPLICATION_STATUSES
+    next_statuses = APPLICATION_TRANSITIONS[application.status]
+    may_decide = user.has_perm("contracts.decide_application")
+    decidable = may_decide and ApplicationStatus.APPROVED in next_statuses
+    four_eyes = application_four_eyes_refusal(application, user) if decidable else None
+    quoted = (
+        is_open and application.kind != ApplicationKind.CANCEL and variant_is_quoted(variant=application.variant, on=on)
+    )
+    return ApplicationActions(
+        is_open=is_open,
+        is_entrant=application.entered_by_id == user.pk,
+        start_review=may_decide and ApplicationStatus.UNDER_REVIEW in next_statuses,
+        decide=decidable and four_eyes is None,
+        four_eyes=four_eyes,
+        withdraw=user.has_perm("contracts.change_application") and ApplicationStatus.WITHDRAWN in next_statuses,
+        quote=quoted and (user.has_perm("contracts.change_application") or may_decide),
+    )
+
+
+def decision_queue(user, *, status: str, limit: int) -> QuerySet[Application]:
+    """Applications in `status`, oldest first, each marked `entered_by_viewer` when `user` entered it (four eyes:
+    they may not decide it, §3.8)."""
+    return (
+        Application.objects.filter(status=status)
+        .select_related("subscriber", "option", "variant", "entered_by")
+        .annotate(entered_by_viewer=Case(When(entered_by=user, then=Value(True)), default=Value(False)))
+        .order_by("entered_at", "pk")[:limit]
+    )

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.templatetags.wareki import wareki_datetime
+from core.formats import wareki_datetime
 
 from .errors import DomainError
 from .history_read import HISTORY_TYPE_LABELS, FieldValue, _Labels, _m2m_raw, record_changes, staff_name

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db import models
 
-from core.templatetags.wareki import wareki, wareki_datetime
+from core.formats import wareki, wareki_datetime
 
 from .clock import jst_midnight
 

@@ -4,8 +4,8 @@ import django_tables2 as tables
 from django.core.paginator import EmptyPage
 from django.db.models import QuerySet
 
+from core.formats import wareki, wareki_datetime, yen
 from core.limits import PAGE_MAX
-from core.templatetags.wareki import wareki, wareki_datetime, yen
 
 
 class BoundedLazyPaginator(tables.LazyPaginator):

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from core.errors import DomainError
 from core.wareki import format_date
 
+from .choices import Pricing
 from .fees import FeeSchedule
 from .models import FeeItem, Option, OptionVariant, TariffRevision
 
@@ -133,3 +134,8 @@ def option_retired_refusal(*, option: Option, on: dt.date) -> DomainError | None
         provision = succession.provision
         message += f"（{succession.provision}により、それ以前の契約は{succession.to_option.name}として存続します）"
     return DomainError(message, article=provision, code="option_retired")
+
+
+def variant_is_quoted(*, variant: OptionVariant, on: dt.date) -> bool:
+    """Return whether a fee of `variant` in force on `on` is 当社が別途契約者に示す金額."""
+    return any(item.pricing == Pricing.QUOTED for item in fee_items_in_force(on=on, variant=variant))

@@ -1,8 +1,11 @@
 """The monthly report page: 速報 for open months, totals on screen, streamed downloads, and 月次締め."""
 
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
+import time_machine
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
@@ -24,19 +27,20 @@ def keiri(client, accounting):
 
 
 def test_an_open_month_is_shown_as_provisional_with_its_totals(regulation, keiri, clerk, approver):
-    ui_data.billing_contract(clerk=clerk, approver=approver)
-    month = clock.today()
-    response = keiri.get(reverse("contracts:monthly_report"), {"month": f"{month:%Y-%m}"})
-    html = response.content.decode()
-    report = response.context["report"]
-    assert report.is_provisional
-    assert "速報" in html
-    assert response.context["summary"].total_excl_yen > 0
-    assert f"{response.context['summary'].total_incl_yen:,}円" in html
-    assert reverse("contracts:month_close") not in html  # this month has not ended: nothing to close yet
-    last_month = clock.month_start(clock.month_start(month) - dt.timedelta(days=1))
-    html = keiri.get(reverse("contracts:monthly_report"), {"month": f"{last_month:%Y-%m}"}).content.decode()
-    assert reverse("contracts:month_close") in html  # 経理 may close an ended month
+    # 30 accounts of SWP = 3 blocks × 3,000円 = 9,000円 a month, billed from 3/10: 22 of 31 days, rounded down
+    # (§3.6) = 6,387円; tax 10% rounded down = 638円; 7,025円 with tax.
+    with time_machine.travel(dt.datetime(2026, 3, 10, 10, 0, tzinfo=clock.JST), tick=False):
+        ui_data.billing_contract(clerk=clerk, approver=approver)
+        response = keiri.get(reverse("contracts:monthly_report"), {"month": "2026-03"})
+        html = response.content.decode()
+        summary = response.context["summary"]
+        assert response.context["report"].is_provisional
+        assert "速報" in html
+        assert (summary.total_excl_yen, summary.total_tax_yen, summary.total_incl_yen) == (6387, 638, 7025)
+        assert "7,025円" in html
+        assert reverse("contracts:month_close") not in html  # this month has not ended: nothing to close yet
+        html = keiri.get(reverse("contracts:monthly_report"), {"month": "2026-02"}).content.decode()
+        assert reverse("contracts:month_close") in html  # 経理 may close an ended month
 
 
 def test_the_month_may_be_entered_in_wareki(regulation, keiri):
@@ -61,7 +65,15 @@ def test_downloads_stream_in_each_format(regulation, keiri, clerk, approver, fmt
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == content_type
     assert response["Content-Disposition"].startswith(f'attachment; filename="monthly-report-{month}')
-    assert len(b"".join(response.streaming_content)) > 0
+    body = b"".join(response.streaming_content)
+    if fmt == "xlsx":
+        workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
+        assert len(workbook.sheetnames) == 3
+    else:
+        text = body.decode("cp932" if fmt == "csv-cp932" else "utf-8-sig")
+        header, first = text.splitlines()[:2]
+        expected = {"detail": "台帳番号", "summary": "区分", "charges": "契約番号"}[part]
+        assert header.split(",")[0] == expected and first  # the part's header, then its first row
 
 
 def test_a_refused_download_comes_back_as_a_message(regulation, keiri):

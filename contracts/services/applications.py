@@ -27,6 +27,7 @@ from contracts.choices import (
     TermsEvent,
 )
 from contracts.models import Application, BaseServiceContract, LedgerEntry, OptionContract, Subscriber
+from contracts.selectors import application_four_eyes_refusal
 from core import clock
 from core.errors import DomainError
 from core.history_read import staff_name
@@ -34,16 +35,19 @@ from core.history_write import save_with_history
 from core.wareki import format_date
 from options.choices import FeeKind
 from options.models import Option, OptionVariant
-from options.selectors import option_retired_refusal
-from security.accounts import staff_assert_independent
+from options.selectors import option_retired_refusal, variant_is_quoted
 
 from .audit import require_any_permission, require_permission, require_reason
 from .corrections import correction_approve, correction_fields
 from .eligibility import eligibility_assert
 from .ledger import ledger_append_monthly, ledger_append_on_approval, ledger_price_monthly
 from .locks import lock_application, lock_option_contract, lock_subscriber
-from .option_contracts import option_contract_assert_confirmed, option_contract_close
-from .terms import terms_assert_quantity, terms_assert_quote, terms_is_quoted, terms_price_all
+from .option_contracts import (
+    option_contract_assert_confirmed,
+    option_contract_assert_not_held,
+    option_contract_close,
+)
+from .terms import terms_assert_quantity, terms_assert_quote, terms_price_all
 
 
 def application_assert_transition(application: Application, to: str) -> None:
@@ -73,14 +77,10 @@ def _lock_tree(application: Application) -> tuple[Application, OptionContract | 
 
 
 def _assert_four_eyes(application: Application, actor) -> None:
-    """The approver is not the entrant (DOMAIN §3.8), nor one who created the entrant's account or vice versa."""
-    if application.entered_by_id == actor.pk:
-        raise DomainError(
-            f"申込を受け付けた職員（{staff_name(actor)}）は、同じ申込を承諾・不承諾できません。"
-            "受付者とは別の承認者が決裁してください。",
-            code="four_eyes",
-        )
-    staff_assert_independent(application.entered_by, actor, what="申込の受付者と決裁する職員")
+    """The approver is independent of the entrant (DOMAIN §3.8): contracts.selectors.application_four_eyes_refusal."""
+    refusal = application_four_eyes_refusal(application, actor)
+    if refusal is not None:
+        raise refusal
 
 
 # What an approver decides on: every term the detail page shows and the approval puts in force.
@@ -118,19 +118,6 @@ def application_assert_version_seen(application: Application, seen_version: str 
     )
 
 
-def _assert_not_held(subscriber: Subscriber, option: Option, basis) -> None:
-    """A subscriber holds an option once per contract it rests on; more accounts is a contract change."""
-    held = subscriber.option_contracts.filter(option=option).exclude(status=OptionContractStatus.ENDED)
-    held = held.filter(**_basis_fields(basis))
-    contract = held.first()
-    if contract is not None:
-        raise DomainError(
-            f"契約者「{subscriber}」は{option.name}を既に契約しています（契約 #{contract.pk}）。"
-            "数量やサービス・細目の変更は契約内容変更申込で受け付けてください。",
-            code="already_held",
-        )
-
-
 def _basis_fields(basis) -> dict:
     if isinstance(basis, BaseServiceContract):
         return {"base_contract": basis, "carrier_line": None}
@@ -142,7 +129,7 @@ def _new_use(subscriber: Subscriber, option, variant, *, on: dt.date) -> dict:
     if option is None or variant is None:
         raise DomainError("オプションとサービス・細目を選択してください。", code="option_required")
     basis = eligibility_assert(subscriber=subscriber, option=option, on=on).basis
-    _assert_not_held(subscriber, option, basis)
+    option_contract_assert_not_held(subscriber, option, **_basis_fields(basis))
     duplicate = subscriber.applications.filter(
         kind=ApplicationKind.NEW, option=option, status__in=OPEN_APPLICATION_STATUSES, **_basis_fields(basis)
     ).first()
@@ -267,7 +254,7 @@ def application_submit(
         terms_assert_quantity(option=fields["option"], variant=fields["variant"], quantity=quantity, on=today)
     if quoted_amount_yen is not None:
         terms_assert_quote(quoted_amount_yen)
-        if not terms_is_quoted(variant=fields["variant"], on=today):
+        if not variant_is_quoted(variant=fields["variant"], on=today):
             raise DomainError(
                 f"「{fields['variant'].name}」の料金は見積の対象ではありません。", code="quote_not_applicable"
             )
@@ -313,7 +300,7 @@ def application_set_quote(*, application: Application, amount_yen: int, actor) -
             f"申込 #{application.pk} は「{application.get_status_display()}」のため、見積額を変更できません。",
             code="already_decided",
         )
-    if not terms_is_quoted(variant=application.variant, on=clock.today()):
+    if not variant_is_quoted(variant=application.variant, on=clock.today()):
         raise DomainError(
             f"「{application.variant.name}」の料金は見積の対象ではありません。", code="quote_not_applicable"
         )
@@ -374,7 +361,7 @@ def _approve_new(application: Application, *, actor, now: dt.datetime) -> None:
     today = clock.jst_date(now)
     subscriber, option = application.subscriber, application.option
     basis = eligibility_assert(subscriber=subscriber, option=option, on=today).basis
-    _assert_not_held(subscriber, option, basis)
+    option_contract_assert_not_held(subscriber, option, **_basis_fields(basis))
     priced = terms_price_all(
         option=option,
         variant=application.variant,

@@ -17,11 +17,12 @@ from core.errors import DomainError
 from core.history_write import save_with_history
 from core.wareki import format_date
 from options.models import OptionVariant
+from options.selectors import variant_is_quoted
 
 from .audit import require_reason
 from .ledger import ledger_append_monthly, ledger_append_monthly_for_later_periods, ledger_price_monthly, ledger_reverse
 from .option_contracts import billing_start_assert_valid
-from .terms import terms_assert_quantity, terms_assert_quote, terms_is_quoted
+from .terms import terms_assert_quantity, terms_assert_quote
 
 
 def _monthly_rows(contract: OptionContract):
@@ -122,8 +123,8 @@ def _check_terms(contract, period: Period, *, quantity, quoted_amount_yen, varia
     if quoted_amount_yen is not None and quoted_amount_yen != period.quoted_amount_yen:
         terms_assert_quote(quoted_amount_yen)
         # A period may start before any fee item was entered (a migrated contract): today's tariff says then.
-        quoted_then = terms_is_quoted(variant=variant, on=period.valid_from)
-        if not quoted_then and not terms_is_quoted(variant=variant, on=clock.today()):
+        quoted_then = variant_is_quoted(variant=variant, on=period.valid_from)
+        if not quoted_then and not variant_is_quoted(variant=variant, on=clock.today()):
             raise DomainError(f"「{variant.name}」の料金は見積の対象ではありません。", code="quote_not_applicable")
     if (quantity, quoted_amount_yen) == (period.quantity, period.quoted_amount_yen):
         raise DomainError(

@@ -166,6 +166,26 @@ def _assert_basis(option: Option, subscriber: Subscriber, contracted_on, base_co
             )
 
 
+def option_contract_assert_not_held(
+    subscriber: Subscriber,
+    option,
+    *,
+    base_contract: BaseServiceContract | None,
+    carrier_line: CarrierLineContract | None,
+) -> None:
+    """A subscriber holds an option once per contract it rests on; more accounts is a contract change. The
+    database's option_contract_one_open_per_basis stands behind."""
+    held = subscriber.option_contracts.filter(option=option, base_contract=base_contract, carrier_line=carrier_line)
+    held = held.exclude(status=OptionContractStatus.ENDED)
+    contract = held.first()
+    if contract is not None:
+        raise DomainError(
+            f"契約者「{subscriber}」は{option.name}を既に契約しています（契約 #{contract.pk}）。"
+            "数量やサービス・細目の変更は契約内容変更申込で受け付けてください。",
+            code="already_held",
+        )
+
+
 @transaction.atomic(savepoint=False)
 def _option_contract_register_migrated(
     *,
@@ -208,6 +228,8 @@ def _option_contract_register_migrated(
             code="end_before_start",
         )
     _assert_basis(option, subscriber, contracted_on, base_contract, carrier_line)
+    if end_date is None:
+        option_contract_assert_not_held(subscriber, option, base_contract=base_contract, carrier_line=carrier_line)
     if end_date is not None:
         status = OptionContractStatus.ENDED
     elif billing_start_date is not None:

@@ -22,11 +22,6 @@ def terms_assert_quantity(*, option: Option, variant: OptionVariant, quantity: i
         blocks_for(quantity=quantity, block_size=item.block_size, option_name=item.name, article=item.article)
 
 
-def terms_is_quoted(*, variant: OptionVariant, on: dt.date) -> bool:
-    """Return whether a fee of `variant` in force on `on` is 当社が別途契約者に示す金額."""
-    return any(item.pricing == Pricing.QUOTED for item in fee_items_in_force(on=on, variant=variant))
-
-
 def terms_assert_quote(amount_yen) -> int:
     if isinstance(amount_yen, bool) or not isinstance(amount_yen, int) or amount_yen < 0:
         raise DomainError("見積額は0円以上の整数（円）で入力してください。", code="quote_invalid")

@@ -8,18 +8,17 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from contracts import selectors
-from contracts.choices import APPLICATION_TRANSITIONS, ApplicationKind, ApplicationStatus
+from contracts.choices import ApplicationKind
 from contracts.filters import ApplicationFilter
 from contracts.forms import ApplicationForm, ApproveForm, ConfirmForm, QuoteForm, ReasonForm, variant_label
 from contracts.models import Application, OptionContract
 from contracts.services import applications as services
-from contracts.services.terms import terms_is_quoted
 from contracts.tables import ApplicationTable
 from core import clock
 from core.errors import DomainError
 from core.tables import PAGINATION
 from options.models import OptionVariant
-from options.selectors import options_orderable
+from options.selectors import options_orderable, variant_is_quoted
 
 from .base import ActionView, StaffPermissionMixin, add_domain_error
 
@@ -137,7 +136,7 @@ class ApplicationCreateView(StaffPermissionMixin, FormView):
         quote_pending = (
             data.get("variant") is not None
             and data.get("quoted_amount_yen") is None
-            and terms_is_quoted(variant=data["variant"], on=today)
+            and variant_is_quoted(variant=data["variant"], on=today)
         )
         can_submit = (eligibility is None or eligibility.ok) and (not preview_error or quote_pending)
         return self.render_to_response(
@@ -188,24 +187,17 @@ class ApplicationDetailView(StaffPermissionMixin, DetailView):
         application = self.object
         user = self.request.user
         today = clock.today()
-        is_open = application.status in (ApplicationStatus.RECEIVED, ApplicationStatus.UNDER_REVIEW)
-        next_statuses = APPLICATION_TRANSITIONS[application.status]
-        may_decide = user.has_perm("contracts.decide_application")
-        is_entrant = application.entered_by_id == user.pk
-        quoted = (
-            is_open
-            and application.kind != ApplicationKind.CANCEL
-            and terms_is_quoted(variant=application.variant, on=today)
-        )
+        actions = selectors.application_actions(application, user, on=today)
+        is_open = actions.is_open
         context.update(
+            actions=actions,
             is_open=is_open,
-            is_entrant=is_entrant,
-            show_start_review=may_decide and ApplicationStatus.UNDER_REVIEW in next_statuses,
-            show_decide=may_decide and not is_entrant and ApplicationStatus.APPROVED in next_statuses,
-            four_eyes_note=may_decide and is_entrant and ApplicationStatus.APPROVED in next_statuses,
-            show_withdraw=user.has_perm("contracts.change_application")
-            and ApplicationStatus.WITHDRAWN in next_statuses,
-            show_quote=quoted and (user.has_perm("contracts.change_application") or may_decide),
+            is_entrant=actions.is_entrant,
+            show_start_review=actions.start_review,
+            show_decide=actions.decide,
+            four_eyes_note=actions.four_eyes,
+            show_withdraw=actions.withdraw,
+            show_quote=actions.quote,
             start_review_form=kwargs.get("start_review_form") or ConfirmForm(),
             approve_form=kwargs.get("approve_form")
             or ApproveForm(initial={"version": services.application_terms_version(application)}),

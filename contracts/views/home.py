@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 from contracts.billing.charges import migration_pending
 from contracts.choices import ApplicationStatus, OptionContractStatus
 from contracts.models import Application, LedgerEntry, OptionContract
+from contracts.selectors import decision_queue
 from core import clock
 
 QUEUE_LENGTH = 20
@@ -22,12 +23,8 @@ class HomeView(TemplateView):
         user = self.request.user
         applications = Application.objects.select_related("subscriber", "option", "variant", "entered_by")
         if user.has_perm("contracts.decide_application"):
-            context["to_review"] = applications.filter(status=ApplicationStatus.UNDER_REVIEW).order_by(
-                "entered_at", "pk"
-            )[:QUEUE_LENGTH]
-            context["to_start_review"] = applications.filter(status=ApplicationStatus.RECEIVED).order_by(
-                "entered_at", "pk"
-            )[:QUEUE_LENGTH]
+            context["to_review"] = decision_queue(user, status=ApplicationStatus.UNDER_REVIEW, limit=QUEUE_LENGTH)
+            context["to_start_review"] = decision_queue(user, status=ApplicationStatus.RECEIVED, limit=QUEUE_LENGTH)
         if user.has_perm("contracts.change_optioncontract"):
             context["migrations_to_confirm"] = (
                 OptionContract.objects.filter(migration_pending())

@@ -62,7 +62,11 @@ def contract(
         confirmed_by=approver if migrated else None,
         billing_start_date=billing_start,
         end_date=end_date,
-        status=OptionContractStatus.BILLING if billing_start else OptionContractStatus.APPROVED,
+        status=OptionContractStatus.ENDED
+        if end_date
+        else OptionContractStatus.BILLING
+        if billing_start
+        else OptionContractStatus.APPROVED,
     )
     timeline_set(
         contract=oc,
@@ -132,7 +136,7 @@ def monthly_obligation(
 def bill(oc: OptionContract, *, start: dt.date, actor, pk: int | None = None) -> LedgerEntry:
     """Set the billing start and write its monthly obligation (what option_contract_set_billing_start does)."""
     oc.billing_start_date = start
-    oc.status = OptionContractStatus.BILLING
+    oc.status = OptionContractStatus.ENDED if oc.end_date else OptionContractStatus.BILLING
     oc.save()
     return monthly_obligation(oc, effective_from=start, actor=actor, pk=pk)
 

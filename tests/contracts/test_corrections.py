@@ -333,7 +333,7 @@ def test_state_on_a_date_comes_from_the_contract_dates(swp, billing_start, end, 
     assert contract_state_on(**dates, on=on) == state
     assert contract_state_label(**dates, on=on) == label
     # The database expression that lists filter and show by gives the same answer.
-    stage = "approved" if billing_start is None else "billing"
+    stage = "ended" if end is not None else "approved" if billing_start is None else "billing"
     OptionContract.objects.filter(pk=swp.pk).update(status=stage, **dates)  # set straight, only to compare
     annotated = OptionContract.objects.annotate(s=contract_state_expression(on)).get(pk=swp.pk)
     assert annotated.s == state

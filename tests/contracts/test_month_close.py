@@ -247,7 +247,7 @@ def test_a_late_cancellation_is_adjusted_in_the_first_open_month_and_the_closed_
     february = _all_exports(FEB)
 
     # 3/5: the cancellation arrives late: service ended on 2/10.
-    oc.end_date = dt.date(2026, 2, 10)
+    oc.end_date, oc.status = dt.date(2026, 2, 10), "ended"
     oc.status = OptionContractStatus.ENDED
     oc.save()
     sub.name = "株式会社さくら（新社名）"
@@ -313,7 +313,7 @@ def test_only_the_first_open_month_receives_adjustments(regulation, approver, ac
     rd.bill(oc, start=FEB, actor=approver)
     with _at(2026, 3, 2, 9, 0):
         month_close(month=FEB, actor=accounting)
-    oc.end_date = dt.date(2026, 2, 10)
+    oc.end_date, oc.status = dt.date(2026, 2, 10), "ended"
     oc.save()
 
     assert [r.kind for r in monthly_report(month=MAR).charge_rows] == [LedgerKind.ADJUSTMENT]

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from contracts.billing.charges import migration_pending
 from contracts.billing.timeline import period_on, periods_of, timeline_set
-from contracts.choices import TermsEvent
+from contracts.choices import OptionContractStatus, TermsEvent
 from contracts.models import OptionContract
 from core.errors import DomainError
 from core.history_write import save_with_history
@@ -64,8 +64,33 @@ def successions_pending() -> list[SuccessionMove]:
                     f"当たるサービス・細目がありません（契約 #{contract.pk}）。",
                     code="succession_variant_missing",
                 )
+            _assert_successor_not_held(contract, succession)
             moves.append(SuccessionMove(contract, succession, to_variant))
     return moves
+
+
+def _assert_successor_not_held(contract: OptionContract, succession: Succession) -> None:
+    """An open contract cannot continue as an option its subscriber already holds open on the same basis (one open
+    contract per subscriber × option × basis): staff decide which of the two ends; nothing moves until then."""
+    if contract.status == OptionContractStatus.ENDED:
+        return
+    held = (
+        OptionContract.objects.filter(
+            subscriber_id=contract.subscriber_id,
+            option=succession.to_option,
+            base_contract_id=contract.base_contract_id,
+            carrier_line_id=contract.carrier_line_id,
+        )
+        .exclude(status=OptionContractStatus.ENDED)
+        .first()
+    )
+    if held is not None:
+        raise DomainError(
+            f"契約 #{contract.pk}（{contract.subscriber}）は{succession.to_option.name}として存続できません。"
+            f"同じ契約者が同じ回線・基本サービスで{succession.to_option.name}を既に契約しています（契約 #{held.pk}）。"
+            "どちらかを解約してから経過措置を適用してください。",
+            code="successor_already_held",
+        )
 
 
 @transaction.atomic(durable=True)

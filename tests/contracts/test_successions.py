@@ -4,7 +4,7 @@ import datetime as dt
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from contracts.choices import OptionContractStatus
 from contracts.models import Application, LedgerEntry, OptionContract
@@ -137,4 +137,26 @@ def test_successions_applied_twice_change_nothing(contracts):
     history = OptionContract.history.count()
     assert _run() == "承継の対象となる契約はありません。\n"
     assert _run("--dry-run") == "承継の対象となる契約はありません。\n"
+    assert OptionContract.history.count() == history
+
+
+def test_a_succession_onto_an_option_already_held_on_the_same_line_refuses_and_moves_nothing(contracts, approver):
+    b_flets = contracts["b_flets"]
+    target = variant("flets-hikari", "type-e")
+    held = OptionContract.objects.create(  # the successor already held on the same line (made around the services)
+        subscriber=b_flets.subscriber,
+        option=target.option,
+        variant=target,
+        carrier_line=b_flets.carrier_line,
+        quantity=1,
+        contracted_on=dt.date(2015, 1, 1),
+        approved_at=dt.datetime(2015, 1, 1, tzinfo=dt.UTC),
+        approved_by=approver,
+        status=OptionContractStatus.APPROVED,
+    )
+    history = OptionContract.history.count()
+    with pytest.raises(CommandError, match=f"契約 #{b_flets.pk}.*既に契約しています（契約 #{held.pk}）"):
+        _run()
+    b_flets.refresh_from_db()
+    assert b_flets.option.code == "b-flets"
     assert OptionContract.history.count() == history

@@ -127,7 +127,7 @@ def test_exactly_once_the_database_alone_holds_when_the_lock_and_status_check_ar
 
     monkeypatch.setattr(application_services, "_lock_tree", no_lock)
     # The "already holds this option" check reads committed contracts; bypass it too, so only the database is left.
-    monkeypatch.setattr(application_services, "_assert_not_held", lambda *args: None)
+    monkeypatch.setattr(application_services, "option_contract_assert_not_held", lambda *args, **kwargs: None)
     for trial, application in enumerate(applications):
         gate["barrier"] = threading.Barrier(THREADS)
         outcomes = _race(application.pk, actors)

@@ -96,6 +96,10 @@ def staff_assert_independent(first, second, *, what: str) -> None:
         return
     if first.pk == second.pk:
         raise DomainError(f"{what}が同じ職員（{_name(first)}）です。別の職員が行ってください。", code="four_eyes")
+    if is_system_user(first) or is_system_user(second):
+        # The system user is no person: the accounts it made (the demo's, a command's) are not its accomplices,
+        # and a row it booked (the month close) was chosen by no one a second person could collude with.
+        return
     created = (
         StaffAccount.objects.filter(Q(user=first, created_by=second) | Q(user=second, created_by=first))
         .select_related("user", "created_by")

@@ -285,6 +285,17 @@ def test_demo_staff_are_created_by_the_system_user_so_any_two_are_independent(re
     assert creators == {system_user().pk}
 
 
+def test_staff_assert_independent_the_system_user_is_no_accomplice_of_the_accounts_it_made(regulation):
+    # The demo's staff are made by the system user, which also books the month close: a demo システム管理者 may
+    # still reverse a close's charge row (the before-stop month end and ops/check_db_roles.sh do).
+    load_staff()
+    admin = get_user_model().objects.get(username="admin")
+    staff_assert_independent(system_user(), admin, what="支払義務を記帳した職員と取消を行う職員")
+    staff_assert_independent(admin, system_user(), what="支払義務を記帳した職員と取消を行う職員")
+    with pytest.raises(DomainError, match="同じ職員"):
+        staff_assert_independent(system_user(), system_user(), what="受付者と承認者")
+
+
 # --- the admin's user pages go through the services ------------------------------------------------------------
 
 

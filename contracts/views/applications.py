@@ -188,16 +188,8 @@ class ApplicationDetailView(StaffPermissionMixin, DetailView):
         user = self.request.user
         today = clock.today()
         actions = selectors.application_actions(application, user, on=today)
-        is_open = actions.is_open
         context.update(
             actions=actions,
-            is_open=is_open,
-            is_entrant=actions.is_entrant,
-            show_start_review=actions.start_review,
-            show_decide=actions.decide,
-            four_eyes_note=actions.four_eyes,
-            show_withdraw=actions.withdraw,
-            show_quote=actions.quote,
             start_review_form=kwargs.get("start_review_form") or ConfirmForm(),
             approve_form=kwargs.get("approve_form")
             or ApproveForm(initial={"version": services.application_terms_version(application)}),
@@ -207,7 +199,7 @@ class ApplicationDetailView(StaffPermissionMixin, DetailView):
             ledger_entries=application.ledger_entries.select_related("revision", "fee_item").order_by("pk"),
             created_contract=OptionContract.objects.filter(origin_application=application).first(),
         )
-        if is_open:
+        if actions.is_open:
             context["on"] = today
             if application.kind != ApplicationKind.CANCEL:
                 context["eligibility"] = selectors.eligibility_check(

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.db.models import Case, Q, QuerySet, Value, When
 
@@ -18,7 +19,7 @@ from core.errors import DomainError
 from core.history_read import staff_name
 from core.wareki import format_date
 from options.choices import EligibilityKind
-from options.models import Option, OptionVariant
+from options.models import CarrierService, Option, OptionVariant, Service
 from options.selectors import fee_items_in_force, option_retired_refusal, variant_is_quoted
 from security.accounts import staff_assert_independent
 
@@ -32,14 +33,47 @@ from .choices import (
 from .models import Application, BaseServiceContract, CarrierLineContract, LedgerEntry, OptionContract, Subscriber
 
 
+class EligibilityMode(StrEnum):
+    """When 利用の条件 are evaluated (DOMAIN §3.7, §3.13): the one evaluator takes the moment as its mode."""
+
+    APPLICATION = "application"  # a 新規利用申込: its 確認 (preview) and its submission
+    APPROVAL = "approval"  # the same conditions again, on the approval's JST date
+    MIGRATED = "migrated"  # a contract from before the system: the contract it names must be of the kind asked for
+
+
 @dataclass(frozen=True)
 class EligibilityResult:
-    """The answer to "may this subscriber use this option on this date?", with the article it rests on."""
+    """The answer to "may this subscriber use this option on this date?", with the article it rests on.
+
+    `kind` is the kind of the rule that refused (EligibilityKind), `missing` that a migrated contract named no
+    basis of that kind at all; both empty when it is met."""
 
     ok: bool
     article: str
     message: str
     basis: BaseServiceContract | CarrierLineContract | None
+    code: str = ""
+    kind: str = ""
+    missing: bool = False
+
+
+@dataclass(frozen=True)
+class GivenBasis:
+    """What a migrated contract names as the contract it rests on: the contracts, or, while a CSV row is read and
+    they do not exist yet, only their services."""
+
+    base_contract: BaseServiceContract | None = None
+    carrier_line: CarrierLineContract | None = None
+    service: Service | None = None
+    carrier_service: CarrierService | None = None
+
+    def of_kind(self, kind: str):
+        if kind == EligibilityKind.SERVICE_CONTRACT:
+            return self.base_contract.service if self.base_contract else self.service
+        return self.carrier_line.carrier_service if self.carrier_line else self.carrier_service
+
+
+_BASIS_WHAT = {EligibilityKind.SERVICE_CONTRACT: "基本サービス契約", EligibilityKind.CARRIER_LINE: "事業者回線契約"}
 
 
 def _in_force_on(on: dt.date) -> Q:
@@ -60,32 +94,82 @@ def carrier_lines_in_force(*, subscriber: Subscriber, on: dt.date) -> QuerySet[C
     )
 
 
-def eligibility_check(*, subscriber: Subscriber, option: Option, on: dt.date) -> EligibilityResult:
-    """Return whether `subscriber` meets every 利用の条件 of `option` on the JST date `on` (DOMAIN §3.7).
+def _refused(rule, message: str, *, code: str, missing: bool = False) -> EligibilityResult:
+    return EligibilityResult(False, rule.article, message, None, code=code, kind=rule.kind, missing=missing)
+
+
+def _wanted(rule) -> list:
+    wanted = rule.services.all() if rule.kind == EligibilityKind.SERVICE_CONTRACT else rule.carrier_services.all()
+    return sorted(wanted, key=lambda w: w.pk)
+
+
+def eligibility_evaluate(
+    *,
+    subscriber: Subscriber | None,
+    option: Option,
+    on: dt.date,
+    mode: EligibilityMode,
+    given: GivenBasis | None = None,
+) -> EligibilityResult:
+    """Return whether `option`'s 利用の条件 hold on the JST date `on` (DOMAIN §3.7): the one evaluator.
 
     Conditions of one rule are alternatives (Web ハイグレード2 又は Web スタンダード2); all rules must hold.
-    The basis is the contract that satisfies the option's first rule.
+    APPLICATION and APPROVAL look for the subscriber's contracts in force on `on` (a carrier line confirmed);
+    the basis is the contract that satisfies the option's first rule. MIGRATED checks the contracts `given`
+    (on the 契約成立日 `on`): the subscriber's own, begun by then, of the services each rule asks for; the
+    subscriber is None while a CSV row for a new subscriber is read.
     """
+    rules = option.eligibility_rules.prefetch_related("services", "carrier_services").order_by("pk")
+    if mode == EligibilityMode.MIGRATED:
+        return _migrated(subscriber, option, on, given or GivenBasis(), rules)
     if not subscriber.is_active:
-        return EligibilityResult(False, "", f"契約者「{subscriber}」は無効化されているため、申込できません。", None)
+        message = f"契約者「{subscriber}」は無効化されているため、申込できません。"
+        return EligibilityResult(False, "", message, None, code="subscriber_inactive")
     refusal = option_retired_refusal(option=option, on=on)
     if refusal is not None:
-        return EligibilityResult(False, refusal.article, refusal.message, None)
-
+        return EligibilityResult(False, refusal.article, refusal.message, None, code=refusal.code)
     basis = None
-    for rule in option.eligibility_rules.prefetch_related("services", "carrier_services").order_by("pk"):
+    for rule in rules:
         if rule.kind == EligibilityKind.SERVICE_CONTRACT:
             found, message = _service_contract(subscriber, option, rule, on)
         else:
             found, message = _carrier_line(subscriber, option, rule, on)
         if found is None:
-            return EligibilityResult(False, rule.article, message, None)
+            return _refused(rule, message, code="not_eligible")
         basis = basis or found
     return EligibilityResult(True, "", "", basis)
 
 
+def eligibility_check(*, subscriber: Subscriber, option: Option, on: dt.date) -> EligibilityResult:
+    """The 確認 of a new application (what the preview shows): eligibility_evaluate in APPLICATION mode."""
+    return eligibility_evaluate(subscriber=subscriber, option=option, on=on, mode=EligibilityMode.APPLICATION)
+
+
+def _migrated(subscriber, option, on, given: GivenBasis, rules) -> EligibilityResult:
+    for basis in (given.base_contract, given.carrier_line):
+        if basis is None:
+            continue
+        if subscriber is not None and basis.subscriber_id != subscriber.pk:
+            message = f"「{basis}」は契約者「{subscriber}」の契約ではありません。"
+            return EligibilityResult(False, "", message, None, code="basis_mismatch")
+        if basis.start_date > on:
+            started = format_date(basis.start_date)
+            message = f"契約成立日（{format_date(on)}）が「{basis}」の利用開始日（{started}）より前です。"
+            return EligibilityResult(False, "", message, None, code="basis_after_contract")
+    first = None
+    for rule in rules:
+        wanted, found = _wanted(rule), given.of_kind(rule.kind)
+        if found not in wanted:
+            names = "又は ".join(w.name for w in wanted)
+            message = f"{option.name}の契約には {names}の{_BASIS_WHAT[rule.kind]}を指定してください（{rule.article}）"
+            return _refused(rule, message, code="basis_required", missing=found is None)
+        if first is None:
+            first = given.base_contract if rule.kind == EligibilityKind.SERVICE_CONTRACT else given.carrier_line
+    return EligibilityResult(True, "", "", first)
+
+
 def _service_contract(subscriber, option, rule, on):
-    services = sorted(rule.services.all(), key=lambda s: s.pk)
+    services = _wanted(rule)
     contract = base_contracts_in_force(subscriber=subscriber, on=on).filter(service__in=services).first()
     if contract is not None:
         return contract, ""
@@ -94,7 +178,7 @@ def _service_contract(subscriber, option, rule, on):
 
 
 def _carrier_line(subscriber, option, rule, on):
-    carrier_services = sorted(rule.carrier_services.all(), key=lambda s: s.pk)
+    carrier_services = _wanted(rule)
     lines = carrier_lines_in_force(subscriber=subscriber, on=on).filter(carrier_service__in=carrier_services)
     line = lines.filter(confirmed_at__isnull=False).first()
     if line is not None:

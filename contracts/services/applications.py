@@ -27,7 +27,7 @@ from contracts.choices import (
     TermsEvent,
 )
 from contracts.models import Application, BaseServiceContract, LedgerEntry, OptionContract, Subscriber
-from contracts.selectors import application_four_eyes_refusal
+from contracts.selectors import EligibilityMode, application_four_eyes_refusal
 from core import clock
 from core.errors import DomainError
 from core.history_read import staff_name
@@ -360,7 +360,7 @@ def _decide(application: Application, status: str, *, actor, now: dt.datetime, r
 def _approve_new(application: Application, *, actor, now: dt.datetime) -> None:
     today = clock.jst_date(now)
     subscriber, option = application.subscriber, application.option
-    basis = eligibility_assert(subscriber=subscriber, option=option, on=today).basis
+    basis = eligibility_assert(subscriber=subscriber, option=option, on=today, mode=EligibilityMode.APPROVAL).basis
     option_contract_assert_not_held(subscriber, option, **_basis_fields(basis))
     priced = terms_price_all(
         option=option,

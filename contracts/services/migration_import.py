@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from contracts.choices import SubscriberKind
 from contracts.models import CarrierLineContract, OptionContract, Subscriber
+from contracts.selectors import EligibilityMode, GivenBasis, eligibility_evaluate
 from core import clock
 from core.errors import DomainError
 from core.wareki import WarekiError, parse_date
@@ -50,6 +51,11 @@ COLUMNS: list[tuple[str, bool, str]] = [
     ("回線利用開始日", False, "事業者回線契約を作成するときの利用開始日（省略時は契約成立日）"),
 ]
 COLUMN_NAMES = [name for name, _, _ in COLUMNS]
+# The column that names the basis of each kind of 利用の条件.
+_BASIS_COLUMNS = {
+    EligibilityKind.SERVICE_CONTRACT: "基本サービスコード",
+    EligibilityKind.CARRIER_LINE: "事業者サービスコード",
+}
 _KINDS = {"法人": SubscriberKind.CORPORATE, "個人": SubscriberKind.INDIVIDUAL}
 
 # Which column a refusal of a service is about, by its DomainError code.
@@ -233,13 +239,15 @@ def _read(text: str) -> tuple[list[_Row], list[ImportProblem]]:
         if carrier_service is not None and not line_id:
             r.fail("回線ID", "事業者サービスコードを指定した行では回線IDが必要です。")
         if option is not None:
-            kinds = set(option.eligibility_rules.values_list("kind", flat=True))
-            for kind, column in (
-                (EligibilityKind.SERVICE_CONTRACT, "基本サービスコード"),
-                (EligibilityKind.CARRIER_LINE, "事業者サービスコード"),
-            ):
-                if kind in kinds and not r.text(column):
-                    r.fail(column, f"{option.name}では{column}が必要です（{option.condition_article}）。")
+            # The contracts themselves are found or made when the row is written, where a basis of the wrong
+            # service is refused; here a row that names no basis of the kind its option asks for is.
+            given = GivenBasis(service=service, carrier_service=carrier_service)
+            result = eligibility_evaluate(
+                subscriber=None, option=option, on=contracted_on, mode=EligibilityMode.MIGRATED, given=given
+            )
+            column = _BASIS_COLUMNS.get(result.kind)
+            if result.missing and not r.text(column):  # a code not registered is refused by its lookup
+                r.fail(column, f"{option.name}では{column}が必要です（{result.article}）。")
         service_start = r.date("基本サービス利用開始日")
         line_start = r.date("回線利用開始日")
         if len(problems) > before:

@@ -7,16 +7,17 @@ from django.db import transaction
 from contracts.billing.timeline import timeline_set
 from contracts.choices import OPTION_CONTRACT_TRANSITIONS, OptionContractStatus, TermsEvent
 from contracts.models import BaseServiceContract, CarrierLineContract, OptionContract, Subscriber
+from contracts.selectors import EligibilityMode, GivenBasis
 from core import clock
 from core.errors import DomainError
 from core.history_write import save_with_history
 from core.wareki import format_date
-from options.choices import EligibilityKind
 from options.models import Option, OptionVariant
 from options.selectors import option_retired_refusal
 from security.accounts import staff_assert_independent
 
 from .audit import require_permission, require_reason
+from .eligibility import eligibility_assert
 from .ledger import ledger_append_monthly, ledger_append_monthly_for_later_periods, ledger_price_monthly
 from .locks import lock_option_contract, lock_subscriber
 from .terms import terms_assert_quantity, terms_assert_quote
@@ -138,34 +139,6 @@ def option_contract_end(*, option_contract: OptionContract, end_date: dt.date, a
     return option_contract_close(contract=contract, end_date=end_date, actor=actor, reason=reason)
 
 
-def _assert_basis(option: Option, subscriber: Subscriber, contracted_on, base_contract, carrier_line) -> None:
-    """A migrated contract names the contract it rests on, of the kind its 利用の条件 asks for."""
-    for basis in (base_contract, carrier_line):
-        if basis is not None and basis.subscriber_id != subscriber.pk:
-            raise DomainError(f"「{basis}」は契約者「{subscriber}」の契約ではありません。", code="basis_mismatch")
-        if basis is not None and basis.start_date > contracted_on:
-            raise DomainError(
-                f"契約成立日（{format_date(contracted_on)}）が「{basis}」の利用開始日"
-                f"（{format_date(basis.start_date)}）より前です。",
-                code="basis_after_contract",
-            )
-    for rule in option.eligibility_rules.prefetch_related("services", "carrier_services"):
-        if rule.kind == EligibilityKind.SERVICE_CONTRACT:
-            wanted, what = rule.services.all(), "基本サービス契約"
-            given = base_contract.service if base_contract else None
-        else:
-            wanted, what = rule.carrier_services.all(), "事業者回線契約"
-            given = carrier_line.carrier_service if carrier_line else None
-        wanted = sorted(wanted, key=lambda w: w.pk)
-        if given not in wanted:
-            names = "又は ".join(w.name for w in wanted)
-            raise DomainError(
-                f"{option.name}の契約には {names}の{what}を指定してください（{rule.article}）",
-                article=rule.article,
-                code="basis_required",
-            )
-
-
 def option_contract_assert_not_held(
     subscriber: Subscriber,
     option,
@@ -227,7 +200,13 @@ def _option_contract_register_migrated(
             f"解約日（{format_date(end_date)}）が課金開始日・契約成立日（{format_date(first_day)}）より前です。",
             code="end_before_start",
         )
-    _assert_basis(option, subscriber, contracted_on, base_contract, carrier_line)
+    eligibility_assert(
+        subscriber=subscriber,
+        option=option,
+        on=contracted_on,
+        mode=EligibilityMode.MIGRATED,
+        given=GivenBasis(base_contract=base_contract, carrier_line=carrier_line),
+    )
     if end_date is None:
         option_contract_assert_not_held(subscriber, option, base_contract=base_contract, carrier_line=carrier_line)
     if end_date is not None:

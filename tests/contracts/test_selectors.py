@@ -4,7 +4,14 @@ import datetime as dt
 
 import pytest
 
-from contracts.selectors import EligibilityResult, eligibility_check, fee_preview
+from contracts.selectors import (
+    EligibilityMode,
+    EligibilityResult,
+    GivenBasis,
+    eligibility_check,
+    eligibility_evaluate,
+    fee_preview,
+)
 from contracts.services import base_contract_end
 from core.errors import DomainError
 from options.choices import FeeKind
@@ -91,3 +98,39 @@ def test_fee_preview_refuses_25_accounts_and_a_missing_quote(regulation):
             quoted_amount_yen=None,
             on=dt.date(2026, 2, 1),
         )
+
+
+def test_eligibility_evaluate_one_rule_for_an_application_an_approval_and_a_migrated_contract(regulation, clerk):
+    """§3.7 and §3.13: the same 第5条 decides in every mode; what differs is where the basis comes from."""
+    fiber = subscriber_with_base("fiberaccess-f", actor=clerk, start_date=dt.date(2020, 4, 1))
+    web = subscriber_with_base("web-highgrade2", actor=clerk, start_date=dt.date(2020, 4, 1))
+    ipv6, on = option("ipv6"), dt.date(2026, 4, 1)
+    for mode in (EligibilityMode.APPLICATION, EligibilityMode.APPROVAL):
+        met = eligibility_evaluate(subscriber=fiber, option=ipv6, on=on, mode=mode)
+        assert (met.ok, met.basis) == (True, fiber.base_contracts.get())
+        refused = eligibility_evaluate(subscriber=web, option=ipv6, on=on, mode=mode)
+        assert (refused.ok, refused.article, refused.code) == (False, "第5条", "not_eligible")
+        assert (
+            refused.message
+            == "IPv6 接続オプション機能を利用するには IIJ FiberAccess/F サービスの契約者である必要があります（第5条）"
+        )
+
+    migrated = EligibilityMode.MIGRATED
+    given = GivenBasis(base_contract=fiber.base_contracts.get())
+    met = eligibility_evaluate(subscriber=fiber, option=ipv6, on=dt.date(2021, 1, 1), mode=migrated, given=given)
+    assert (met.ok, met.basis) == (True, fiber.base_contracts.get())
+    wrong = GivenBasis(base_contract=web.base_contracts.get())
+    refused = eligibility_evaluate(subscriber=web, option=ipv6, on=dt.date(2021, 1, 1), mode=migrated, given=wrong)
+    assert (refused.ok, refused.article, refused.code, refused.missing) == (False, "第5条", "basis_required", False)
+    assert refused.message == (
+        "IPv6 接続オプション機能の契約には IIJ FiberAccess/F サービスの基本サービス契約を指定してください（第5条）"
+    )
+    none = eligibility_evaluate(subscriber=None, option=ipv6, on=dt.date(2021, 1, 1), mode=migrated)
+    assert (none.ok, none.missing, none.kind) == (False, True, "service")
+    early = eligibility_evaluate(subscriber=fiber, option=ipv6, on=dt.date(2019, 1, 1), mode=migrated, given=given)
+    assert (early.ok, early.code) == (False, "basis_after_contract")
+    # 第3条's alternatives read the same in the migrated mode: Web ハイグレード2 is a basis for the account add-on.
+    swp = eligibility_evaluate(
+        subscriber=web, option=option("swp-accounts"), on=dt.date(2021, 1, 1), mode=migrated, given=wrong
+    )
+    assert swp.ok

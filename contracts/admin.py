@@ -25,7 +25,6 @@ from .models import (
     OptionContract,
     Subscriber,
 )
-from .services.subscribers import EDITABLE_FIELDS
 
 
 class ContractRecordAdmin(ServiceRecordAdmin):
@@ -81,7 +80,7 @@ class SubscriberForm(ReasonForm):
 
     class Meta:
         model = Subscriber
-        fields = ("code", *EDITABLE_FIELDS)
+        fields = (*Subscriber.KEY_FIELDS, *Subscriber.EDITABLE_FIELDS)
 
 
 @admin.register(Subscriber)
@@ -93,20 +92,19 @@ class SubscriberAdmin(ContractRecordAdmin):
     readonly_fields = ("is_active", "created_at")
 
     def get_readonly_fields(self, request, obj=None):
-        return ("code", *self.readonly_fields) if obj else self.readonly_fields
+        return (*Subscriber.KEY_FIELDS, *self.readonly_fields) if obj else self.readonly_fields
 
     def get_fields(self, request, obj=None):
-        fields = ["code", *EDITABLE_FIELDS, "is_active", "created_at", REASON_FIELD]
+        fields = [*Subscriber.KEY_FIELDS, *Subscriber.EDITABLE_FIELDS, "is_active", "created_at", REASON_FIELD]
         if obj is None:
             return [f for f in fields if f not in ("is_active", "created_at")]
         return [*fields[:-1], "deactivate", REASON_FIELD] if obj.is_active else fields
 
     def save_through_service(self, request, obj, form, change, *, reason):
-        fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS}
+        fields = {name: form.cleaned_data[name] for name in Subscriber.EDITABLE_FIELDS}
         if not change:
-            saved = services.subscriber_create(
-                actor=request.user, reason=reason, code=form.cleaned_data["code"], **fields
-            )
+            key = {name: form.cleaned_data[name] for name in Subscriber.KEY_FIELDS}
+            saved = services.subscriber_create(actor=request.user, reason=reason, **key, **fields)
             self.adopt(obj, saved)
             return
         services.subscriber_update(
@@ -143,9 +141,9 @@ class BaseServiceContractAdmin(ContractRecordAdmin):
     def save_through_service(self, request, obj, form, change, *, reason):
         data = form.cleaned_data
         if change:
-            if data.get("end_date") is None:
-                raise DomainError("利用終了日を入力してください。", code="end_date_required")
-            services.base_contract_end(base_contract=obj, end_date=data["end_date"], actor=request.user, reason=reason)
+            services.base_contract_end(
+                base_contract=obj, end_date=data.get("end_date"), actor=request.user, reason=reason
+            )
             return
         saved = services.base_contract_create(
             subscriber=data["subscriber"],

@@ -86,14 +86,15 @@ class SubscriberForm(forms.ModelForm):
 
     class Meta:
         model = Subscriber
-        fields = ("code", "name", "kana", "kind", "email", "phone", "address", "note")
+        fields = (*Subscriber.KEY_FIELDS, *Subscriber.EDITABLE_FIELDS)
         widgets = {"note": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = SubscriberKind.choices
         if self.instance.pk:
-            del self.fields["code"]  # the code is the subscriber's key and never changes
+            for name in Subscriber.KEY_FIELDS:  # set once at registration, never changed
+                del self.fields[name]
             self.fields["reason"].required = True
 
     def validate_unique(self):

@@ -23,7 +23,15 @@ from .choices import (
 
 
 class Subscriber(models.Model):
-    """契約者. Never hard-deleted: a subscriber who leaves is deactivated."""
+    """契約者. Never hard-deleted: a subscriber who leaves is deactivated.
+
+    KEY_FIELDS are set once, at registration: the code is the subscriber's key in imports and paperwork, so it
+    never changes. EDITABLE_FIELDS are what staff may edit afterwards. The service, the staff form and the admin
+    all read these two declarations.
+    """
+
+    KEY_FIELDS = ("code",)
+    EDITABLE_FIELDS = ("name", "kana", "kind", "email", "phone", "address", "note")
 
     code = models.CharField("契約者コード", max_length=20, unique=True)
     name = models.CharField("契約者名", max_length=200, db_index=True)

@@ -76,11 +76,13 @@ base_contract_create = transaction.atomic(durable=True)(_base_contract_create)
 
 @transaction.atomic(durable=True)
 def base_contract_end(
-    *, base_contract: BaseServiceContract, end_date: dt.date, actor, reason: str
+    *, base_contract: BaseServiceContract, end_date: dt.date | None, actor, reason: str
 ) -> BaseServiceContract:
     """End a base-service contract on `end_date` (its last day); options resting on it must end first."""
     require_permission(actor, "contracts.change_baseservicecontract", action="基本サービス契約を終了する")
     reason = require_reason(reason)
+    if end_date is None:
+        raise DomainError("利用終了日を入力してください。", code="end_date_required")
     lock_subscriber(base_contract.subscriber_id)
     contract = BaseServiceContract.objects.select_for_update().get(pk=base_contract.pk)
     if contract.end_date == end_date:

@@ -10,9 +10,6 @@ from core.history_write import save_with_history
 from .audit import require_permission, require_reason
 from .locks import lock_subscriber
 
-# What staff may edit; the code is the subscriber's key in imports and paperwork, so it never changes.
-EDITABLE_FIELDS = ("name", "kana", "kind", "email", "phone", "address", "note")
-
 
 def _check_fields(fields: dict, *, allowed: tuple[str, ...]) -> None:
     unknown = sorted(set(fields) - set(allowed))
@@ -28,7 +25,7 @@ def _check_fields(fields: dict, *, allowed: tuple[str, ...]) -> None:
 def _subscriber_create(*, actor, reason: str = "", **fields) -> Subscriber:
     """Register a subscriber (契約者); `fields` are the model's fields, `code` required and unique."""
     require_permission(actor, "contracts.add_subscriber", action="契約者を登録する")
-    _check_fields(fields, allowed=("code", *EDITABLE_FIELDS))
+    _check_fields(fields, allowed=(*Subscriber.KEY_FIELDS, *Subscriber.EDITABLE_FIELDS))
     code = str(fields.get("code", "")).strip()
     if not code:
         raise DomainError("契約者コードを入力してください。", code="code_required")
@@ -49,7 +46,7 @@ def subscriber_update(*, subscriber: Subscriber, actor, reason: str, deactivate:
     deactivation saves nothing. Nothing is saved (no history row) when nothing changed."""
     require_permission(actor, "contracts.change_subscriber", action="契約者を変更する")
     reason = require_reason(reason)
-    _check_fields(fields, allowed=EDITABLE_FIELDS)
+    _check_fields(fields, allowed=Subscriber.EDITABLE_FIELDS)
     locked = lock_subscriber(subscriber)
     changed = {name: value for name, value in fields.items() if getattr(locked, name) != value}
     if deactivate:

@@ -110,7 +110,7 @@ class SubscriberUpdateView(StaffPermissionMixin, SingleObjectMixin, FormView):
         return {**super().get_form_kwargs(), "instance": Subscriber.objects.get(pk=self.object.pk)}
 
     def form_valid(self, form):
-        fields = {name: form.cleaned_data[name] for name in form.Meta.fields if name in form.fields}
+        fields = {name: form.cleaned_data[name] for name in Subscriber.EDITABLE_FIELDS}
         try:
             subscriber = subscriber_update(
                 subscriber=self.object, actor=self.request.user, reason=form.cleaned_data["reason"], **fields

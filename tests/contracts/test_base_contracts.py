@@ -118,3 +118,14 @@ def test_carrier_line_end_records_the_reason(subscriber, clerk):
     carrier_line_end(carrier_line=line, end_date=dt.date(2026, 10, 31), actor=clerk, reason="回線の解約")
     line.refresh_from_db()
     assert line.end_date == dt.date(2026, 10, 31)
+
+
+def test_base_contract_end_needs_an_end_date_and_writes_nothing_without_one(regulation, clerk):
+    holder = subscriber_with_base("fiberaccess-f", actor=clerk)
+    base = holder.base_contracts.get()
+    history = base.history.count()
+    with pytest.raises(DomainError) as refused:
+        base_contract_end(base_contract=base, end_date=None, actor=clerk, reason="解約届")
+    assert (refused.value.code, refused.value.message) == ("end_date_required", "利用終了日を入力してください。")
+    base.refresh_from_db()
+    assert base.end_date is None and base.history.count() == history

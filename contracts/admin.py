@@ -10,8 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 
-from core.admin import DIFF_COLUMN, REASON_FIELD, ReasonForm, ServiceRecordAdmin
-from core.errors import DomainError
+from core.admin import DIFF_COLUMN, REASON_FIELD, ReasonForm, RecordAdmin
 from core.fields import WarekiDateField
 
 from . import services
@@ -27,7 +26,7 @@ from .models import (
 )
 
 
-class ContractRecordAdmin(ServiceRecordAdmin):
+class ContractRecordAdmin(RecordAdmin):
     """Base of the contracts admins: saves through a service, never a delete, big lists without COUNT(*)."""
 
     list_per_page = 50
@@ -42,12 +41,10 @@ class ContractRecordAdmin(ServiceRecordAdmin):
         raise PermissionDenied  # 契約者 are deactivated, contracts ended, ledger rows reversed: never deleted
 
     def save_model(self, request, obj, form, change):
-        try:
-            self.save_through_service(request, obj, form, change, reason=form.cleaned_data[REASON_FIELD])
-        except DomainError as error:
-            request._domain_error = error
+        self.save_through_service(request, obj, form, change, reason=form.cleaned_data[REASON_FIELD])
 
     def save_through_service(self, request, obj, form, change, *, reason):
+        """Save with the services' `joined` forms: Django's transaction holds them all (core.admin)."""
         raise NotImplementedError
 
     @staticmethod
@@ -104,10 +101,10 @@ class SubscriberAdmin(ContractRecordAdmin):
         fields = {name: form.cleaned_data[name] for name in Subscriber.EDITABLE_FIELDS}
         if not change:
             key = {name: form.cleaned_data[name] for name in Subscriber.KEY_FIELDS}
-            saved = services.subscriber_create(actor=request.user, reason=reason, **key, **fields)
+            saved = services.subscriber_create.joined(actor=request.user, reason=reason, **key, **fields)
             self.adopt(obj, saved)
             return
-        services.subscriber_update(
+        services.subscriber_update.joined(
             subscriber=obj,
             actor=request.user,
             reason=reason,
@@ -141,11 +138,11 @@ class BaseServiceContractAdmin(ContractRecordAdmin):
     def save_through_service(self, request, obj, form, change, *, reason):
         data = form.cleaned_data
         if change:
-            services.base_contract_end(
+            services.base_contract_end.joined(
                 base_contract=obj, end_date=data.get("end_date"), actor=request.user, reason=reason
             )
             return
-        saved = services.base_contract_create(
+        saved = services.base_contract_create.joined(
             subscriber=data["subscriber"],
             service=data["service"],
             start_date=data["start_date"],
@@ -198,12 +195,12 @@ class CarrierLineContractAdmin(ContractRecordAdmin):
         data = form.cleaned_data
         if change:
             if data.get("end_date") is not None:
-                services.carrier_line_end(
+                services.carrier_line_end.joined(
                     carrier_line=obj, end_date=data["end_date"], actor=request.user, reason=reason
                 )
             line = obj
         else:
-            line = services.carrier_line_create(
+            line = services.carrier_line_create.joined(
                 subscriber=data["subscriber"],
                 carrier_service=data["carrier_service"],
                 line_id=data["line_id"],
@@ -215,7 +212,7 @@ class CarrierLineContractAdmin(ContractRecordAdmin):
             )
             self.adopt(obj, line)
         if data.get("confirm"):
-            services.carrier_line_confirm(carrier_line=line, actor=request.user)
+            services.carrier_line_confirm.joined(carrier_line=line, actor=request.user)
 
     @admin.action(description="選択した回線契約を確認済みにする（第1条）")
     def confirm_lines(self, request, queryset):
@@ -279,7 +276,7 @@ class OptionContractAdmin(ContractRecordAdmin):
 
     def save_through_service(self, request, obj, form, change, *, reason):
         data = form.cleaned_data
-        saved = services.option_contract_register_migrated(
+        saved = services.option_contract_register_migrated.joined(
             subscriber=data["subscriber"],
             option=data["option"],
             variant=data["variant"],

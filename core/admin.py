@@ -2,10 +2,9 @@
 column, and a version of a record's history (`…/<pk>/history/<history_id>/`) shown read-only to every user: it is
 what was recorded, not a form to save it again.
 
-Admins whose saves are services subclass ServiceRecordAdmin, so a refusal is an admin message, never a 500.
+Admins whose saves are services override save_record / delete_record with the service's `joined` form; a refusal
+rolls back Django's transaction and is an admin message, never a 500 (RefusalAsMessageMixin).
 """
-
-import copy
 
 from django import forms
 from django.contrib.admin.options import IncorrectLookupParameters, messages
@@ -74,7 +73,28 @@ def _record_label(obj) -> str:
 _NUMERIC_PARAMS = {"year": 2099, "month": 12, "day": 31, "p": PAGE_MAX}
 
 
-class RecordAdmin(SimpleHistoryAdmin):
+def refused(request, error: DomainError):
+    """A refusal as the admin shows it: the message in Japanese, back on the page that was submitted."""
+    messages.error(request, str(error))
+    return HttpResponseRedirect(request.get_full_path())
+
+
+class RefusalAsMessageMixin:
+    """A DomainError raised while the admin saves comes back as a message, never a 500.
+
+    Django runs a change form's POST in one transaction (the form's save, the related saves, the admin log entry):
+    the error propagates out of save_model or save_related, that transaction rolls back whole, and only then is the
+    message shown. So a refused save writes no row, no history row and no admin log entry.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            return refused(request, error)
+
+
+class RecordAdmin(RefusalAsMessageMixin, SimpleHistoryAdmin):
     """Base of every admin: a required reason on change and delete, and a Japanese diff column."""
 
     form = ReasonForm
@@ -161,6 +181,8 @@ class RecordAdmin(SimpleHistoryAdmin):
         return actions
 
     def save_record(self, obj, *, actor, reason: str) -> None:
+        """Save through a service: an admin whose saves are services calls `service.joined` here, inside the
+        transaction Django's change form opens (core.transactions)."""
         save_with_history(obj, actor=actor, reason=reason)
 
     def delete_record(self, obj, *, actor, reason: str) -> None:
@@ -169,79 +191,28 @@ class RecordAdmin(SimpleHistoryAdmin):
         obj.delete()
 
     def save_model(self, request, obj, form, change):
-        reason = form.cleaned_data[REASON_FIELD]
-        try:
-            self.save_record(obj, actor=request.user, reason=reason)
-        except DomainError as error:
-            request._domain_error = error
+        self.save_record(obj, actor=request.user, reason=form.cleaned_data[REASON_FIELD])
 
     def save_related(self, request, form, formsets, change):
-        if getattr(request, "_domain_error", None):
-            return
         # Many-to-many changes write history rows of their own; they carry the same actor and reason.
         form.instance._history_user = request.user
         form.instance._change_reason = form.cleaned_data[REASON_FIELD]
         super().save_related(request, form, formsets, change)
 
-    def log_addition(self, request, obj, message):
-        if not getattr(request, "_domain_error", None):
-            return super().log_addition(request, obj, message)
-
-    def log_change(self, request, obj, message):
-        if not getattr(request, "_domain_error", None):
-            return super().log_change(request, obj, message)
-
-    def _refused(self, request):
-        messages.error(request, str(request._domain_error))
-        return HttpResponseRedirect(request.get_full_path())
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if getattr(request, "_domain_error", None):
-            return self._refused(request)
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        if getattr(request, "_domain_error", None):
-            return self._refused(request)
-        return super().response_change(request, obj)
-
     # --- deleting -------------------------------------------------------------------------------
 
     def delete_view(self, request, object_id, extra_context=None):
-        if request.method != "POST":
-            return super().delete_view(request, object_id, extra_context)
-        reason = request.POST.get(REASON_FIELD, "").strip()
-        if not reason:
+        if request.method == "POST" and not request.POST.get(REASON_FIELD, "").strip():
             messages.error(request, f"削除の{REASON_LABEL}を入力してください。")
             return HttpResponseRedirect(request.get_full_path())
-        request._delete_reason = reason
         try:
-            return self.delete_view_without_outer_transaction(request, object_id, extra_context)
-        except DomainError as error:
-            messages.error(request, str(error))
-            return HttpResponseRedirect(request.get_full_path())
-
-    def delete_view_without_outer_transaction(self, request, object_id, extra_context):
-        return super().delete_view(request, object_id, extra_context)
-
-    def log_deletions(self, request, queryset):
-        """Written after the delete succeeded (delete_model), so a refused delete leaves no log entry."""
-        request._deletions_to_log = [copy.copy(obj) for obj in queryset]
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as error:  # Django's transaction rolled back the delete and its admin log entry
+            return refused(request, error)
 
     def delete_model(self, request, obj):
-        self.delete_record(obj, actor=request.user, reason=request._delete_reason)
-        super().log_deletions(request, request._deletions_to_log)
+        self.delete_record(obj, actor=request.user, reason=request.POST[REASON_FIELD].strip())
 
 
 # The diff column's header is what staff read; simple-history looks the column up by that name.
 setattr(RecordAdmin, DIFF_COLUMN, RecordAdmin.history_changes)
-
-
-class ServiceRecordAdmin(RecordAdmin):
-    """Admin whose saves and deletes are services with their own durable transaction (no outer one)."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self._changeform_view(request, object_id, form_url, extra_context)
-
-    def delete_view_without_outer_transaction(self, request, object_id, extra_context):
-        return self._delete_view(request, object_id, extra_context)

@@ -6,7 +6,7 @@ rows cite cannot be edited or deleted here; the refusal is an admin message, nev
 
 from django.contrib import admin
 
-from core.admin import REASON_FIELD, ReasonForm, RecordAdmin, ServiceRecordAdmin, refuse_as_form_error
+from core.admin import REASON_FIELD, ReasonForm, RecordAdmin, refuse_as_form_error
 
 from . import services
 from .models import (
@@ -106,7 +106,7 @@ class EligibilityRuleAdmin(RecordAdmin):
 
 
 @admin.register(TariffRevision)
-class TariffRevisionAdmin(ServiceRecordAdmin):
+class TariffRevisionAdmin(RecordAdmin):
     form = RevisionForm
     list_display = ("title", "amended_on", "effective_on")
     list_filter = ("effective_on",)
@@ -114,14 +114,14 @@ class TariffRevisionAdmin(ServiceRecordAdmin):
     date_hierarchy = "effective_on"
 
     def save_record(self, obj, *, actor, reason):
-        services.revision_save(revision=obj, actor=actor, reason=reason)
+        services.revision_save.joined(revision=obj, actor=actor, reason=reason)
 
     def delete_record(self, obj, *, actor, reason):
-        services.revision_delete(revision=obj, actor=actor, reason=reason)
+        services.revision_delete.joined(revision=obj, actor=actor, reason=reason)
 
 
 @admin.register(FeeItem)
-class FeeItemAdmin(ServiceRecordAdmin):
+class FeeItemAdmin(RecordAdmin):
     form = FeeItemForm
     list_display = ("name", "option", "variant", "kind", "price", "revision", "discontinued")
     list_filter = ("kind", "pricing", "discontinued", "option", "revision")
@@ -133,10 +133,10 @@ class FeeItemAdmin(ServiceRecordAdmin):
         return obj.price_label
 
     def save_record(self, obj, *, actor, reason):
-        services.fee_item_save(fee_item=obj, actor=actor, reason=reason)
+        services.fee_item_save.joined(fee_item=obj, actor=actor, reason=reason)
 
     def delete_record(self, obj, *, actor, reason):
-        services.fee_item_delete(fee_item=obj, actor=actor, reason=reason)
+        services.fee_item_delete.joined(fee_item=obj, actor=actor, reason=reason)
 
 
 @admin.register(Succession)

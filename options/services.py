@@ -7,6 +7,7 @@ from django.db import models, transaction
 from core.errors import DomainError
 from core.history_write import save_with_history
 from core.permissions import require_permission
+from core.transactions import durable_service
 
 from . import regulation
 from .choices import OptionStatus
@@ -226,7 +227,7 @@ def revision_assert_editable(revision: TariffRevision) -> None:
         )
 
 
-@transaction.atomic(durable=True)
+@durable_service
 def revision_save(*, revision: TariffRevision, actor, reason: str) -> TariffRevision:
     """Create or edit a revision; a cited revision's dates and text cannot change."""
     if not revision.pk:
@@ -241,7 +242,7 @@ def revision_save(*, revision: TariffRevision, actor, reason: str) -> TariffRevi
     return revision
 
 
-@transaction.atomic(durable=True)
+@durable_service
 def revision_delete(*, revision: TariffRevision, actor, reason: str) -> None:
     """Delete a revision that nothing cites and that carries no fee items."""
     require_permission(actor, "options.delete_tariffrevision", action="改定を削除する")
@@ -257,7 +258,7 @@ def revision_delete(*, revision: TariffRevision, actor, reason: str) -> None:
     revision.delete()
 
 
-@transaction.atomic(durable=True)
+@durable_service
 def fee_item_save(*, fee_item: FeeItem, actor, reason: str) -> FeeItem:
     """Create or edit a fee item; a cited revision's items are never added to or edited in place."""
     if fee_item.pk:
@@ -273,7 +274,7 @@ def fee_item_save(*, fee_item: FeeItem, actor, reason: str) -> FeeItem:
     return fee_item
 
 
-@transaction.atomic(durable=True)
+@durable_service
 def fee_item_delete(*, fee_item: FeeItem, actor, reason: str) -> None:
     """Delete a fee item of an uncited revision that no ledger row cites."""
     require_permission(actor, "options.delete_feeitem", action="料金細目を削除する")

@@ -1,5 +1,6 @@
 """Writes to contracts. Each public service is `<entity>_<action>(*, ..., actor)` and runs in its own durable
-transaction; a `_`-prefixed twin runs inside a caller's transaction (the CSV import composes those).
+transaction; those made with `core.transactions.durable_service` also run, as `service.joined`, inside a caller's
+transaction (the CSV import and the admin's change form compose those).
 
 Import from here or from the module (`contracts.services.applications`); both name the same functions.
 """

@@ -2,12 +2,12 @@
 
 import datetime as dt
 
-from django.db import transaction
 from django.db.models import Q
 
 from contracts.models import BaseServiceContract, Subscriber
 from core.errors import DomainError
 from core.history_write import save_with_history
+from core.transactions import durable_service
 from core.wareki import format_date
 from options.models import Service
 
@@ -39,8 +39,8 @@ def assert_no_option_contract_after(contracts, *, end_date: dt.date, what: str) 
         )
 
 
-@transaction.atomic(savepoint=False)
-def _base_contract_create(
+@durable_service
+def base_contract_create(
     *,
     subscriber: Subscriber,
     service: Service,
@@ -70,11 +70,7 @@ def _base_contract_create(
     return contract
 
 
-# The public service: the same function in a transaction of its own.
-base_contract_create = transaction.atomic(durable=True)(_base_contract_create)
-
-
-@transaction.atomic(durable=True)
+@durable_service
 def base_contract_end(
     *, base_contract: BaseServiceContract, end_date: dt.date | None, actor, reason: str
 ) -> BaseServiceContract:

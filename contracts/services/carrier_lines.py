@@ -2,12 +2,11 @@
 
 import datetime as dt
 
-from django.db import transaction
-
 from contracts.models import CarrierLineContract, Subscriber
 from core import clock
 from core.errors import DomainError
 from core.history_write import save_with_history
+from core.transactions import durable_service
 from options.models import CarrierService
 
 from .audit import require_permission, require_reason
@@ -24,8 +23,8 @@ def _lock(carrier_line: CarrierLineContract) -> CarrierLineContract:
     )
 
 
-@transaction.atomic(savepoint=False)
-def _carrier_line_create(
+@durable_service
+def carrier_line_create(
     *,
     subscriber: Subscriber,
     carrier_service: CarrierService,
@@ -62,11 +61,7 @@ def _carrier_line_create(
     return line
 
 
-# The public service: the same function in a transaction of its own.
-carrier_line_create = transaction.atomic(durable=True)(_carrier_line_create)
-
-
-@transaction.atomic(durable=True)
+@durable_service
 def carrier_line_confirm(*, carrier_line: CarrierLineContract, actor) -> CarrierLineContract:
     """Record that staff confirmed the carrier contract was concluded by the subscriber (第1条); once."""
     require_permission(actor, "contracts.change_carrierlinecontract", action="事業者回線契約を確認する")
@@ -79,7 +74,7 @@ def carrier_line_confirm(*, carrier_line: CarrierLineContract, actor) -> Carrier
     return line
 
 
-@transaction.atomic(durable=True)
+@durable_service
 def carrier_line_end(
     *, carrier_line: CarrierLineContract, end_date: dt.date, actor, reason: str
 ) -> CarrierLineContract:

@@ -24,10 +24,10 @@ from options.models import CarrierService, Option, OptionVariant, Service
 from options.selectors import option_retired_refusal
 
 from .audit import require_permission
-from .base_contracts import _base_contract_create
-from .carrier_lines import _carrier_line_create
-from .option_contracts import _option_contract_register_migrated
-from .subscribers import _subscriber_create
+from .base_contracts import base_contract_create
+from .carrier_lines import carrier_line_create
+from .option_contracts import option_contract_register_migrated
+from .subscribers import subscriber_create
 from .terms import terms_assert_quantity
 
 # (column, required, what it holds) — the command's help and docs/import_contracts.md list the same.
@@ -296,7 +296,9 @@ def _write(row: _Row, *, actor, source: str) -> ImportedRow:
     reason = f"移行データの取込（{source} {row.line}行目）"
     subscriber = Subscriber.objects.filter(code=row.subscriber_code).first()
     if subscriber is None:
-        subscriber = _subscriber_create(actor=actor, reason=reason, code=row.subscriber_code, **row.subscriber_fields)
+        subscriber = subscriber_create.joined(
+            actor=actor, reason=reason, code=row.subscriber_code, **row.subscriber_fields
+        )
     summary = f"{subscriber} {row.option.name} / {row.variant.name}"
     existing = _already_registered(subscriber, row)
     if existing is not None:
@@ -306,7 +308,7 @@ def _write(row: _Row, *, actor, source: str) -> ImportedRow:
     if row.service is not None:
         found = subscriber.base_contracts.filter(service=row.service)
         found = found.filter(contract_number=row.contract_number) if row.contract_number else found
-        base_contract = found.order_by("start_date", "pk").first() or _base_contract_create(
+        base_contract = found.order_by("start_date", "pk").first() or base_contract_create.joined(
             subscriber=subscriber,
             service=row.service,
             start_date=row.service_start or row.contracted_on,
@@ -318,7 +320,7 @@ def _write(row: _Row, *, actor, source: str) -> ImportedRow:
     if row.carrier_service is not None:
         carrier_line = CarrierLineContract.objects.filter(
             subscriber=subscriber, carrier_service=row.carrier_service, line_id=row.line_id
-        ).first() or _carrier_line_create(
+        ).first() or carrier_line_create.joined(
             subscriber=subscriber,
             carrier_service=row.carrier_service,
             line_id=row.line_id,
@@ -327,7 +329,7 @@ def _write(row: _Row, *, actor, source: str) -> ImportedRow:
             migrated=True,
             reason=reason,
         )
-    contract = _option_contract_register_migrated(
+    contract = option_contract_register_migrated.joined(
         subscriber=subscriber,
         option=row.option,
         variant=row.variant,

@@ -11,6 +11,7 @@ from contracts.selectors import EligibilityMode, GivenBasis
 from core import clock
 from core.errors import DomainError
 from core.history_write import save_with_history
+from core.transactions import durable_service
 from core.wareki import format_date
 from options.models import Option, OptionVariant
 from options.selectors import option_retired_refusal
@@ -159,8 +160,8 @@ def option_contract_assert_not_held(
         )
 
 
-@transaction.atomic(savepoint=False)
-def _option_contract_register_migrated(
+@durable_service
+def option_contract_register_migrated(
     *,
     subscriber: Subscriber,
     option: Option,
@@ -233,10 +234,6 @@ def _option_contract_register_migrated(
     reason = reason or "システム導入前の契約を移行データとして登録"
     save_with_history(contract, actor=actor, reason=reason)
     return contract
-
-
-# The public service: the same function in a transaction of its own.
-option_contract_register_migrated = transaction.atomic(durable=True)(_option_contract_register_migrated)
 
 
 @transaction.atomic(durable=True)

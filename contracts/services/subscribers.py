@@ -6,6 +6,7 @@ from contracts.choices import OPEN_APPLICATION_STATUSES, OptionContractStatus, S
 from contracts.models import Subscriber
 from core.errors import DomainError
 from core.history_write import save_with_history
+from core.transactions import durable_service
 
 from .audit import require_permission, require_reason
 from .locks import lock_subscriber
@@ -21,8 +22,8 @@ def _check_fields(fields: dict, *, allowed: tuple[str, ...]) -> None:
         raise DomainError("区分は「法人」または「個人」を選択してください。", code="kind_invalid")
 
 
-@transaction.atomic(savepoint=False)
-def _subscriber_create(*, actor, reason: str = "", **fields) -> Subscriber:
+@durable_service
+def subscriber_create(*, actor, reason: str = "", **fields) -> Subscriber:
     """Register a subscriber (契約者); `fields` are the model's fields, `code` required and unique."""
     require_permission(actor, "contracts.add_subscriber", action="契約者を登録する")
     _check_fields(fields, allowed=(*Subscriber.KEY_FIELDS, *Subscriber.EDITABLE_FIELDS))
@@ -36,11 +37,7 @@ def _subscriber_create(*, actor, reason: str = "", **fields) -> Subscriber:
     return subscriber
 
 
-# The public service: the same function in a transaction of its own.
-subscriber_create = transaction.atomic(durable=True)(_subscriber_create)
-
-
-@transaction.atomic(durable=True)
+@durable_service
 def subscriber_update(*, subscriber: Subscriber, actor, reason: str, deactivate: bool = False, **fields) -> Subscriber:
     """Edit a subscriber's particulars, and with `deactivate` also deactivate it, in one transaction: a refused
     deactivation saves nothing. Nothing is saved (no history row) when nothing changed."""

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.html import escape
@@ -244,3 +245,50 @@ def test_admin_history_view_shows_the_diff_column(admin_client, clerk):
     assert "変更内容" in page
     assert "<strong>契約者名</strong>: 株式会社しんき → 株式会社あたらし" in page
     assert "社名変更" in page
+
+
+def test_admin_a_refused_save_writes_no_row_no_history_and_no_admin_log(admin_client, regulation, clerk):
+    subscriber = subscriber_with_base("web-highgrade2", actor=clerk, start_date=dt.date(2019, 1, 1))
+    history = OptionContract.history.count()
+    response = admin_client.post(
+        _url(OptionContract, "add"),
+        {
+            "subscriber": subscriber.pk,
+            "option": option("ipv6").pk,
+            "variant": variant("ipv6", "fiberaccess-f").pk,
+            "base_contract": subscriber.base_contracts.get().pk,
+            "quantity": 1,
+            "contracted_on": "平成31年4月1日",
+            "change_reason": "旧システムからの移行",
+        },
+        follow=True,
+    )
+    assert [str(m) for m in response.context["messages"]] == [
+        "IPv6 接続オプション機能の契約には IIJ FiberAccess/F サービスの基本サービス契約を指定してください（第5条）"
+    ]
+    assert response.redirect_chain[-1][0] == _url(OptionContract, "add")
+    assert not OptionContract.objects.exists() and OptionContract.history.count() == history
+    assert not LogEntry.objects.exists()
+
+
+def test_admin_saves_commit_for_real_inside_djangos_transaction(transactional_db, client, regulation, clerk):
+    """Outside the test's own transaction: the services' joined forms run inside the change form's transaction
+    (a durable block there would raise), and a carrier line with its confirmation commits as one save."""
+    admin_user = get_user_model().objects.create_superuser(username="kanri2", last_name="管理")
+    client.force_login(admin_user)
+    subscriber = subscriber_create(actor=clerk, code="T0001", name="株式会社とらんざくしょん")
+    response = client.post(
+        _url(CarrierLineContract, "add"),
+        {
+            "subscriber": subscriber.pk,
+            "carrier_service": CarrierService.objects.get(code="flets-next-prio1").pk,
+            "line_id": "CAF0000009",
+            "start_date": "2026-04-01",
+            "confirm": "on",
+            "change_reason": "回線契約書の写しを受領",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    line = CarrierLineContract.objects.get()
+    assert (line.confirmed_by, line.history.count()) == (admin_user, 2)
+    assert LogEntry.objects.get().object_id == str(line.pk)

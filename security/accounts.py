@@ -22,6 +22,7 @@ from django.db.models import Q
 from core.errors import DomainError
 from core.history_read import staff_name
 from core.permissions import is_system_user, require_permission
+from core.transactions import durable_service
 
 from .models import StaffAccount
 
@@ -121,7 +122,19 @@ def _roles(roles) -> list[Group]:
     return sorted(roles or [], key=lambda g: g.pk)
 
 
-@transaction.atomic(durable=True)
+def _set_password(user, password: str | None) -> None:
+    """Set a password that passes the validators (AUTH_PASSWORD_VALIDATORS), or none that can log in (None)."""
+    if password is None:
+        user.set_unusable_password()
+        return
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages), code="password_invalid") from error
+    user.set_password(password)
+
+
+@durable_service
 def staff_account_create(
     *,
     username: str,
@@ -146,21 +159,14 @@ def staff_account_create(
     if model._default_manager.filter(username__iexact=username).exists():
         raise DomainError(f"ユーザー名「{username}」は使用済みです。", code="username_taken")
     user = model(username=username, last_name=last_name, first_name=first_name, email=email, is_staff=True)
-    if password is None:
-        user.set_unusable_password()
-    else:
-        try:
-            validate_password(password, user)
-        except ValidationError as error:
-            raise DomainError(" ".join(error.messages), code="password_invalid") from error
-        user.set_password(password)
+    _set_password(user, password)
     user.save()
     user.groups.set(roles)
     StaffAccount.objects.create(user=user, created_by=actor)
     return user
 
 
-@transaction.atomic(durable=True)
+@durable_service
 def staff_account_update(*, user, last_name: str, first_name: str, email: str, actor):
     """Change an account's name and e-mail address (not its roles, flags or password)."""
     require_permission(actor, "auth.change_user", action="職員アカウントを変更する")
@@ -172,7 +178,21 @@ def staff_account_update(*, user, last_name: str, first_name: str, email: str, a
     return user
 
 
-@transaction.atomic(durable=True)
+@durable_service
+def staff_account_password_set(*, user, password: str | None, actor):
+    """Set an account's password (None: it can no longer log in with one). Anyone may set their own; another's
+    only within staff_account_assert_manageable, so a システム管理者 that is not a superuser never sets a
+    superuser's password (nor that of an account holding more than it does)."""
+    require_permission(actor, "auth.change_user", action="職員アカウントのパスワードを設定する")
+    user = _lock_user(user)
+    if user.pk != actor.pk:
+        staff_account_assert_manageable(user, actor)
+    _set_password(user, password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@durable_service
 def staff_account_roles_set(*, user, roles: Iterable[Group], actor, permissions: Iterable[Permission] | None = None):
     """Give an account exactly `roles` (and, by a superuser only, `permissions` granted directly)."""
     require_permission(actor, "auth.change_user", action="職員アカウントの役割を変更する")
@@ -195,7 +215,7 @@ def staff_account_roles_set(*, user, roles: Iterable[Group], actor, permissions:
     return user
 
 
-@transaction.atomic(durable=True)
+@durable_service
 def staff_account_flags_set(*, user, is_active: bool, is_staff: bool, is_superuser: bool, actor):
     """Set the flags of an account; a superuser only (anyone else deactivates through staff_account_deactivate)."""
     require_permission(actor, "auth.change_user", action="職員アカウントを変更する")

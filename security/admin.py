@@ -1,13 +1,13 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
-from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.debug import sensitive_post_parameters
+from django.urls import reverse
 
+from core.admin import RefusalAsMessageMixin, refused
 from core.errors import DomainError
 
 from .access import is_security_admin
@@ -16,6 +16,7 @@ from .accounts import (
     staff_account_create,
     staff_account_deactivate,
     staff_account_flags_set,
+    staff_account_password_set,
     staff_account_roles_set,
     staff_account_update,
 )
@@ -57,7 +58,7 @@ _FLAGS = ("is_active", "is_staff", "is_superuser")
 
 
 @admin.register(get_user_model())
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(RefusalAsMessageMixin, UserAdmin):
     """User pages whose saves go through the staff-account services (security/accounts.py), so that a システム管理者
     that is not a superuser grants no more than it holds. Flags and direct permissions are read-only to it; no
     account is deleted (deactivate instead: the ledger, the history and the auth log name it)."""
@@ -95,16 +96,8 @@ class StaffUserAdmin(UserAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    # The stock views open an outer transaction; the services have their own durable ones.
-    @method_decorator(sensitive_post_parameters())
-    @method_decorator(csrf_protect)
-    def add_view(self, request, form_url="", extra_context=None):
-        return self._add_view(request, form_url, extra_context)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self._changeform_view(request, object_id, form_url, extra_context)
-
     def user_change_password(self, request, id, form_url=""):
+        """The stock page, whose valid POST sets the password through staff_account_password_set."""
         target = self.get_object(request, unquote(id))
         if target is not None and target.pk != request.user.pk:
             try:
@@ -112,70 +105,60 @@ class StaffUserAdmin(UserAdmin):
             except DomainError as error:
                 messages.error(request, str(error))
                 raise PermissionDenied(str(error)) from error
-        return super().user_change_password(request, id, form_url)
+        if request.method != "POST" or target is None or not self.has_change_permission(request, target):
+            return super().user_change_password(request, id, form_url)
+        form = self.change_password_form(target, request.POST)
+        if not form.is_valid() or not (form.cleaned_data["set_usable_password"] or "unset-password" in request.POST):
+            return super().user_change_password(request, id, form_url)  # the stock page says what is wrong
+        password = form.cleaned_data["password1"] if form.cleaned_data["set_usable_password"] else None
+        try:
+            with transaction.atomic():  # the password and the admin log entry together
+                user = staff_account_password_set.joined(user=target, password=password, actor=request.user)
+                self.log_change(request, user, self.construct_change_message(request, form, None))
+        except DomainError as error:
+            return refused(request, error)
+        messages.success(
+            request, "パスワードを変更しました。" if password else "パスワードによるログインを無効にしました。"
+        )
+        update_session_auth_hash(request, user)
+        return HttpResponseRedirect(reverse("admin:auth_user_change", args=[user.pk]))
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        try:
-            if not change:
-                password = data.get("password1") if data.get("usable_password", "true") != "false" else None
-                saved = staff_account_create(username=data["username"], password=password or None, actor=request.user)
-                obj.pk = saved.pk
-                obj.__dict__.update({f.attname: getattr(saved, f.attname) for f in saved._meta.concrete_fields})
-                obj._state.adding = False
-                return
-            if any(name in data for name in _FLAGS):
-                stored = type(obj)._default_manager.get(pk=obj.pk)
-                staff_account_flags_set(
-                    user=obj,
-                    actor=request.user,
-                    **{name: data.get(name, getattr(stored, name)) for name in _FLAGS},
-                )
-            staff_account_update(
-                user=obj,
-                last_name=data.get("last_name", obj.last_name),
-                first_name=data.get("first_name", obj.first_name),
-                email=data.get("email", obj.email),
-                actor=request.user,
+        if not change:
+            password = data.get("password1") if data.get("usable_password", "true") != "false" else None
+            saved = staff_account_create.joined(
+                username=data["username"], password=password or None, actor=request.user
             )
-        except DomainError as error:
-            request._domain_error = error
+            obj.pk = saved.pk
+            obj.__dict__.update({f.attname: getattr(saved, f.attname) for f in saved._meta.concrete_fields})
+            obj._state.adding = False
+            return
+        if any(name in data for name in _FLAGS):
+            stored = type(obj)._default_manager.get(pk=obj.pk)
+            staff_account_flags_set.joined(
+                user=obj,
+                actor=request.user,
+                **{name: data.get(name, getattr(stored, name)) for name in _FLAGS},
+            )
+        staff_account_update.joined(
+            user=obj,
+            last_name=data.get("last_name", obj.last_name),
+            first_name=data.get("first_name", obj.first_name),
+            email=data.get("email", obj.email),
+            actor=request.user,
+        )
 
     def save_related(self, request, form, formsets, change):
-        if not change or getattr(request, "_domain_error", None):
-            return
         data = form.cleaned_data
-        if "groups" not in data and "user_permissions" not in data:
+        if not change or ("groups" not in data and "user_permissions" not in data):
             return
-        try:
-            staff_account_roles_set(
-                user=form.instance,
-                roles=data["groups"] if "groups" in data else form.instance.groups.all(),
-                permissions=data.get("user_permissions"),
-                actor=request.user,
-            )
-        except DomainError as error:
-            request._domain_error = error
-
-    def log_addition(self, request, obj, message):
-        if not getattr(request, "_domain_error", None):
-            return super().log_addition(request, obj, message)
-
-    def log_change(self, request, obj, message):
-        if not getattr(request, "_domain_error", None):
-            return super().log_change(request, obj, message)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if getattr(request, "_domain_error", None):
-            messages.error(request, str(request._domain_error))
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        if getattr(request, "_domain_error", None):
-            messages.error(request, str(request._domain_error))
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_change(request, obj)
+        staff_account_roles_set.joined(
+            user=form.instance,
+            roles=data["groups"] if "groups" in data else form.instance.groups.all(),
+            permissions=data.get("user_permissions"),
+            actor=request.user,
+        )
 
     @admin.action(description="選択した職員アカウントを無効にする（削除はしません）", permissions=["change"])
     def deactivate_selected(self, request, queryset):

@@ -461,6 +461,12 @@ WRITES = [
         lambda w: {"user": w.staff(), "last_name": "新姓", "first_name": "", "email": ""},
     ),
     write(
+        security.accounts.staff_account_password_set,
+        "auth.change_user",
+        "職員アカウントのパスワードを設定する",
+        lambda w: {"user": w.staff(), "password": "new-pass-2026-x"},
+    ),
+    write(
         security.accounts.staff_account_roles_set,
         "auth.change_user",
         "職員アカウントの役割を変更する",

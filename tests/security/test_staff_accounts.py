@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
@@ -22,6 +23,7 @@ from security.accounts import (
     staff_account_create,
     staff_account_deactivate,
     staff_account_flags_set,
+    staff_account_password_set,
     staff_account_roles_set,
     staff_account_update,
     staff_assert_independent,
@@ -352,3 +354,61 @@ def test_the_admin_refuses_granting_a_role_beyond_the_actor_with_a_japanese_mess
     response = client.post(url, {"username": "clerk", "last_name": "clerk", "groups": [wider.pk]}, follow=True)
     assert any("付与できません" in str(m) for m in response.context["messages"])
     assert list(_fresh(clerk).groups.values_list("name", flat=True)) == [roles.CLERK]
+
+
+# --- staff_account_password_set ---------------------------------------------------------------------------------
+
+
+def test_staff_account_password_set_no_escalation_a_system_admin_never_sets_a_superusers_password(
+    admin_staff, clerk, root
+):
+    old_hash = _fresh(root).password
+    message = _refused(
+        "superuser_account", staff_account_password_set, user=root, password="x-" + PASSWORD, actor=admin_staff
+    )
+    assert message == "「root」はスーパーユーザーのため、スーパーユーザー以外は変更できません。"
+    assert _fresh(root).password == old_hash
+    staff_account_password_set(user=clerk, password="new-" + PASSWORD, actor=admin_staff)
+    assert _fresh(clerk).check_password("new-" + PASSWORD)
+    staff_account_password_set(user=admin_staff, password="own-" + PASSWORD, actor=admin_staff)  # one's own
+    assert _fresh(admin_staff).check_password("own-" + PASSWORD)
+    staff_account_password_set(user=root, password="root-" + PASSWORD, actor=root)
+    assert _fresh(root).check_password("root-" + PASSWORD)
+
+
+def test_staff_account_password_set_refuses_a_weak_password_and_unsets_on_none(admin_staff, clerk):
+    _refused("password_invalid", staff_account_password_set, user=clerk, password="1234", actor=admin_staff)
+    assert _fresh(clerk).check_password(PASSWORD)
+    staff_account_password_set(user=clerk, password=None, actor=admin_staff)
+    assert not _fresh(clerk).has_usable_password()
+
+
+def test_the_admin_password_page_sets_the_password_through_the_service_and_logs_it(client, admin_staff, clerk):
+    client.force_login(admin_staff)
+    url = reverse("admin:auth_user_password_change", args=[clerk.pk])
+    new = "admin-set-" + PASSWORD
+    response = client.post(url, {"password1": new, "password2": new, "usable_password": "true"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:auth_user_change", args=[clerk.pk])
+    assert "パスワードを変更しました。" in [str(m) for m in response.context["messages"]]
+    assert _fresh(clerk).check_password(new)
+    entry = LogEntry.objects.get(object_id=str(clerk.pk))
+    assert (entry.user_id, entry.action_flag) == (admin_staff.pk, CHANGE)
+    # A password the validators refuse is the stock form's error, and nothing is written.
+    weak = client.post(url, {"password1": "1234", "password2": "1234", "usable_password": "true"})
+    assert weak.status_code == 200 and "このパスワードは短すぎます" in weak.content.decode()
+    assert _fresh(clerk).check_password(new) and LogEntry.objects.count() == 1
+
+
+def test_the_admin_refused_save_of_a_staff_account_writes_nothing_at_all(client, admin_staff, clerk):
+    """The rename (staff_account_update) and the refused role (staff_account_roles_set) are one transaction."""
+    wider = Group.objects.create(name="削除もできる")
+    wider.permissions.add(Permission.objects.get(codename="delete_user"))
+    client.force_login(admin_staff)
+    url = reverse("admin:auth_user_change", args=[clerk.pk])
+    response = client.post(url, {"username": "clerk", "last_name": "改名", "groups": [wider.pk]}, follow=True)
+    assert "役割「削除もできる」にはあなたが持たない権限（auth.delete_user）が含まれるため、付与できません。" in [
+        str(m) for m in response.context["messages"]
+    ]
+    clerk = _fresh(clerk)
+    assert clerk.last_name != "改名" and list(clerk.groups.values_list("name", flat=True)) == [roles.CLERK]
+    assert not LogEntry.objects.exists()

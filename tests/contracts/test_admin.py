@@ -160,19 +160,24 @@ def test_admin_base_contract_add_and_end_accept_wareki_dates(admin_client, admin
     assert base.history.latest().history_change_reason == "解約届"
 
 
-def test_admin_carrier_line_add_with_confirmation_stamps_the_confirmer(admin_client, admin_user, regulation, clerk):
-    subscriber = subscriber_create(actor=clerk, code="N0001", name="株式会社しんき")
-    response = admin_client.post(
+def _add_confirmed_line(client, subscriber, line_id):
+    """POST the admin's add form of a carrier line, confirmed on the same save."""
+    return client.post(
         _url(CarrierLineContract, "add"),
         {
             "subscriber": subscriber.pk,
             "carrier_service": CarrierService.objects.get(code="flets-next-prio1").pk,
-            "line_id": "CAF0000001",
+            "line_id": line_id,
             "start_date": "2026-04-01",
             "confirm": "on",
             "change_reason": "回線契約書の写しを受領",
         },
     )
+
+
+def test_admin_carrier_line_add_with_confirmation_stamps_the_confirmer(admin_client, admin_user, regulation, clerk):
+    subscriber = subscriber_create(actor=clerk, code="N0001", name="株式会社しんき")
+    response = _add_confirmed_line(admin_client, subscriber, "CAF0000001")
     assert response.status_code == 302, response.content.decode()
     line = CarrierLineContract.objects.get()
     assert line.confirmed_by == admin_user
@@ -277,17 +282,7 @@ def test_admin_saves_commit_for_real_inside_djangos_transaction(transactional_db
     admin_user = get_user_model().objects.create_superuser(username="kanri2", last_name="管理")
     client.force_login(admin_user)
     subscriber = subscriber_create(actor=clerk, code="T0001", name="株式会社とらんざくしょん")
-    response = client.post(
-        _url(CarrierLineContract, "add"),
-        {
-            "subscriber": subscriber.pk,
-            "carrier_service": CarrierService.objects.get(code="flets-next-prio1").pk,
-            "line_id": "CAF0000009",
-            "start_date": "2026-04-01",
-            "confirm": "on",
-            "change_reason": "回線契約書の写しを受領",
-        },
-    )
+    response = _add_confirmed_line(client, subscriber, "CAF0000009")
     assert response.status_code == 302, response.content.decode()
     line = CarrierLineContract.objects.get()
     assert (line.confirmed_by, line.history.count()) == (admin_user, 2)

@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 
-from core.admin import DIFF_COLUMN, REASON_FIELD, ReasonForm, RecordAdmin
+from core.admin import DIFF_COLUMN, REASON_FIELD, CappedCountPaginator, ReasonForm, RecordAdmin
 from core.fields import WarekiDateField
 
 from . import services
@@ -31,6 +31,7 @@ class ContractRecordAdmin(RecordAdmin):
 
     list_per_page = 50
     show_full_result_count = False
+    paginator = CappedCountPaginator
     formfield_overrides = {models.DateField: {"form_class": WarekiDateField}}
     history_list_display = [DIFF_COLUMN]
 
@@ -314,10 +315,10 @@ class ApplicationAdmin(ReadOnlyAdmin):
         "entered_at",
         "decided_by",
     )
-    list_filter = ("status", "kind", "option")
+    # No date_hierarchy: its year links need a DISTINCT over every application's date (a full scan at scale).
+    list_filter = ("status", "kind", "option", "entered_at")
     search_fields = ("subscriber__code", "subscriber__name", "note", "rejection_reason")
     list_select_related = ("subscriber", "option", "entered_by", "decided_by")
-    date_hierarchy = "entered_at"
 
 
 @admin.register(LedgerEntry)
@@ -360,5 +361,10 @@ class ContractTermsAdmin(ReadOnlyAdmin):
     list_display = ("option_contract", "valid_from", "valid_until", "variant", "quantity", "event", "superseded_at")
     list_filter = ("event",)
     search_fields = ("option_contract__subscriber__code", "option_contract__subscriber__name")
-    list_select_related = ("option_contract__subscriber", "option_contract__option", "variant")
+    list_select_related = (
+        "option_contract__subscriber",
+        "option_contract__option",
+        "option_contract__variant",  # the contract's name shows its variant
+        "variant",
+    )
     raw_id_fields = ("option_contract", "application", "succession")

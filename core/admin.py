@@ -10,8 +10,10 @@ from django import forms
 from django.contrib.admin.options import IncorrectLookupParameters, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -21,6 +23,25 @@ from .errors import DomainError
 from .history_read import HISTORY_TYPE_LABELS, FieldValue, _Labels, _m2m_raw, record_changes, staff_name
 from .history_write import save_with_history
 from .limits import PAGE_MAX
+
+# A big table's changelist counts at most this many rows: a COUNT(*) of 5,000,000 ledger rows takes a quarter of a
+# second, and nobody pages past the first thousands; the list then says 「10,000件以上」 and staff narrow it.
+ADMIN_COUNT_CAP = 10_000
+
+
+class CappedCountPaginator(Paginator):
+    """The admin's paginator for big tables: its count stops at `cap` + 1 (one bounded query)."""
+
+    cap = ADMIN_COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
 
 HISTORY_VERSION_TEMPLATE = "admin/history_version_readonly.html"
 REASON_FIELD = "change_reason"

@@ -237,8 +237,9 @@ def test_admin_option_contract_add_registers_a_migrated_contract(admin_client, a
     assert (contract.history.get().history_user, LedgerEntry.objects.count()) == (admin_user, 0)
 
 
-def test_admin_history_view_shows_the_diff_column(admin_client, clerk):
+def test_admin_history_view_shows_the_diff_column(admin_client, clerk, fixed_clock):
     subscriber = subscriber_create(actor=clerk, code="N0001", name="株式会社しんき")
+    fixed_clock.advance(minutes=1)  # staff edit a minute later: history is ordered by its instant
     subscriber_update(subscriber=subscriber, actor=clerk, reason="社名変更", name="株式会社あたらし")
     page = admin_client.get(_url(Subscriber, "history", subscriber.pk)).content.decode()
     assert "変更内容" in page

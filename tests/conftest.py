@@ -1,10 +1,63 @@
+import datetime as dt
+
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 
 from contracts import roles
+from core import clock as core_clock
 from tests.factories import role_group
+
+# Every test runs at this instant unless it says otherwise: mid-February 2026, a fortnight into the fee table
+# in force (令和8年2月1日変更, options.regulation.FEE_TABLE_REVISION), with January the last month to close.
+# Nothing in the suite may depend on the real date.
+FIXED_NOW = dt.datetime(2026, 2, 15, 10, 0, tzinfo=core_clock.JST)
+
+
+def instant(value) -> dt.datetime:
+    """An aware instant from an aware datetime or an ISO string with its offset ("2026-03-01T09:00+09:00")."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise ValueError(f"時刻はタイムゾーン付きで指定してください: {value!r}")
+    return value
+
+
+class FixedClock:
+    """The suite's clock: stands still at one instant until the test moves it.
+
+    `core.clock.now()` (and everything else reading the time: Django, sessions, axes) reads it. A test that needs
+    another instant says so with `@pytest.mark.clock("2026-03-01T09:00+09:00")`, or moves it as it goes with
+    `fixed_clock.set(...)` / `fixed_clock.advance(days=1)`; `time_machine.travel(...)` blocks nest inside it.
+    """
+
+    def __init__(self, traveller):
+        self._traveller = traveller
+
+    def set(self, value) -> dt.datetime:
+        self._traveller.move_to(instant(value))
+        return self.now()
+
+    def advance(self, **delta) -> dt.datetime:
+        self._traveller.shift(dt.timedelta(**delta))
+        return self.now()
+
+    def now(self) -> dt.datetime:
+        return core_clock.now()
+
+    def today(self) -> dt.date:
+        return core_clock.today()
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(request):
+    """Pin the clock for every test: at FIXED_NOW, or at the instant of the test's `clock` marker."""
+    marker = request.node.get_closest_marker("clock")
+    start = instant(marker.args[0]) if marker else FIXED_NOW
+    with time_machine.travel(start, tick=False) as traveller:
+        yield FixedClock(traveller)
 
 
 def _allow_ledger_flush():

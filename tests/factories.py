@@ -1,4 +1,13 @@
-"""Factories for contracts records; the catalogue itself comes from the `regulation` fixture."""
+"""The tests' one builder layer; the catalogue itself comes from the `regulation` fixture.
+
+- Model factories (UserFactory, SubscriberFactory, …): bare records, for a test that needs one and no story.
+- Paths through the services (subscriber_with_base, submit_new, review_and_approve, add_fee_item, …) and
+  scenarios (swp_subscriber, approved_swp_contract, billing_contract, closed_month): records made as staff make
+  them, by a person of the role that may, at the suite's fixed clock (tests/conftest.py).
+
+tests.ui_data is a deprecated alias of the scenarios. tests.contracts.report_data still writes contracts and
+ledger rows around the services, on purpose and said so in its docstring.
+"""
 
 import datetime as dt
 
@@ -195,3 +204,86 @@ def register_migrated_confirmed(*, confirmer=None, **kwargs):
         if created:
             confirmer.groups.add(role_group(CLERK))
     return option_contract_confirm_migrated(option_contract=contract, actor=confirmer)
+
+
+# --- Scenarios: what staff do, step by step, through the services with real actors ------------------------------
+#
+# Records here are made the way the screens make them (subscriber_create, base_contract_create,
+# application_submit/approve, option_contract_set_billing_start, month_close), each by a person of the role
+# that may do it, at the suite's fixed clock (tests/conftest.py) unless the test moved it. The model factories
+# above remain for a test that needs a bare record and says why.
+
+SWP = "swp-accounts"  # IIJ セキュア Web プラットフォーム アカウント追加: 10 accounts a block, 3,000円 a month
+
+
+def staff_member(username: str, role: str, *, last_name: str = ""):
+    """A person of `role`, made once per test database (e.g. the entry clerk of a builder called without one)."""
+    user, created = get_user_model().objects.get_or_create(username=username, defaults={"last_name": last_name})
+    if created:
+        user.groups.add(role_group(role))
+    return user
+
+
+def entry_clerk():
+    """The 受付担当 who enters a scenario's subscriber when the test names none."""
+    from contracts.roles import CLERK
+
+    return staff_member("entry-clerk", CLERK, last_name="受付 担当")
+
+
+def swp():
+    """The SWP account option and its one variant."""
+    from options.models import OptionVariant
+
+    opt = option(SWP)
+    return opt, OptionVariant.objects.get(option=opt)
+
+
+def swp_subscriber(*, actor=None, code: str = "", name: str = "", kana: str = "", start_date=dt.date(2020, 4, 1)):
+    """A subscriber holding IIJ Web ハイグレード2 (so 第3条 lets them use the SWP add-on), entered by `actor`."""
+    from contracts.services import base_contract_create, subscriber_create
+
+    actor = actor or entry_clerk()
+    code = code or f"S{Subscriber.objects.count() + 1:05d}"
+    subscriber = subscriber_create(
+        actor=actor, code=code, name=name or f"株式会社{code}", kana=kana or f"カブシキガイシャ{code}"
+    )
+    base_contract_create(
+        subscriber=subscriber, service=Service.objects.get(code="web-highgrade2"), start_date=start_date, actor=actor
+    )
+    return subscriber
+
+
+def submit_swp(*, subscriber, actor, quantity: int = 30):
+    """A new SWP application for `quantity` accounts, submitted by `actor` (受付担当)."""
+    return submit_new(subscriber, SWP, "additional-accounts", quantity=quantity, actor=actor)
+
+
+def approved_swp_contract(*, clerk, approver, quantity: int = 30, subscriber=None):
+    """An SWP contract a 受付担当 applied for and a second person (承認者) approved: APPROVED, not yet billed."""
+    subscriber = subscriber or swp_subscriber(actor=clerk)
+    application = review_and_approve(
+        submit_swp(subscriber=subscriber, actor=clerk, quantity=quantity), approver=approver
+    )
+    application.refresh_from_db()
+    return application.option_contract
+
+
+def billing_contract(*, clerk, approver, quantity: int = 30, billing_start=None):
+    """An approved SWP contract whose 課金開始日 the clerk set (today by default): one MONTHLY ledger row."""
+    from contracts.services import option_contract_set_billing_start
+    from core import clock
+
+    contract = approved_swp_contract(clerk=clerk, approver=approver, quantity=quantity)
+    option_contract_set_billing_start(
+        option_contract=contract, billing_start_date=billing_start or clock.today(), actor=clerk
+    )
+    contract.refresh_from_db()
+    return contract
+
+
+def closed_month(month: dt.date, *, actor):
+    """Month `month` closed by 経理 (`actor`), as the 月次締め button does; the month must have ended."""
+    from contracts.services.month_close import month_close
+
+    return month_close(month=month, actor=actor)

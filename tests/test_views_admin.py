@@ -33,8 +33,9 @@ def uncited_revision():
     return TariffRevision.objects.get(effective_on="2025-04-01")
 
 
-def test_fee_item_change_records_the_reason_and_the_user(regulation, client, kitei):
+def test_fee_item_change_records_the_reason_and_the_user(regulation, client, kitei, fixed_clock):
     item = swp_fee()
+    fixed_clock.advance(minutes=1)  # staff edit the loaded regulation a minute later: history is ordered by its instant
     url = reverse("admin:options_feeitem_change", args=[item.pk])
     response = client.post(url, form_data(item, note="単価確認済み", change_reason="備考の追記（確認日の記録）"))
     assert response.status_code == 302

@@ -36,8 +36,9 @@ def test_a_taken_code_is_a_form_error_in_the_services_words(client, clerk):
     assert response.context["form"].non_field_errors() == ["契約者コード「N00001」は登録済みです。"]
 
 
-def test_an_edit_needs_a_reason_which_the_history_keeps(client, clerk):
+def test_an_edit_needs_a_reason_which_the_history_keeps(client, clerk, fixed_clock):
     subscriber = SubscriberFactory(name="株式会社旧")
+    fixed_clock.advance(minutes=1)  # staff edit a minute later: history is ordered by its instant
     client.force_login(clerk)
     url = reverse("contracts:subscriber_update", args=[subscriber.pk])
     response = client.post(url, {**FIELDS, "name": "株式会社新", "reason": ""})

@@ -47,6 +47,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _session_cookie_without_expiry(settings):
+    """The server runs at the suite's fixed instant (tests/conftest.py), Chromium at the real one: a cookie whose
+    Expires the server stamps 30 minutes after the fixed instant would already be past for the browser. Let the
+    session cookie last the browser's life; the server still expires the session itself at the fixed clock."""
+    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+
+@pytest.fixture(autouse=True)
 def _roles(transactional_db):
     """The live server needs committed data, so these tests flush the database after each other; the role
     groups come from a data migration, so a flush removes them. Put them back before the staff are made."""

@@ -1,7 +1,9 @@
 """Small builders for the monthly-report tests: contracts and ledger rows written straight through the models.
 
-They stand in for the contracts services (approval, billing start, change, reversal) so that the report and
-month-close tests depend only on the agreed ledger model (contracts/models.py).
+They deliberately write around the contracts services (approval, billing start, change, reversal): the report and
+month-close tests pin exact ledger rows with fixed primary keys (the golden exports compare byte for byte, 台帳番号
+and 契約番号 included) and bare subscribers, which the services would not give them. They depend only on the
+agreed ledger model (contracts/models.py). A test that builds data as staff do uses tests.factories instead.
 """
 
 import datetime as dt

@@ -58,11 +58,15 @@ def test_admin_every_contracts_list_and_history_page_answers(admin_client, billi
     obj = model.objects.first()
     listed = admin_client.get(_url(model, "changelist"))
     assert listed.status_code == 200
-    assert admin_client.get(_url(model, "changelist"), {"q": "A0001"}).status_code == 200
+    found = admin_client.get(_url(model, "changelist"), {"q": "A0001"})
+    assert found.status_code == 200
     if obj is None:  # MonthClose: nothing closed in this book
         assert "0 " in listed.content.decode() or "ありません" in listed.content.decode()
         return
     assert _url(model, "change", obj.pk) in listed.content.decode()  # the record is listed, linked to its page
+    assert _url(model, "change", obj.pk) in found.content.decode()  # found by its subscriber's code
+    missed = admin_client.get(_url(model, "changelist"), {"q": "Z9999"}).content.decode()
+    assert _url(model, "change", obj.pk) not in missed  # and not by a code nobody has
     history = admin_client.get(_url(model, "history", obj.pk)).content.decode()
     assert escape(str(obj)) in history  # its history, with the reason of its last change
     assert escape(obj.history.latest().history_change_reason) in history
@@ -87,6 +91,9 @@ def test_admin_applications_and_option_contracts_are_not_edited_here(admin_clien
     assert admin_client.post(_url(OptionContract, "change", billing.pk), {"quantity": 99}).status_code == 403
     assert admin_client.post(_url(Subscriber, "delete", billing.subscriber.pk), {"post": "yes"}).status_code == 403
     assert Subscriber.objects.filter(pk=billing.subscriber.pk).exists()
+    application.refresh_from_db()
+    billing.refresh_from_db()
+    assert (application.quantity, billing.quantity) == (10, 10)  # refused, and nothing written
 
 
 def test_admin_subscriber_add_goes_through_the_service_with_the_reason(admin_client, admin_user):
@@ -243,8 +250,9 @@ def test_admin_option_contract_add_registers_a_migrated_contract(admin_client, a
     assert (contract.history.get().history_user, LedgerEntry.objects.count()) == (admin_user, 0)
 
 
-def test_admin_history_view_shows_the_diff_column(admin_client, clerk):
+def test_admin_history_view_shows_the_diff_column(admin_client, clerk, fixed_clock):
     subscriber = subscriber_create(actor=clerk, code="N0001", name="株式会社しんき")
+    fixed_clock.advance(minutes=1)  # staff edit a minute later: history is ordered by its instant
     subscriber_update(subscriber=subscriber, actor=clerk, reason="社名変更", name="株式会社あたらし")
     page = admin_client.get(_url(Subscriber, "history", subscriber.pk)).content.decode()
     assert "変更内容" in page

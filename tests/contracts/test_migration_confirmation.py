@@ -26,7 +26,7 @@ from core.errors import DomainError
 from security.accounts import staff_account_create
 from tests.factories import option, role_group, subscriber_with_base, variant
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock("2026-04-10T10:00+09:00")]  # NOW, when staff work
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = dt.datetime(2026, 4, 10, 10, 0, tzinfo=JST)

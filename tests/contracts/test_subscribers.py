@@ -38,8 +38,9 @@ def test_subscriber_create_refuses_a_code_already_taken_or_missing(clerk):
         subscriber_create(actor=clerk, code="C2", name="")
 
 
-def test_subscriber_update_needs_a_reason_and_records_the_diff(clerk, clerk2):
+def test_subscriber_update_needs_a_reason_and_records_the_diff(clerk, clerk2, fixed_clock):
     subscriber = subscriber_create(actor=clerk, code="C1", name="株式会社あおい")
+    fixed_clock.advance(minutes=1)  # staff edit a minute later: history is ordered by its instant
     with pytest.raises(DomainError, match="変更理由を入力してください。"):
         subscriber_update(subscriber=subscriber, actor=clerk2, reason="", phone="03-0000-0000")
     subscriber_update(subscriber=subscriber, actor=clerk2, reason="電話番号の変更届", phone="03-0000-0000")

@@ -1,7 +1,6 @@
 """Find anything in a real browser: a clerk types a name in hiragana into the header box and finds the subscriber."""
 
 import pytest
-from django.urls import reverse
 
 from contracts.choices import SubscriberKind
 from contracts.services import subscriber_create

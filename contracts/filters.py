@@ -2,7 +2,7 @@
 
 import django_filters as filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from contracts.billing.timeline import contract_state_q
 from core import clock
@@ -30,7 +30,7 @@ def _options(request=None):
 
 
 class SubscriberFilter(filters.FilterSet):
-    q = filters.CharFilter(label="検索（コード・名前・フリガナ）", method="search")
+    q = filters.CharFilter(label="検索（コード・名前・フリガナ・電話番号）", method="search")
     kind = filters.ChoiceFilter(label="区分", choices=SubscriberKind.choices, empty_label="すべて")
     is_active = filters.BooleanFilter(
         label="有効・無効",
@@ -45,10 +45,9 @@ class SubscriberFilter(filters.FilterSet):
         fields = ()
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
+        if not value.strip():
             return queryset
-        return queryset.filter(Q(code__istartswith=value) | Q(name__icontains=value) | Q(kana__icontains=value))
+        return queryset.matching(value)
 
     def holding(self, queryset, name, value):
         held = OptionContract.objects.filter(subscriber=OuterRef("pk"), option=value).exclude(

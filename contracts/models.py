@@ -9,6 +9,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
+from core.search import normalize
 from options.models import CarrierService, FeeItem, Option, OptionVariant, Service, Succession, TariffRevision
 
 from .choices import (
@@ -20,6 +21,17 @@ from .choices import (
     SubscriberKind,
     TermsEvent,
 )
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def matching(self, text: str):
+        """Subscribers whose code, name, フリガナ or phone number contains `text` as staff typed it (core.search)."""
+        key = normalize(text)
+        if not key:
+            return self.none()
+        # `contains`, not `icontains`: the key and the query are already case folded, and on PostgreSQL a plain
+        # LIKE is what the trigram index on the key serves (migration 0010).
+        return self.filter(search_key__contains=key)
 
 
 class Subscriber(models.Model):
@@ -43,8 +55,12 @@ class Subscriber(models.Model):
     note = models.TextField("備考", blank=True)
     is_active = models.BooleanField("有効", default=True)
     created_at = models.DateTimeField("登録日時", auto_now_add=True)
+    # What the search matches (core.search.search_key of code, name, kana and phone), written by the subscriber
+    # services on every save; derived, so not in the history. The database default keeps raw inserts (bench/) valid.
+    search_key = models.TextField("検索キー", blank=True, default="", db_default="", editable=False)
 
-    history = HistoricalRecords()
+    objects = SubscriberQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["search_key"])
 
     class Meta:
         verbose_name = "契約者"

@@ -17,6 +17,7 @@ from contracts.billing.timeline import (
 from core import clock
 from core.errors import DomainError
 from core.history_read import staff_name
+from core.search import normalize, text_for_storage
 from core.wareki import format_date
 from options.choices import EligibilityKind
 from options.models import CarrierService, Option, OptionVariant, Service
@@ -393,3 +394,80 @@ def decision_queue(user, *, status: str, limit: int) -> QuerySet[Application]:
         .annotate(entered_by_viewer=Case(When(entered_by=user, then=Value(True)), default=Value(False)))
         .order_by("entered_at", "pk")[:limit]
     )
+
+
+# --- Find anything: the header's search box -------------------------------------------------------------------
+
+SEARCH_LIMIT = 20
+SEARCH_QUERY_MAX = 100
+
+
+@dataclass(frozen=True)
+class SearchGroup:
+    """One kind of record in the search results: what matched, at most SEARCH_LIMIT of them."""
+
+    kind: str
+    label: str
+    rows: list
+    more: bool  # more than SEARCH_LIMIT matched
+
+
+# Each kind the box searches, with the permission that lets a user read it (contracts/roles.py): a user sees only
+# the groups their role may view, and a role that views none of them (規程管理) gets no search box at all.
+SEARCH_KINDS: tuple[tuple[str, str, str], ...] = (
+    ("subscriber", "契約者", "contracts.view_subscriber"),
+    ("base_contract", "基本サービス契約", "contracts.view_baseservicecontract"),
+    ("carrier_line", "事業者回線契約", "contracts.view_carrierlinecontract"),
+    ("option_contract", "オプション契約", "contracts.view_optioncontract"),
+    ("application", "申込", "contracts.view_application"),
+)
+SEARCH_PERMISSIONS = tuple(perm for _, _, perm in SEARCH_KINDS)
+
+
+def search_kinds_for(user) -> list[tuple[str, str]]:
+    """Return (kind, label) of each kind of record `user` may search."""
+    return [(kind, label) for kind, label, perm in SEARCH_KINDS if user.has_perm(perm)]
+
+
+def _record_number(text: str) -> int | None:
+    """Return the number in "#12", "12" or "１２" (an option contract or application number), else None."""
+    digits = normalize(text).removeprefix("#")
+    return int(digits) if digits.isdigit() and len(digits) <= 12 else None
+
+
+def _search_rows(kind: str, text: str):
+    if kind == "subscriber":
+        return Subscriber.objects.matching(text).order_by("code", "pk")
+    # Numbers are matched as staff typed them, in NFKC and without spaces, but with their hyphens.
+    typed = "".join(text_for_storage(text).split())
+    if kind == "base_contract":
+        if not typed:
+            return BaseServiceContract.objects.none()
+        return (
+            BaseServiceContract.objects.filter(contract_number__icontains=typed)
+            .select_related("subscriber", "service")
+            .order_by("contract_number", "pk")
+        )
+    if kind == "carrier_line":
+        if not typed:
+            return CarrierLineContract.objects.none()
+        return (
+            CarrierLineContract.objects.filter(line_id__icontains=typed)
+            .select_related("subscriber", "carrier_service")
+            .order_by("line_id", "pk")
+        )
+    number = _record_number(text)
+    model = OptionContract if kind == "option_contract" else Application
+    if number is None:
+        return model.objects.none()
+    return model.objects.filter(pk=number).select_related("subscriber", "option", "variant")
+
+
+def search_everything(*, text: str, user) -> list[SearchGroup]:
+    """Return what `text` finds, grouped by kind, only the kinds `user` may view; a group per kind searched."""
+    text = (text or "")[:SEARCH_QUERY_MAX]
+    groups = []
+    for kind, label in search_kinds_for(user):
+        rows = list(_search_rows(kind, text)[: SEARCH_LIMIT + 1])
+        groups.append(SearchGroup(kind, label, rows[:SEARCH_LIMIT], len(rows) > SEARCH_LIMIT))
+    return groups

@@ -132,7 +132,9 @@ def record_as_of(model: type[models.Model], pk, day: dt.date) -> list[FieldValue
 
 
 def _tracked_fields(model):
-    return [f for f in model._meta.concrete_fields if not f.primary_key]
+    # What the history holds: a field excluded from it (a derived one, like a search key) has no past to show.
+    tracked = {f.name for f in model.history.model.tracked_fields}
+    return [f for f in model._meta.concrete_fields if not f.primary_key and f.name in tracked]
 
 
 def _raw(record, f):

@@ -15,6 +15,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from contracts.models import BaseServiceContract, CarrierLineContract, Subscriber
+from core.search import search_key
 from options.models import CarrierService, Service
 
 
@@ -35,6 +36,8 @@ class SubscriberFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"C{n:06d}")
     name = factory.Sequence(lambda n: f"株式会社テスト{n}")
     kana = factory.Sequence(lambda n: f"カブシキガイシャテスト{n}")
+    # The key the subscriber services write (contracts.services.subscribers); this factory saves around them.
+    search_key = factory.LazyAttribute(lambda o: search_key(o.code, o.name, o.kana, getattr(o, "phone", "")))
 
 
 class BaseServiceContractFactory(factory.django.DjangoModelFactory):

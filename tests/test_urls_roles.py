@@ -30,6 +30,13 @@ REQUIRED = {
     "login": PUBLIC,
     "logout": PUBLIC,
     "home": ANY_STAFF,
+    "contracts:search": (
+        "contracts.view_subscriber",
+        "contracts.view_baseservicecontract",
+        "contracts.view_carrierlinecontract",
+        "contracts.view_optioncontract",
+        "contracts.view_application",
+    ),
     "contracts:subscriber_list": "contracts.view_subscriber",
     "contracts:subscriber_create": "contracts.add_subscriber",
     "contracts:subscriber_detail": "contracts.view_subscriber",

@@ -68,6 +68,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "security.context_processors.security",
+                "contracts.context_processors.search_box",
             ],
             "builtins": ["core.templatetags.wareki"],
         },

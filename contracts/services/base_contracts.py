@@ -7,6 +7,7 @@ from django.db.models import Q
 from contracts.models import BaseServiceContract, Subscriber
 from core.errors import DomainError
 from core.history_write import save_with_history
+from core.search import text_for_storage
 from core.transactions import durable_service
 from core.wareki import format_date
 from options.models import Service
@@ -62,7 +63,7 @@ def base_contract_create(
         service=service,
         start_date=start_date,
         end_date=end_date,
-        contract_number=contract_number.strip(),
+        contract_number=text_for_storage(contract_number),
         migrated=migrated,
     )
     default_reason = "移行データとして基本サービス契約を登録" if migrated else "基本サービス契約の登録"

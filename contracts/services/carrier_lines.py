@@ -6,6 +6,7 @@ from contracts.models import CarrierLineContract, Subscriber
 from core import clock
 from core.errors import DomainError
 from core.history_write import save_with_history
+from core.search import text_for_storage
 from core.transactions import durable_service
 from options.models import CarrierService
 
@@ -40,7 +41,7 @@ def carrier_line_create(
     subscriber = lock_subscriber(subscriber)
     if not migrated:
         assert_subscriber_active(subscriber)
-    line_id = (line_id or "").strip()
+    line_id = text_for_storage(line_id)
     if not line_id:
         raise DomainError("回線ID・お客様IDを入力してください。", code="line_id_required")
     assert_dates(start_date, end_date)

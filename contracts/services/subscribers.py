@@ -6,6 +6,7 @@ from contracts.choices import OPEN_APPLICATION_STATUSES, OptionContractStatus, S
 from contracts.models import Subscriber
 from core.errors import DomainError
 from core.history_write import save_with_history
+from core.search import kana_for_storage, phone_for_storage, search_key, text_for_storage
 from core.transactions import durable_service
 
 from .audit import require_permission, require_reason
@@ -22,17 +23,32 @@ def _check_fields(fields: dict, *, allowed: tuple[str, ...]) -> None:
         raise DomainError("区分は「法人」または「個人」を選択してください。", code="kind_invalid")
 
 
+# How what staff type is stored (core.search): a フリガナ in katakana, a phone number in half-width digits.
+_STORED_FORMS = {"code": text_for_storage, "kana": kana_for_storage, "phone": phone_for_storage}
+
+
+def _stored(fields: dict) -> dict:
+    return {name: _STORED_FORMS[name](value) if name in _STORED_FORMS else value for name, value in fields.items()}
+
+
+def _set_search_key(subscriber: Subscriber) -> None:
+    """Key the subscriber for search on what staff look them up by; every save of a subscriber passes here."""
+    subscriber.search_key = search_key(subscriber.code, subscriber.name, subscriber.kana, subscriber.phone)
+
+
 @durable_service
 def subscriber_create(*, actor, reason: str = "", **fields) -> Subscriber:
     """Register a subscriber (契約者); `fields` are the model's fields, `code` required and unique."""
     require_permission(actor, "contracts.add_subscriber", action="契約者を登録する")
     _check_fields(fields, allowed=(*Subscriber.KEY_FIELDS, *Subscriber.EDITABLE_FIELDS))
+    fields = _stored(fields)
     code = str(fields.get("code", "")).strip()
     if not code:
         raise DomainError("契約者コードを入力してください。", code="code_required")
     if Subscriber.objects.filter(code=code).exists():
         raise DomainError(f"契約者コード「{code}」は登録済みです。", code="code_taken")
     subscriber = Subscriber(**{**fields, "code": code})
+    _set_search_key(subscriber)
     save_with_history(subscriber, actor=actor, reason=reason or "契約者の登録")
     return subscriber
 
@@ -44,6 +60,7 @@ def subscriber_update(*, subscriber: Subscriber, actor, reason: str, deactivate:
     require_permission(actor, "contracts.change_subscriber", action="契約者を変更する")
     reason = require_reason(reason)
     _check_fields(fields, allowed=Subscriber.EDITABLE_FIELDS)
+    fields = _stored(fields)
     locked = lock_subscriber(subscriber)
     changed = {name: value for name, value in fields.items() if getattr(locked, name) != value}
     if deactivate:
@@ -53,6 +70,7 @@ def subscriber_update(*, subscriber: Subscriber, actor, reason: str, deactivate:
     if deactivate:
         locked.is_active = False
     if changed or deactivate:
+        _set_search_key(locked)
         save_with_history(locked, actor=actor, reason=reason)
     return locked
 
@@ -66,6 +84,7 @@ def subscriber_deactivate(*, subscriber: Subscriber, actor, reason: str) -> Subs
     _assert_deactivatable(locked, actor)
     if locked.is_active:
         locked.is_active = False
+        _set_search_key(locked)
         save_with_history(locked, actor=actor, reason=reason)
     return locked
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contracts', '0009_option_contract_and_application_invariants'),
+        ('contracts', '0010_subscriber_search_key_and_trigram_index'),
         ('options', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -94,6 +94,7 @@ ACCOUNTS = frozenset({"accounting", "sysadmin"})
 SECURITY = frozenset({"sysadmin"})
 EXPECTED = {
     "home": EVERYONE,
+    "contracts:search": PERSONAL_DATA_READERS,
     "contracts:subscriber_list": PERSONAL_DATA_READERS,
     "contracts:subscriber_create": ENTRY,
     "contracts:subscriber_detail": PERSONAL_DATA_READERS,

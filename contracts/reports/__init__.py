@@ -33,4 +33,3 @@ def export_response_chunks(
     from .exports import export_response_chunks as _export
 
     return _export(month=month, fmt=fmt, part=part, replacement=replacement)
-

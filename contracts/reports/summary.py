@@ -20,6 +20,7 @@ from .layout import BILLED_OBLIGATION_KINDS, KIND_ORDER
 if TYPE_CHECKING:
     from .selectors import MonthlyReport
 
+
 @dataclass(frozen=True)
 class SummaryLine:
     option_name: str

@@ -176,3 +176,16 @@ def test_free_text_keeps_line_breaks_that_one_line_particulars_refuse():
         text_problem("一行目\n二行目", kind=TextKind.LINE)
         == "入力に使えない文字（改行・タブ、U+000A）が含まれています。"
     )
+
+
+def test_an_edit_that_changes_nothing_says_there_is_no_change_and_writes_no_history(regulation, clerk):
+    subscriber = subscriber_create(actor=clerk, code="C1", name="株式会社テスト", kind="corporate")
+    versions = subscriber.history.count()
+    client = Client()
+    client.force_login(clerk)
+    data = {"name": "株式会社テスト", "kana": "", "kind": subscriber.kind, "reason": "確認"}
+    response = client.post(reverse("contracts:subscriber_update", args=[subscriber.pk]), data, follow=True)
+    page = response.content.decode()
+    assert "の変更はありません。" in page
+    assert "を変更しました。" not in page
+    assert subscriber.history.count() == versions

@@ -111,6 +111,8 @@ class SubscriberUpdateView(StaffPermissionMixin, SingleObjectMixin, FormView):
 
     def form_valid(self, form):
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields if name in form.fields}
+        # The service saves nothing when nothing changed; the answer says so instead of 「変更しました」.
+        unchanged = all(getattr(self.object, name) == value for name, value in fields.items())
         try:
             subscriber = subscriber_update(
                 subscriber=self.object, actor=self.request.user, reason=form.cleaned_data["reason"], **fields
@@ -118,5 +120,8 @@ class SubscriberUpdateView(StaffPermissionMixin, SingleObjectMixin, FormView):
         except DomainError as error:
             add_domain_error(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"契約者「{subscriber}」を変更しました。")
+        if unchanged:
+            messages.info(self.request, f"契約者「{subscriber}」の変更はありません。")
+        else:
+            messages.success(self.request, f"契約者「{subscriber}」を変更しました。")
         return redirect("contracts:subscriber_detail", pk=subscriber.pk)

@@ -3,6 +3,7 @@
 from django import forms
 
 from core.fields import WarekiDateField, WarekiMonthField
+from core.forms import TextRuleFormMixin
 from options.models import OptionVariant
 
 from .choices import ApplicationKind, CorrectionTarget, SubscriberKind
@@ -11,7 +12,7 @@ from .models import OptionContract, Subscriber
 REASON_WIDGET = forms.Textarea(attrs={"rows": 2})
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(TextRuleFormMixin, forms.Form):
     """An action that needs a stated reason (不承諾, 取下げ, 取消): the reason goes to the history."""
 
     reason = forms.CharField(label="理由", widget=REASON_WIDGET, max_length=2000)
@@ -45,7 +46,7 @@ class BillingStartForm(forms.Form):
     billing_start_date = WarekiDateField(label="課金開始日")
 
 
-class CorrectionForm(forms.Form):
+class CorrectionForm(TextRuleFormMixin, forms.Form):
     """訂正申込 (DOMAIN §3.17) entered from the contract page; the service decides what can be corrected."""
 
     correction_target = forms.ChoiceField(label="訂正する項目", choices=CorrectionTarget.choices)
@@ -79,7 +80,7 @@ class MonthForm(forms.Form):
     month = WarekiMonthField(label="対象月")
 
 
-class SubscriberForm(forms.ModelForm):
+class SubscriberForm(TextRuleFormMixin, forms.ModelForm):
     """契約者の登録・変更; the reason is required when editing."""
 
     reason = forms.CharField(label="変更理由", widget=REASON_WIDGET, required=False, max_length=2000)
@@ -109,8 +110,10 @@ def variant_label(variant: OptionVariant) -> str:
     return f"{variant.option.name} ／ {variant.name}"
 
 
-class ApplicationForm(forms.Form):
+class ApplicationForm(TextRuleFormMixin, forms.Form):
     """新規利用申込, 契約内容変更申込 or 解約申込 as entered; the target contract fixes subscriber and option."""
+
+    text_codes = ("subscriber_code",)
 
     kind = forms.ChoiceField(label="申込種別", choices=FORM_KINDS, widget=forms.HiddenInput)
     option_contract = forms.ModelChoiceField(
@@ -198,7 +201,7 @@ class ApplicationForm(forms.Form):
         }
 
 
-class ReportDownloadForm(forms.Form):
+class ReportDownloadForm(TextRuleFormMixin, forms.Form):
     """Which month, in which format and which part; the report module refuses what does not fit together."""
 
     FORMATS = [("csv", "CSV（UTF-8）"), ("csv-cp932", "CSV（Shift_JIS / cp932）"), ("xlsx", "Excel（XLSX）")]

@@ -45,6 +45,8 @@ class Subscriber(models.Model):
     KEY_FIELDS = ("code",)
     EDITABLE_FIELDS = ("name", "kana", "kind", "email", "phone", "address", "note")
 
+    TEXT_CODE_FIELDS = ("code",)  # a key: core.text's code alphabet
+
     code = models.CharField("契約者コード", max_length=20, unique=True)
     name = models.CharField("契約者名", max_length=200, db_index=True)
     kana = models.CharField("フリガナ", max_length=200, blank=True, db_index=True)
@@ -74,6 +76,8 @@ class Subscriber(models.Model):
 class BaseServiceContract(models.Model):
     """A subscriber's contract for one of the company's services (the base of 第3条・第5条)."""
 
+    TEXT_CODE_FIELDS = ("contract_number",)  # a key: core.text's code alphabet
+
     subscriber = models.ForeignKey(
         Subscriber, on_delete=models.PROTECT, related_name="base_contracts", verbose_name="契約者"
     )
@@ -102,6 +106,8 @@ class BaseServiceContract(models.Model):
 
 class CarrierLineContract(models.Model):
     """A subscriber's contract with a carrier for its specific service (第1条), confirmed by staff."""
+
+    TEXT_CODE_FIELDS = ("line_id",)  # a key: core.text's code alphabet
 
     subscriber = models.ForeignKey(
         Subscriber, on_delete=models.PROTECT, related_name="carrier_lines", verbose_name="契約者"

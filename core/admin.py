@@ -20,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from core.formats import wareki_datetime
 
 from .errors import DomainError
+from .forms import TextRuleFormMixin
 from .history_read import HISTORY_TYPE_LABELS, FieldValue, _Labels, _m2m_raw, record_changes, staff_name
 from .history_write import save_with_history
 from .limits import PAGE_MAX
@@ -49,8 +50,9 @@ REASON_LABEL = "変更理由"
 DIFF_COLUMN = "変更内容"
 
 
-class ReasonForm(forms.ModelForm):
-    """Every admin change form asks why; the answer becomes the history row's change reason."""
+class ReasonForm(TextRuleFormMixin, forms.ModelForm):
+    """Every admin change form asks why; the answer becomes the history row's change reason. Its text fields
+    follow the text rule (core.text), refused by the field."""
 
     change_reason = forms.CharField(
         label=REASON_LABEL,

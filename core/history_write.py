@@ -9,9 +9,18 @@ from django.db import connection, models
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from .limits import date_assert_in_bounds
+from .text import TextKind, record_texts_assert_clean, text_assert_clean
+
 
 def save_with_history(instance: models.Model, *, actor, reason: str, **save_kwargs) -> None:
-    """Save `instance`, recording `actor` and `reason` on the history row simple-history writes."""
+    """Save `instance`, recording `actor` and `reason` on the history row simple-history writes.
+
+    Whatever service saves, the record's texts follow the one text rule (core.text) and its dates lie within the
+    declared bounds (core.limits): a refusal names the field, and nothing is saved.
+    """
+    record_assert_storable(instance)
+    text_assert_clean(reason, label="変更理由", kind=TextKind.TEXT)
     instance._history_user = actor
     instance._change_reason = reason
     try:
@@ -19,6 +28,14 @@ def save_with_history(instance: models.Model, *, actor, reason: str, **save_kwar
     finally:
         # A later save of the same object must state its own reason.
         del instance._change_reason
+
+
+def record_assert_storable(instance: models.Model) -> None:
+    """Refuse a record with a text the rule forbids or a date outside the bounds, naming the field."""
+    record_texts_assert_clean(instance)
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+            date_assert_in_bounds(getattr(instance, field.attname), label=str(field.verbose_name))
 
 
 def system_user():

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from django.db import models, transaction
 
 from core.errors import DomainError
-from core.history_write import save_with_history
+from core.history_write import record_assert_storable, save_with_history
+from core.limits import Number, number_assert_in_bounds
 from core.permissions import require_permission
 from core.transactions import durable_service
 
@@ -234,6 +235,8 @@ def revision_save(*, revision: TariffRevision, actor, reason: str) -> TariffRevi
         require_permission(actor, "options.add_tariffrevision", action="改定を登録する")
     else:
         require_permission(actor, "options.change_tariffrevision", action="改定を変更する")
+    record_assert_storable(revision)
+    if revision.pk:
         stored = TariffRevision.objects.select_for_update().get(pk=revision.pk)
         fields = ("title", "amended_on", "effective_on", "provisions")
         if any(getattr(stored, f) != getattr(revision, f) for f in fields):
@@ -265,6 +268,11 @@ def fee_item_save(*, fee_item: FeeItem, actor, reason: str) -> FeeItem:
         require_permission(actor, "options.change_feeitem", action="料金細目を変更する")
     else:
         require_permission(actor, "options.add_feeitem", action="料金細目を登録する")
+    record_assert_storable(fee_item)
+    if fee_item.amount_yen is not None:
+        number_assert_in_bounds(fee_item.amount_yen, kind=Number.YEN, label="金額（円）")
+    if fee_item.block_size is not None:
+        number_assert_in_bounds(fee_item.block_size, kind=Number.QUANTITY, label="単位数")
     revision_assert_editable(TariffRevision.objects.select_for_update().get(pk=fee_item.revision_id))
     if fee_item.pk:
         revision_assert_editable(FeeItem.objects.select_related("revision").get(pk=fee_item.pk).revision)

@@ -22,6 +22,7 @@ from django.db.models import Q
 from core.errors import DomainError
 from core.history_read import staff_name
 from core.permissions import is_system_user, require_permission
+from core.text import values_assert_clean
 from core.transactions import durable_service
 
 from .models import StaffAccount
@@ -156,6 +157,7 @@ def staff_account_create(
     username = (username or "").strip()
     if not username:
         raise DomainError("ユーザー名を入力してください。", code="username_required")
+    values_assert_clean(model, {"username": username, "last_name": last_name, "first_name": first_name, "email": email})
     if model._default_manager.filter(username__iexact=username).exists():
         raise DomainError(f"ユーザー名「{username}」は使用済みです。", code="username_taken")
     user = model(username=username, last_name=last_name, first_name=first_name, email=email, is_staff=True)
@@ -170,6 +172,7 @@ def staff_account_create(
 def staff_account_update(*, user, last_name: str, first_name: str, email: str, actor):
     """Change an account's name and e-mail address (not its roles, flags or password)."""
     require_permission(actor, "auth.change_user", action="職員アカウントを変更する")
+    values_assert_clean(get_user_model(), {"last_name": last_name, "first_name": first_name, "email": email})
     user = _lock_user(user)
     if user.pk != actor.pk:
         staff_account_assert_manageable(user, actor)

@@ -1,7 +1,9 @@
 from django import forms
 
+from core.forms import TextRuleFormMixin
 
-class LockoutReleaseForm(forms.Form):
+
+class LockoutReleaseForm(TextRuleFormMixin, forms.Form):
     """The target of one 解除 button: a username or a source address (the service refuses both or neither)."""
 
     username = forms.CharField(label="ユーザー名", max_length=255, required=False)

@@ -32,6 +32,8 @@ from core import clock
 from core.errors import DomainError
 from core.history_read import staff_name
 from core.history_write import save_with_history
+from core.limits import date_assert_in_bounds
+from core.text import TextKind, text_assert_clean
 from core.wareki import format_date
 from options.choices import FeeKind
 from options.models import Option, OptionVariant
@@ -47,7 +49,7 @@ from .option_contracts import (
     option_contract_assert_not_held,
     option_contract_close,
 )
-from .terms import terms_assert_quantity, terms_assert_quote, terms_price_all
+from .terms import terms_assert_quantity, terms_assert_quantity_in_bounds, terms_assert_quote, terms_price_all
 
 
 def application_assert_transition(application: Application, to: str) -> None:
@@ -202,6 +204,13 @@ def application_submit(
     require_permission(actor, "contracts.add_application", action="申込を受け付ける")
     if kind not in ApplicationKind.values:
         raise DomainError("申込種別を選択してください。", code="kind_invalid")
+    date_assert_in_bounds(effective_date, label="変更日・解約日")
+    date_assert_in_bounds(corrected_date, label="訂正後の日付・訂正する期間の開始日")
+    if quantity is not None:
+        terms_assert_quantity_in_bounds(quantity)
+    if quoted_amount_yen is not None:
+        terms_assert_quote(quoted_amount_yen)
+    note = text_assert_clean(note or "", label="申込の備考", kind=TextKind.TEXT)
     kind = ApplicationKind(kind)
     subscriber = lock_subscriber(subscriber)
     now = clock.now()

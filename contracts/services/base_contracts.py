@@ -7,7 +7,9 @@ from django.db.models import Q
 from contracts.models import BaseServiceContract, Subscriber
 from core.errors import DomainError
 from core.history_write import save_with_history
+from core.limits import date_assert_in_bounds
 from core.search import text_for_storage
+from core.text import values_assert_clean
 from core.transactions import durable_service
 from core.wareki import format_date
 from options.models import Service
@@ -17,6 +19,8 @@ from .locks import lock_subscriber
 
 
 def assert_dates(start_date: dt.date, end_date: dt.date | None, *, start_label: str = "利用開始日") -> None:
+    date_assert_in_bounds(start_date, label=start_label)
+    date_assert_in_bounds(end_date, label="利用終了日")
     if end_date is not None and end_date < start_date:
         raise DomainError(
             f"利用終了日（{format_date(end_date)}）が{start_label}（{format_date(start_date)}）より前です。",
@@ -54,6 +58,9 @@ def base_contract_create(
 ) -> BaseServiceContract:
     """Register a subscriber's contract for one of the company's services."""
     require_permission(actor, "contracts.add_baseservicecontract", action="基本サービス契約を登録する")
+    contract_number = (contract_number or "").strip()
+    values_assert_clean(BaseServiceContract, {"contract_number": contract_number})
+    assert_dates(start_date, end_date)
     subscriber = lock_subscriber(subscriber)
     if not migrated:
         assert_subscriber_active(subscriber)
@@ -80,6 +87,7 @@ def base_contract_end(
     reason = require_reason(reason)
     if end_date is None:
         raise DomainError("利用終了日を入力してください。", code="end_date_required")
+    date_assert_in_bounds(end_date, label="利用終了日")
     lock_subscriber(base_contract.subscriber_id)
     contract = BaseServiceContract.objects.select_for_update().get(pk=base_contract.pk)
     if contract.end_date == end_date:

@@ -6,7 +6,9 @@ from contracts.models import CarrierLineContract, Subscriber
 from core import clock
 from core.errors import DomainError
 from core.history_write import save_with_history
+from core.limits import date_assert_in_bounds
 from core.search import text_for_storage
+from core.text import values_assert_clean
 from core.transactions import durable_service
 from options.models import CarrierService
 
@@ -38,13 +40,14 @@ def carrier_line_create(
 ) -> CarrierLineContract:
     """Register the subscriber's contract with a carrier (unconfirmed until staff confirm it)."""
     require_permission(actor, "contracts.add_carrierlinecontract", action="事業者回線契約を登録する")
-    subscriber = lock_subscriber(subscriber)
-    if not migrated:
-        assert_subscriber_active(subscriber)
     line_id = text_for_storage(line_id)
     if not line_id:
         raise DomainError("回線ID・お客様IDを入力してください。", code="line_id_required")
+    values_assert_clean(CarrierLineContract, {"line_id": line_id})
     assert_dates(start_date, end_date)
+    subscriber = lock_subscriber(subscriber)
+    if not migrated:
+        assert_subscriber_active(subscriber)
     if subscriber.carrier_lines.filter(carrier_service=carrier_service, line_id=line_id).exists():
         raise DomainError(
             f"{carrier_service.name}の回線「{line_id}」はこの契約者に登録済みです。", code="carrier_line_exists"
@@ -82,6 +85,7 @@ def carrier_line_end(
     """End a carrier-line contract on `end_date` (its last day); options resting on it must end first."""
     require_permission(actor, "contracts.change_carrierlinecontract", action="事業者回線契約を終了する")
     reason = require_reason(reason)
+    date_assert_in_bounds(end_date, label="利用終了日")
     line = _lock(carrier_line)
     if line.end_date == end_date:
         return line

@@ -11,6 +11,7 @@ from contracts.selectors import EligibilityMode, GivenBasis
 from core import clock
 from core.errors import DomainError
 from core.history_write import save_with_history
+from core.limits import date_assert_in_bounds
 from core.transactions import durable_service
 from core.wareki import format_date
 from options.models import Option, OptionVariant
@@ -61,6 +62,7 @@ def option_contract_set_billing_start(
     Not before the approval's JST date. Setting the same date again writes nothing.
     """
     require_permission(actor, "contracts.change_optioncontract", action="課金開始日を登録する")
+    date_assert_in_bounds(billing_start_date, label="課金開始日")
     contract = _lock(option_contract)
     option_contract_assert_confirmed(contract)
     if contract.billing_start_date == billing_start_date:
@@ -111,6 +113,7 @@ def billing_start_assert_valid(contract: OptionContract, billing_start_date: dt.
 @transaction.atomic(savepoint=False)
 def option_contract_close(*, contract: OptionContract, end_date: dt.date, actor, reason: str) -> OptionContract:
     """End a locked contract on `end_date` (the last day of service); monthly charges stop there."""
+    date_assert_in_bounds(end_date, label="解約日")
     option_contract_assert_transition(contract, OptionContractStatus.ENDED)
     first_day = contract.billing_start_date or contract.contracted_on
     if end_date < first_day:
@@ -133,6 +136,7 @@ def option_contract_end(*, option_contract: OptionContract, end_date: dt.date, a
     """
     require_permission(actor, "contracts.decide_application", action="オプション契約を解約する")
     reason = require_reason(reason)
+    date_assert_in_bounds(end_date, label="解約日")
     contract = _lock(option_contract)
     option_contract_assert_confirmed(contract)
     if contract.status == OptionContractStatus.ENDED and contract.end_date == end_date:
@@ -182,6 +186,9 @@ def option_contract_register_migrated(
     (option_contract_confirm_migrated).
     """
     require_permission(actor, "contracts.add_optioncontract", action="移行データを登録する")
+    date_assert_in_bounds(contracted_on, label="契約成立日")
+    date_assert_in_bounds(billing_start_date, label="課金開始日")
+    date_assert_in_bounds(end_date, label="解約日")
     subscriber = lock_subscriber(subscriber)
     refusal = option_retired_refusal(option=option, on=contracted_on)
     if refusal is not None:

@@ -7,6 +7,7 @@ from contracts.models import Subscriber
 from core.errors import DomainError
 from core.history_write import save_with_history
 from core.search import kana_for_storage, phone_for_storage, search_key, text_for_storage
+from core.text import values_assert_clean
 from core.transactions import durable_service
 
 from .audit import require_permission, require_reason
@@ -17,6 +18,8 @@ def _check_fields(fields: dict, *, allowed: tuple[str, ...]) -> None:
     unknown = sorted(set(fields) - set(allowed))
     if unknown:
         raise DomainError(f"変更できない項目が指定されました: {', '.join(unknown)}", code="field_not_editable")
+    # Before any lookup: PostgreSQL refuses a NUL even in a WHERE clause.
+    values_assert_clean(Subscriber, fields)
     if "name" in fields and not str(fields["name"]).strip():
         raise DomainError("契約者名を入力してください。", code="name_required")
     if "kind" in fields and fields["kind"] not in SubscriberKind.values:
@@ -40,9 +43,10 @@ def _set_search_key(subscriber: Subscriber) -> None:
 def subscriber_create(*, actor, reason: str = "", **fields) -> Subscriber:
     """Register a subscriber (契約者); `fields` are the model's fields, `code` required and unique."""
     require_permission(actor, "contracts.add_subscriber", action="契約者を登録する")
-    _check_fields(fields, allowed=(*Subscriber.KEY_FIELDS, *Subscriber.EDITABLE_FIELDS))
-    fields = _stored(fields)
     code = str(fields.get("code", "")).strip()
+    _check_fields({**fields, "code": code}, allowed=(*Subscriber.KEY_FIELDS, *Subscriber.EDITABLE_FIELDS))
+    fields = _stored({**fields, "code": code})
+    code = fields["code"]
     if not code:
         raise DomainError("契約者コードを入力してください。", code="code_required")
     if Subscriber.objects.filter(code=code).exists():

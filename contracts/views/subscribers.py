@@ -118,5 +118,11 @@ class SubscriberUpdateView(StaffPermissionMixin, SingleObjectMixin, FormView):
         except DomainError as error:
             add_domain_error(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"契約者「{subscriber}」を変更しました。")
+        # The service saves nothing when nothing changed (as stored: a フリガナ typed in hiragana is the katakana
+        # already there); the answer says so instead of 「変更しました」.
+        unchanged = all(getattr(self.object, name) == getattr(subscriber, name) for name in fields)
+        if unchanged:
+            messages.info(self.request, f"契約者「{subscriber}」の変更はありません。")
+        else:
+            messages.success(self.request, f"契約者「{subscriber}」を変更しました。")
         return redirect("contracts:subscriber_detail", pk=subscriber.pk)

@@ -226,8 +226,8 @@ def test_quote_required_for_type_a_approval_refused_until_the_quote_is_entered(r
 def test_quote_must_be_a_whole_number_of_yen_not_below_zero(regulation, clerk, clerk2):
     subscriber = subscriber_with_line(actor=clerk, confirmer=clerk2)
     application = submit_new(subscriber, "flets-hikari", "type-a", quantity=2, actor=clerk)
-    for bad in (-1, 1.5, "100", True):
-        with pytest.raises(DomainError, match="見積額は0円以上の整数（円）で入力してください。"):
+    for bad in (-1, 1.5, "100", True, 2_000_000_001, 10**30):
+        with pytest.raises(DomainError, match="見積額: 0円以上2,000,000,000円以下の整数で入力してください。"):
             application_set_quote(application=application, amount_yen=bad, actor=clerk)
     application_set_quote(application=application, amount_yen=0, actor=clerk)
     application.refresh_from_db()

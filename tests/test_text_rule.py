@@ -55,9 +55,12 @@ def test_a_code_with_a_right_to_left_override_is_refused(regulation, clerk):
     assert not Subscriber.objects.exists()
 
 
-def test_a_code_outside_its_alphabet_is_refused(regulation, clerk):
+@pytest.mark.parametrize("code", ["C#001", "Ｃ＃００１", "山田001", "C 001"])
+def test_a_code_outside_its_alphabet_is_refused(regulation, clerk, code):
+    """Judged as it would be stored: full-width letters and digits are the half-width code (core.search), so
+    Ｃ００１ is C001; a character with no place in a code stays refused whatever its width."""
     with pytest.raises(DomainError, match="^契約者コード: 半角英数字と「-」「_」「.」「/」だけで入力してください。$"):
-        subscriber_create(actor=clerk, code="Ｃ００１", name="株式会社テスト")
+        subscriber_create(actor=clerk, code=code, name="株式会社テスト")
     assert not Subscriber.objects.exists()
 
 

@@ -43,10 +43,10 @@ def _set_search_key(subscriber: Subscriber) -> None:
 def subscriber_create(*, actor, reason: str = "", **fields) -> Subscriber:
     """Register a subscriber (契約者); `fields` are the model's fields, `code` required and unique."""
     require_permission(actor, "contracts.add_subscriber", action="契約者を登録する")
-    code = str(fields.get("code", "")).strip()
-    _check_fields({**fields, "code": code}, allowed=(*Subscriber.KEY_FIELDS, *Subscriber.EDITABLE_FIELDS))
-    fields = _stored({**fields, "code": code})
+    # Stored forms first (Ｄ０００２ is D0002), then the text rule on what would be stored.
+    fields = _stored({**fields, "code": str(fields.get("code", "")).strip()})
     code = fields["code"]
+    _check_fields(fields, allowed=(*Subscriber.KEY_FIELDS, *Subscriber.EDITABLE_FIELDS))
     if not code:
         raise DomainError("契約者コードを入力してください。", code="code_required")
     if Subscriber.objects.filter(code=code).exists():
@@ -63,8 +63,8 @@ def subscriber_update(*, subscriber: Subscriber, actor, reason: str, deactivate:
     deactivation saves nothing. Nothing is saved (no history row) when nothing changed."""
     require_permission(actor, "contracts.change_subscriber", action="契約者を変更する")
     reason = require_reason(reason)
-    _check_fields(fields, allowed=Subscriber.EDITABLE_FIELDS)
     fields = _stored(fields)
+    _check_fields(fields, allowed=Subscriber.EDITABLE_FIELDS)
     locked = lock_subscriber(subscriber)
     changed = {name: value for name, value in fields.items() if getattr(locked, name) != value}
     if deactivate:

@@ -22,6 +22,7 @@ A text longer than its field holds is refused in Japanese before it reaches the 
 
 import enum
 import re
+import unicodedata
 
 from .errors import DomainError
 
@@ -55,6 +56,10 @@ _INVISIBLE = {
 }
 
 
+# Whatever else is invisible or no character at all: other format characters, private use, unassigned.
+_OTHER_CATEGORIES = {"Cf": "書式制御文字", "Co": "私用領域の文字", "Cn": "未定義の文字"}
+
+
 def _is_emoji(char: str) -> bool:
     point = ord(char)
     return 0x1F000 <= point <= 0x1FAFF or point == 0xFE0F or 0xE0000 <= point <= 0xE007F
@@ -77,7 +82,7 @@ def _forbidden(char: str, kind: TextKind) -> str:
         return "不正な文字（サロゲート）"
     if kind is not TextKind.TEXT and _is_emoji(char):
         return "絵文字"
-    return ""
+    return _OTHER_CATEGORIES.get(unicodedata.category(char), "")
 
 
 def text_problem(

@@ -500,7 +500,7 @@ del s
 # Public names that write nothing.
 NOT_WRITES = {
     contracts.services: {"EligibilityResult", "SuccessionMove", "eligibility_assert", "eligibility_check"},
-    contracts.services.month_close: {"CloseResult", "month_label"},
+    contracts.services.month_close: {"CloseResult", "month_closed_already_message", "month_label"},
     security.accounts: {
         "account_permissions",
         "role_permissions",

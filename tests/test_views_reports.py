@@ -8,7 +8,7 @@ import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
-from contracts.models import MonthClose
+from contracts.models import LedgerEntry, MonthClose
 from core import clock
 from tests import ui_data
 
@@ -96,3 +96,28 @@ def test_closing_an_unfinished_month_is_refused_and_last_month_closes(regulation
     assert (close.month, close.closed_by) == (month, accounting)
     assert response.context["report"].is_closed
     assert reverse("contracts:month_close") not in response.content.decode()  # a closed month offers no close
+
+
+def test_closing_a_closed_month_again_is_refused_saying_when_and_by_whom_and_writes_nothing(
+    regulation, keiri, accounting
+):
+    url, month = reverse("contracts:month_close"), last_month()
+    keiri.post(url, {"month": f"{month:%Y-%m}"}, follow=True)  # shows (and so uses up) 「締めました」
+    close = MonthClose.objects.get()
+    ledger, history = LedgerEntry.objects.count(), MonthClose.history.count()
+
+    response = keiri.post(url, {"month": f"{month:%Y-%m}"}, follow=True)
+
+    closed_at = close.closed_at.astimezone(clock.JST)
+    assert [(m.level_tag, str(m)) for m in response.context["messages"]] == [
+        (
+            "error",
+            f"{month.year}年{month.month}月は締め済みです（締め日時 {closed_at:%Y-%m-%d %H:%M}、"
+            "締め実行者 accounting）。何も記帳していません。",
+        )
+    ]
+    assert (MonthClose.objects.count(), LedgerEntry.objects.count(), MonthClose.history.count()) == (
+        1,
+        ledger,
+        history,
+    )

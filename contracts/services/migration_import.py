@@ -8,16 +8,20 @@ also rolls everything back. A dry run does all of it and rolls back at the end.
 import csv
 import datetime as dt
 import io
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q
 
 from contracts.choices import SubscriberKind
-from contracts.models import CarrierLineContract, OptionContract, Subscriber
+from contracts.models import BaseServiceContract, CarrierLineContract, OptionContract, Subscriber
 from contracts.selectors import EligibilityMode, GivenBasis, eligibility_evaluate
 from core import clock
 from core.errors import DomainError
+from core.limits import QUANTITY_MAX, YEN_MAX, date_out_of_bounds
+from core.text import TextKind, text_problem
 from core.wareki import WarekiError, parse_date
 from options.choices import EligibilityKind
 from options.models import CarrierService, Option, OptionVariant, Service
@@ -57,6 +61,24 @@ _BASIS_COLUMNS = {
     EligibilityKind.CARRIER_LINE: "事業者サービスコード",
 }
 _KINDS = {"法人": SubscriberKind.CORPORATE, "個人": SubscriberKind.INDIVIDUAL}
+
+# The longest text each column may hold: the field it is stored in (or looked up by), else a cap for dates,
+# numbers and 区分, so that no cell reaches a parser or the database at any length.
+_MAX_LENGTH = {
+    "契約者コード": Subscriber._meta.get_field("code").max_length,
+    "契約者名": Subscriber._meta.get_field("name").max_length,
+    "フリガナ": Subscriber._meta.get_field("kana").max_length,
+    "オプションコード": Option._meta.get_field("code").max_length,
+    "細目コード": OptionVariant._meta.get_field("code").max_length,
+    "基本サービスコード": Service._meta.get_field("code").max_length,
+    "基本サービス契約番号": BaseServiceContract._meta.get_field("contract_number").max_length,
+    "事業者サービスコード": CarrierService._meta.get_field("code").max_length,
+    "回線ID": CarrierLineContract._meta.get_field("line_id").max_length,
+}
+_OTHER_MAX_LENGTH = 40
+# The largest number each numeric column may hold (core.limits).
+_NUMBER_MAX = {"数量": QUANTITY_MAX, "見積額": YEN_MAX}
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 
 # Which column a refusal of a service is about, by its DomainError code.
 _FIELD_OF_CODE = {
@@ -127,17 +149,46 @@ class _Row:
     line_start: dt.date | None
 
 
+def _character_problem(value: str) -> str:
+    """Return why `value` cannot be stored as a CSV cell's text ("" when it can): the text rule of every stored
+    line of text (core.text), checked before the cell reaches a parser, a lookup or the database."""
+    return text_problem(value, kind=TextKind.LINE)
+
+
 class _RowReader:
-    """Read one CSV record's columns, collecting every problem instead of stopping at the first."""
+    """Read one CSV record's columns, collecting every problem instead of stopping at the first.
+
+    A column is read once: its value (or "" after a refusal) is kept, so a column read by two rules is
+    reported once, and a refused text never reaches a lookup.
+    """
 
     def __init__(self, line: int, record: dict[str, str], problems: list[ImportProblem]):
         self.line, self.record, self.problems = line, record, problems
+        self._texts: dict[str, str] = {}
+        self._refused: set[str] = set()
 
     def text(self, name: str, *, required: bool = False) -> str:
-        value = (self.record.get(name) or "").strip()
-        if required and not value:
+        if name not in self._texts:
+            value = (self.record.get(name) or "").strip()
+            # A number's size is the number's rule (integer), not a length.
+            limit = None if name in _NUMBER_MAX else _MAX_LENGTH.get(name, _OTHER_MAX_LENGTH)
+            problem = _character_problem(value)
+            if not problem and limit is not None and len(value) > limit:
+                problem = f"{limit}文字以内で入力してください（{len(value):,}文字あります）。"
+            if problem:
+                self.fail(name, problem)
+                self._refused.add(name)
+                value = ""
+            self._texts[name] = value
+        value = self._texts[name]
+        if required and not value and name not in self._refused:
+            self._refused.add(name)
             self.fail(name, "入力してください。")
         return value
+
+    def refused(self, name: str) -> bool:
+        """Whether the column's text was refused already (its problem is reported)."""
+        return name in self._refused
 
     def fail(self, name: str, message: str) -> None:
         self.problems.append(ImportProblem(self.line, name, message))
@@ -147,24 +198,33 @@ class _RowReader:
         if not value:
             return None
         try:
-            return parse_date(value)
+            parsed = parse_date(value)
         except WarekiError as error:
             self.fail(name, error.message)
             return None
+        problem = date_out_of_bounds(parsed)
+        if problem:
+            self.fail(name, problem)
+            return None
+        return parsed
 
     def integer(self, name: str, *, default: int | None = None) -> int | None:
-        value = self.text(name).replace(",", "")
+        value = unicodedata.normalize("NFKC", self.text(name)).replace(",", "")
         if not value:
             return default
-        try:
-            number = int(value)
-        except ValueError:
+        if not _INTEGER.fullmatch(value):
             self.fail(name, f"整数で入力してください（「{value}」）。")
             return None
-        if number < 0:
+        digits = value.lstrip("+-").lstrip("0")
+        if value.startswith("-") and digits:
             self.fail(name, "0以上の整数で入力してください。")
             return None
-        return number
+        limit = _NUMBER_MAX[name]
+        # Compared as digits first: a number of thousands of digits is refused without converting it.
+        if len(digits) > len(str(limit)) or int(digits or "0") > limit:
+            self.fail(name, f"{limit:,}以下の整数で入力してください。")
+            return None
+        return int(digits or "0")
 
     def lookup(self, name: str, model, *, required: bool = False, **filters):
         code = self.text(name, required=required)
@@ -176,25 +236,78 @@ class _RowReader:
         return found
 
 
-def _read(text: str) -> tuple[list[_Row], list[ImportProblem]]:
-    problems: list[ImportProblem] = []
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if not header:
-        return [], [ImportProblem(1, "", "見出し行がありません。")]
-    reader.fieldnames = header
-    for name, required, _ in COLUMNS:
-        if required and name not in header:
-            problems.append(ImportProblem(1, name, "見出しにこの列がありません。"))
-    for name in header:
-        if name not in COLUMN_NAMES:
+def _lone_carriage_return_line(text: str) -> int:
+    """Return the line of the first CR not followed by LF (old Mac line endings), or 0 when there is none."""
+    at = text.replace("\r\n", "\n\n").find("\r")
+    return 0 if at < 0 else text.count("\n", 0, at) + 1
+
+
+def _csv_problem(line: int, error: csv.Error) -> ImportProblem:
+    if "field larger than field limit" in str(error):
+        return ImportProblem(line, "", f"欄が長すぎます（1つの欄は{csv.field_size_limit():,}文字まで）。")
+    return ImportProblem(line, "", 'CSV の形式が正しくありません。引用符（"）の閉じ忘れなどを確かめてください。')
+
+
+def _header_problems(header: list[str]) -> list[ImportProblem]:
+    problems = [
+        ImportProblem(1, name, "見出しにこの列がありません。")
+        for name, required, _ in COLUMNS
+        if required and name not in header
+    ]
+    seen: dict[str, int] = {}
+    for number, name in enumerate(header, start=1):
+        problem = _character_problem(name)
+        if problem:
+            problems.append(ImportProblem(1, f"{number}列目の見出し", problem))
+        elif not name:
+            problems.append(
+                ImportProblem(1, f"{number}列目", "見出しが空です。列名を入れるか、空の列を削除してください。")
+            )
+        elif name in seen:
+            problems.append(
+                ImportProblem(1, name, f"同じ列名が{seen[name]}列目にもあります（{number}列目）。1つにしてください。")
+            )
+        elif name not in COLUMN_NAMES:
             problems.append(ImportProblem(1, name, "知らない列です。列名を確認してください。"))
+        seen.setdefault(name, number)
+    return problems
+
+
+def _records(reader: csv.DictReader, problems: list[ImportProblem]):
+    """Yield the records; a line the csv module cannot read is a problem, and ends the reading."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # The csv module counts the line it failed on only once it has read it whole.
+            problems.append(_csv_problem(reader.line_num + 1, error))
+            return
+        yield record
+
+
+def _read(text: str) -> tuple[list[_Row], list[ImportProblem]]:
+    lone_cr = _lone_carriage_return_line(text)
+    if lone_cr:
+        message = "改行コードが CR だけの行があります。改行コードを CRLF または LF にして保存してください。"
+        return [], [ImportProblem(lone_cr, "", message)]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error as error:
+        return [], [_csv_problem(1, error)]
+    header = [h.strip() for h in fieldnames]
+    if not any(header):
+        return [], [ImportProblem(1, "", "見出し行がありません。")]
+    problems = _header_problems(header)
     if problems:
         return [], problems
+    reader.fieldnames = header
 
     rows: list[_Row] = []
     named = set(Subscriber.objects.values_list("code", flat=True))
-    for record in reader:
+    for record in _records(reader, problems):
         if not any((v or "").strip() for k, v in record.items() if k is not None):
             continue  # a blank line
         before = len(problems)
@@ -203,7 +316,8 @@ def _read(text: str) -> tuple[list[_Row], list[ImportProblem]]:
             r.fail("", "列の数が見出しより多くなっています。")
         code = r.text("契約者コード", required=True)
         name = r.text("契約者名")
-        if code and code not in named:
+        kana = r.text("フリガナ")
+        if code and code not in named and not r.refused("契約者名"):
             if name:
                 named.add(code)
             else:
@@ -235,8 +349,9 @@ def _read(text: str) -> tuple[list[_Row], list[ImportProblem]]:
         end = r.date("解約日")
         service = r.lookup("基本サービスコード", Service)
         carrier_service = r.lookup("事業者サービスコード", CarrierService)
+        contract_number = r.text("基本サービス契約番号")
         line_id = r.text("回線ID")
-        if carrier_service is not None and not line_id:
+        if carrier_service is not None and not line_id and not r.refused("回線ID"):
             r.fail("回線ID", "事業者サービスコードを指定した行では回線IDが必要です。")
         if option is not None:
             # The contracts themselves are found or made when the row is written, where a basis of the wrong
@@ -246,7 +361,8 @@ def _read(text: str) -> tuple[list[_Row], list[ImportProblem]]:
                 subscriber=None, option=option, on=contracted_on, mode=EligibilityMode.MIGRATED, given=given
             )
             column = _BASIS_COLUMNS.get(result.kind)
-            if result.missing and not r.text(column):  # a code not registered is refused by its lookup
+            # a code not registered is refused by its lookup, a hostile cell by its own check
+            if result.missing and not r.text(column) and not r.refused(column):
                 r.fail(column, f"{option.name}では{column}が必要です（{result.article}）。")
         service_start = r.date("基本サービス利用開始日")
         line_start = r.date("回線利用開始日")
@@ -258,7 +374,7 @@ def _read(text: str) -> tuple[list[_Row], list[ImportProblem]]:
                 subscriber_code=code,
                 subscriber_fields={
                     "name": name,
-                    "kana": r.text("フリガナ"),
+                    "kana": kana,
                     "kind": _KINDS.get(kind_label, SubscriberKind.CORPORATE),
                 },
                 option=option,
@@ -269,7 +385,7 @@ def _read(text: str) -> tuple[list[_Row], list[ImportProblem]]:
                 billing_start_date=billing,
                 end_date=end,
                 service=service,
-                contract_number=r.text("基本サービス契約番号"),
+                contract_number=contract_number,
                 service_start=service_start,
                 carrier_service=carrier_service,
                 line_id=line_id,

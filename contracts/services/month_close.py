@@ -1,8 +1,9 @@
 """Month close (月次締め, DOMAIN §3.11): freeze a month's charges in the ledger, once.
 
 Decisions, each kept here:
-- Closing a closed month again returns its close and writes nothing (a retried request or a double click is
-  not an error); the page and `close_month` say that it was closed already.
+- Closing a closed month again returns its close and writes nothing (a retried request, a double click or two
+  closes racing each other end on the one close); the page and `close_month` refuse it with
+  `month_closed_already_message` (`close_month` exits 1), never as 「締めました」.
 - Months close in order: after the first close (any month that has ended, chosen by accounting), only the month
   right after the last closed one can be closed. Months before the first close stay open for good: the back
   office does not bill them (migrated contracts reach back to years without fee items, §3.12).
@@ -36,6 +37,15 @@ UNPRICED_NAMED = 20  # how many unpriced contracts a refusal names; the rest are
 
 def month_label(month: dt.date) -> str:
     return f"{month.year}年{month.month}月"
+
+
+def month_closed_already_message(close: MonthClose) -> str:
+    """The answer to closing `close`'s month again: when and by whom it was closed, and that nothing was written."""
+    closed_at = close.closed_at.astimezone(clock.JST)
+    return (
+        f"{month_label(close.month)}は締め済みです（締め日時 {closed_at:%Y-%m-%d %H:%M}、"
+        f"締め実行者 {close.closed_by.get_username()}）。何も記帳していません。"
+    )
 
 
 @dataclass(frozen=True)

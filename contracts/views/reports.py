@@ -10,7 +10,7 @@ from django.views.generic import TemplateView
 
 from contracts import reports
 from contracts.forms import MonthForm, ReportDownloadForm
-from contracts.services.month_close import month_close_run, month_label
+from contracts.services.month_close import month_close_run, month_closed_already_message, month_label
 from core import clock
 from core.errors import DomainError
 
@@ -90,16 +90,12 @@ class MonthCloseView(StaffPermissionMixin, View):
         except DomainError as error:
             messages.error(request, str(error))
             return redirect(report_url(month))
-        close, label = result.close, month_label(month)
-        closed_at = close.closed_at.astimezone(clock.JST)
-        if result.created:
-            messages.success(
-                request,
-                f"{label}を締めました（月額料金 {close.charge_rows}行・調整 {close.adjustment_rows}行を記帳）。",
-            )
-        else:
-            messages.info(
-                request,
-                f"{label}は{closed_at:%Y-%m-%d %H:%M}に締め済みです。何も記帳していません。",
-            )
+        close = result.close
+        if not result.created:
+            messages.error(request, month_closed_already_message(close))
+            return redirect(report_url(month))
+        label = month_label(month)
+        messages.success(
+            request, f"{label}を締めました（月額料金 {close.charge_rows}行・調整 {close.adjustment_rows}行を記帳）。"
+        )
         return redirect(report_url(month))

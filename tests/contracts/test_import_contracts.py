@@ -189,3 +189,201 @@ def test_import_refuses_a_contract_of_a_retired_option_formed_on_or_after_its_re
             "フレッツ光接続オプション機能として存続します）"
         ]
     assert _counts() == before
+
+
+# ---- Bad input (issue 9): a Japanese error naming the line and the column, exit code 1, nothing written ----
+
+GOOD_ROW = {
+    "契約者コード": "M0901",
+    "契約者名": "株式会社テスト",
+    "オプションコード": "flets-hikari",
+    "細目コード": "type-a",
+    "数量": "1",
+    "見積額": "1200",
+    "契約成立日": "2016-01-01",
+    "課金開始日": "2016-02-01",
+    "事業者サービスコード": "flets-next-prio1",
+    "回線ID": "CAF0000001",
+}
+HEADER = ["契約者コード", "契約者名", "オプションコード", "細目コード", "数量", "見積額", "契約成立日", "課金開始日"]
+HEADER += ["事業者サービスコード", "回線ID"]
+
+
+def _csv_bytes(*rows: dict, header=HEADER, newline="\n") -> bytes:
+    lines = [",".join(header)] + [",".join(row.get(name, "") for name in header) for row in rows]
+    return (newline.join(lines) + newline).encode("utf-8")
+
+
+def _refused(path, *args) -> tuple[str, list[str]]:
+    """Run the import, which must fail: return the CommandError's message and the lines on stderr."""
+    err = io.StringIO()
+    before = _counts() + [LedgerEntry.objects.count(), Application.objects.count()]
+    with pytest.raises(CommandError) as failed:
+        call_command("import_contracts", str(path), *args, stdout=io.StringIO(), stderr=err)
+    assert failed.value.returncode == 1
+    assert _counts() + [LedgerEntry.objects.count(), Application.objects.count()] == before
+    return str(failed.value), err.getvalue().splitlines()
+
+
+def _file(tmp_path, data: bytes, name="in.csv"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_import_a_good_row_of_the_bad_input_tests_registers(regulation, tmp_path):
+    """The row the tests below spoil is itself good, so each refusal is the spoiled cell's."""
+    out = io.StringIO()
+    call_command("import_contracts", str(_file(tmp_path, _csv_bytes(GOOD_ROW))), "--dry-run", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "ドライラン: 1件を登録できます（登録済み 0件）。書き込んでいません。"
+
+
+def test_import_refuses_a_nul_character_naming_line_and_column(regulation, tmp_path):
+    rows = [GOOD_ROW, {**GOOD_ROW, "契約者コード": "M09\x0002"}, {**GOOD_ROW, "オプションコード": "flets\x00-hikari"}]
+    message, lines = _refused(_file(tmp_path, _csv_bytes(*rows)))
+    assert lines == [
+        "3行目「契約者コード」: 入力に使えない文字（NUL、U+0000）が含まれています。",
+        "4行目「オプションコード」: 入力に使えない文字（NUL、U+0000）が含まれています。",
+    ]
+    assert message == "2件のエラーがあるため、何も登録しませんでした。"
+
+
+def test_import_refuses_invisible_and_control_characters_in_a_cell(regulation, tmp_path):
+    rows = [
+        {**GOOD_ROW, "契約者名": "株式会社\u202eテスト"},
+        {**GOOD_ROW, "回線ID": "\ufeffCAF0000001"},
+        {**GOOD_ROW, "契約者コード": "M\x1b0903"},
+    ]
+    _message, lines = _refused(_file(tmp_path, _csv_bytes(*rows)))
+    assert lines == [
+        "2行目「契約者名」: 入力に使えない文字（書式制御文字（文字の向きを変える文字）、U+202E）が含まれています。",
+        "3行目「回線ID」: 入力に使えない文字（見えない文字（BOM・ゼロ幅文字）、U+FEFF）が含まれています。",
+        "4行目「契約者コード」: 入力に使えない文字（制御文字、U+001B）が含まれています。",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("数量", str(2**31), "1,000,000以下の整数で入力してください。"),
+        ("数量", str(10**30), "1,000,000以下の整数で入力してください。"),
+        ("数量", "9" * 5000, "1,000,000以下の整数で入力してください。"),
+        ("見積額", str(2**31), "2,000,000,000以下の整数で入力してください。"),
+        ("見積額", f"{10**30:,}", "2,000,000,000以下の整数で入力してください。"),
+        ("見積額", "-1", "0以上の整数で入力してください。"),
+        ("数量", "1_000", "整数で入力してください（「1_000」）。"),
+        ("数量", "1e3", "整数で入力してください（「1e3」）。"),
+    ],
+)
+def test_import_refuses_numbers_outside_the_declared_bounds(regulation, tmp_path, column, value, message):
+    _message, lines = _refused(_file(tmp_path, _csv_bytes({**GOOD_ROW, column: f'"{value}"'})))
+    assert lines == [f"2行目「{column}」: {message}"]
+
+
+def test_import_accepts_numbers_at_the_bounds_and_full_width_digits(regulation, tmp_path):
+    from contracts.services.migration_import import _RowReader
+
+    problems = []
+    reader = _RowReader(2, {"数量": "１,０００,０００", "見積額": "2,000,000,000"}, problems)
+    assert (reader.integer("数量"), reader.integer("見積額"), problems) == (1_000_000, 2_000_000_000, [])
+
+
+@pytest.mark.parametrize(
+    ("column", "limit"),
+    [("契約者コード", 20), ("契約者名", 200), ("フリガナ", 200), ("回線ID", 60), ("オプションコード", 50)],
+)
+def test_import_refuses_over_long_codes_and_names_by_the_model_field_length(regulation, tmp_path, column, limit):
+    header = HEADER if column in HEADER else [*HEADER, column]
+    data = _csv_bytes({**GOOD_ROW, column: "あ" * (limit + 1)}, header=header)
+    _message, lines = _refused(_file(tmp_path, data))
+    assert lines == [f"2行目「{column}」: {limit}文字以内で入力してください（{limit + 1:,}文字あります）。"]
+
+
+def test_import_refuses_dates_outside_the_declared_bounds(regulation, tmp_path):
+    data = _csv_bytes({**GOOD_ROW, "契約成立日": "1988-12-31", "課金開始日": "9999-12-31"})
+    _message, lines = _refused(_file(tmp_path, data))
+    bounds = "平成元年1月8日 (1989-01-08)から令和81年12月31日 (2099-12-31)までの日付を入力してください。"
+    assert lines == [f"2行目「契約成立日」: {bounds}", f"2行目「課金開始日」: {bounds}"]
+
+
+def test_import_refuses_cr_only_line_endings(regulation, tmp_path):
+    _message, lines = _refused(_file(tmp_path, _csv_bytes(GOOD_ROW, newline="\r")))
+    assert lines == ["1行目: 改行コードが CR だけの行があります。改行コードを CRLF または LF にして保存してください。"]
+
+
+def test_import_refuses_a_lone_cr_after_good_lines_naming_its_line(regulation, tmp_path):
+    data = _csv_bytes(GOOD_ROW, GOOD_ROW, newline="\r\n") + b"M1,x\rM2,y\r\n"
+    _message, lines = _refused(_file(tmp_path, data))
+    assert lines[0].startswith("4行目: 改行コードが CR だけの行があります。")
+
+
+def test_import_accepts_crlf_line_endings(regulation, tmp_path):
+    out = io.StringIO()
+    call_command("import_contracts", str(_file(tmp_path, _csv_bytes(GOOD_ROW, newline="\r\n"))), stdout=out)
+    assert out.getvalue().splitlines()[-1] == "1件を登録しました（登録済みのためスキップ 0件）。"
+
+
+def test_import_refuses_a_duplicate_column(regulation, tmp_path):
+    data = _csv_bytes({**GOOD_ROW}, header=[*HEADER, "数量"])
+    _message, lines = _refused(_file(tmp_path, data))
+    assert lines == ["1行目「数量」: 同じ列名が5列目にもあります（11列目）。1つにしてください。"]
+
+
+def test_import_refuses_an_empty_or_invisible_column_name(regulation, tmp_path):
+    _message, lines = _refused(_file(tmp_path, _csv_bytes(GOOD_ROW, header=[*HEADER, "", "\ufeff数量"])))
+    assert lines == [
+        "1行目「11列目」: 見出しが空です。列名を入れるか、空の列を削除してください。",
+        "1行目「12列目の見出し」: 入力に使えない文字（見えない文字（BOM・ゼロ幅文字）、U+FEFF）が含まれています。",
+    ]
+
+
+def test_import_refuses_a_cell_beyond_the_csv_field_limit(regulation, tmp_path):
+    import csv
+
+    data = _csv_bytes(GOOD_ROW, {**GOOD_ROW, "契約者名": "x" * (csv.field_size_limit() + 1)})
+    _message, lines = _refused(_file(tmp_path, data))
+    assert lines == ["3行目: 欄が長すぎます（1つの欄は131,072文字まで）。"]
+
+
+def test_import_refuses_an_empty_file_and_a_header_only_file(regulation, tmp_path):
+    for data, expected in (
+        (b"", "1行目: 見出し行がありません。"),
+        (b"\xef\xbb\xbf", "1行目: 見出し行がありません。"),
+        (b"\n\n", "1行目: 見出し行がありません。"),
+        (_csv_bytes(), "1行目: 取り込む行がありません。"),
+        (_csv_bytes() + b",,,\n", "1行目: 取り込む行がありません。"),
+    ):
+        _message, lines = _refused(_file(tmp_path, data))
+        assert lines == [expected], data
+
+
+def test_import_refuses_a_directory_a_fifo_and_a_missing_path_as_the_file(regulation, tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)  # nobody writes to it: reading it would wait for ever
+    cases = [
+        (tmp_path, f"「{tmp_path}」はフォルダです。CSV ファイルを指定してください。"),
+        (fifo, f"「{fifo}」は通常のファイルではありません（FIFO・デバイスなど）。CSV ファイルを指定してください。"),
+        (tmp_path / "none.csv", f"ファイル「{tmp_path / 'none.csv'}」が見つかりません。"),
+        ("a\x00b.csv", "ファイル名に使えない文字（NUL）が含まれています。"),
+    ]
+    for path, expected in cases:
+        message, lines = _refused(path)
+        assert (message, lines) == (expected, [])
+
+
+def test_import_refuses_a_file_not_in_utf8_naming_its_line(regulation, tmp_path):
+    data = _csv_bytes(GOOD_ROW) + "M0902,株式会社シフトジス\n".encode("cp932")
+    message, _lines = _refused(_file(tmp_path, data))
+    assert message.startswith(f"ファイル「{tmp_path / 'in.csv'}」は UTF-8 ではありません（3行目、")
+    for encoding in ("utf-16", "cp932", "euc-jp"):
+        message, _lines = _refused(_file(tmp_path, "契約者コード,契約者名\n".encode(encoding)))
+        assert "は UTF-8 ではありません（1行目、" in message, encoding
+
+
+def test_import_cites_a_file_name_with_control_characters_printably_in_the_history(regulation, tmp_path):
+    path = _file(tmp_path, _csv_bytes(GOOD_ROW), name="移行\x1b[31m.csv")
+    call_command("import_contracts", str(path), stdout=io.StringIO())
+    entry = OptionContract.objects.get(subscriber__code="M0901").history.get()
+    assert entry.history_change_reason == "移行データの取込（移行?[31m.csv 2行目）"

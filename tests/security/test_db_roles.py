@@ -214,3 +214,21 @@ def test_the_app_role_cannot_delete_a_staff_account_that_has_history(app_role, c
         clerk.delete()  # simple-history would set history_user to NULL: an UPDATE of a history table
     assert raised.value.__cause__.sqlstate == INSUFFICIENT_PRIVILEGE
     assert Subscriber.history.filter(history_user=clerk).exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--role", "backoffice_app", "--database", "nosuch"],
+            "データベース設定「nosuch」はありません（設定済み: default）。",
+        ),
+        (["--role", "a\x00b"], "ロール名は1〜63バイトで、NUL を含まない名前を指定してください。"),
+        (["--role", "r" * 64], "ロール名は1〜63バイトで、NUL を含まない名前を指定してください。"),
+        (["--role", ""], "ロール名は1〜63バイトで、NUL を含まない名前を指定してください。"),
+    ],
+)
+def test_db_grant_app_role_refuses_an_unknown_database_and_a_role_name_no_server_holds(args, message):
+    with pytest.raises(CommandError) as refused:
+        call_command("db_grant_app_role", *args)
+    assert (str(refused.value), refused.value.returncode) == (message, 1)

@@ -1,17 +1,16 @@
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from contracts.reports.selectors import month_close_of
-from contracts.services.month_close import month_close, month_label
+from contracts.management.arguments import month_argument, user_argument
+from contracts.services.month_close import month_close_run, month_closed_already_message, month_label
 from core import clock
 from core.errors import DomainError
 from core.history_write import system_user
-from core.wareki import WarekiError, parse_month
 
 
 class Command(BaseCommand):
     help = (
-        "月次締め: 対象月の月額料金を台帳に書き込み、月を締めます。締め済みの月には何も書きません。"
+        "月次締め: 対象月の月額料金を台帳に書き込み、月を締めます。"
+        "締め済みの月には何も書かず、終了コード1で終わります。"
         "例: close_month 2026-02（令和8年2月、R8.2 でも可）"
     )
 
@@ -20,36 +19,18 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="締めを実行する職員のユーザー名（既定: システムユーザー）")
 
     def handle(self, *args, month, user, **options):
+        first_day = month_argument(month)
+        actor = user_argument(user) if user else system_user()
         try:
-            first_day = parse_month(month)
-        except WarekiError as error:
-            raise CommandError(error.message) from error
-        actor = self._actor(user)
-        label = month_label(first_day)
-
-        existing = month_close_of(month=first_day)
-        if existing is not None:
-            self.stdout.write(self._closed_message(existing, f"{label}は締め済みです。何も書き込みませんでした"))
-            return
-        try:
-            close = month_close(month=first_day, actor=actor)
+            result = month_close_run(month=first_day, actor=actor)
         except DomainError as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(
-            self._closed_message(
-                close, f"{label}を締めました（月額料金 {close.charge_rows} 行、調整 {close.adjustment_rows} 行）"
-            )
-        )
-
-    def _actor(self, username):
-        if not username:
-            return system_user()
-        try:
-            return get_user_model().objects.get(username=username)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"ユーザー名「{username}」の職員が見つかりません。") from None
-
-    @staticmethod
-    def _closed_message(close, head: str) -> str:
+        close = result.close
+        if not result.created:
+            # Asked from a batch job, a second close is a mistake to notice, not a success.
+            raise CommandError(month_closed_already_message(close))
         closed_at = close.closed_at.astimezone(clock.JST)
-        return f"{head}（締め日時 {closed_at:%Y-%m-%d %H:%M}、締め実行者 {close.closed_by.get_username()}）。"
+        self.stdout.write(
+            f"{month_label(first_day)}を締めました（月額料金 {close.charge_rows} 行、調整 {close.adjustment_rows} 行）"
+            f"（締め日時 {closed_at:%Y-%m-%d %H:%M}、締め実行者 {close.closed_by.get_username()}）。"
+        )

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from security.dbroles import DbRoleError, grant_app_role
@@ -15,6 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--database", default="default", help="対象のデータベース設定名（既定: default）")
 
     def handle(self, *args, role, database, **options):
+        if database not in settings.DATABASES:
+            known = "、".join(settings.DATABASES)
+            raise CommandError(f"データベース設定「{database[:40]}」はありません（設定済み: {known}）。")
+        # PostgreSQL names are at most 63 bytes and never hold NUL: anything else is no role of the server.
+        if not role or "\x00" in role or len(role.encode()) > 63:
+            raise CommandError("ロール名は1〜63バイトで、NUL を含まない名前を指定してください。")
         try:
             result = grant_app_role(role=role, using=database)
         except DbRoleError as error:

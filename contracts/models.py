@@ -561,10 +561,14 @@ class MonthClose(models.Model):
     )
     charge_rows = models.PositiveIntegerField("月額料金の行数", default=0)
     adjustment_rows = models.PositiveIntegerField("調整の行数", default=0)
-    # What the close saw, taken under its table locks: the report of a closed month reads only ledger rows up to
-    # `ledger_watermark` and subscribers as of `subscriber_history_watermark`, so regenerating it gives the same
-    # bytes; the next close looks for contracts changed after `contract_history_watermark` (contracts.reports).
+    # What the close saw, taken under its short lock before it read (contracts.services.month_close): every row at
+    # or below them was committed and seen. The report of a closed month reads only ledger rows up to
+    # `ledger_watermark` (taken at the end, its own rows included) and subscribers as of
+    # `subscriber_history_watermark`, so regenerating it gives the same bytes; the next close looks again at the
+    # contracts changed after `contract_history_watermark`, `terms_history_watermark` and `ledger_seen_watermark`.
     ledger_watermark = models.BigIntegerField("締め時点の台帳の最終番号", default=0)
+    # Null for closes made before the close read at a snapshot: they read everything up to ledger_watermark.
+    ledger_seen_watermark = models.BigIntegerField("締め開始時点の台帳の最終番号", null=True, blank=True)
     contract_history_watermark = models.BigIntegerField("締め時点のオプション契約履歴の最終番号", default=0)
     subscriber_history_watermark = models.BigIntegerField("締め時点の契約者履歴の最終番号", default=0)
     terms_history_watermark = models.BigIntegerField("締め時点の契約条件履歴の最終番号", default=0)
@@ -579,3 +583,8 @@ class MonthClose(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} 締め"
+
+    @property
+    def ledger_read_up_to(self) -> int:
+        """The last ledger id this close certainly read (every row at or below it was committed before it began)."""
+        return self.ledger_watermark if self.ledger_seen_watermark is None else self.ledger_seen_watermark

@@ -12,10 +12,12 @@ from simple_history.models import HistoricalRecords
 from options.models import CarrierService, FeeItem, Option, OptionVariant, Service, Succession, TariffRevision
 
 from .choices import (
+    ACTIVE_CLOSE_JOB_STATUSES,
     ApplicationKind,
     ApplicationStatus,
     CorrectionTarget,
     LedgerKind,
+    MonthCloseJobStatus,
     OptionContractStatus,
     SubscriberKind,
     TermsEvent,
@@ -588,3 +590,55 @@ class MonthClose(models.Model):
     def ledger_read_up_to(self) -> int:
         """The last ledger id this close certainly read (every row at or below it was committed before it began)."""
         return self.ledger_watermark if self.ledger_seen_watermark is None else self.ledger_seen_watermark
+
+
+class MonthCloseJob(models.Model):
+    """A month close asked for on the staff screen and run by a task worker: its status and progress.
+
+    Operational state, not a business record (the MonthClose it ends in is): updated in place while the task runs,
+    no history. At most one job of a month is queued or running at once (a partial unique constraint).
+    """
+
+    month = models.DateField("締め月", help_text="JSTの月初日")
+    status = models.CharField(
+        "状態", max_length=10, choices=MonthCloseJobStatus.choices, default=MonthCloseJobStatus.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="依頼者"
+    )
+    requested_at = models.DateTimeField("依頼日時")
+    task_id = models.CharField("タスクID", max_length=64, blank=True)
+    started_at = models.DateTimeField("開始日時", null=True, blank=True)
+    finished_at = models.DateTimeField("終了日時", null=True, blank=True)
+    contracts_total = models.PositiveIntegerField("対象契約数", default=0)
+    contracts_done = models.PositiveIntegerField("処理済み契約数", default=0)
+    rows_written = models.PositiveIntegerField("記帳した行数", default=0)
+    close = models.ForeignKey(
+        MonthClose, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="月次締め"
+    )
+    message = models.TextField("結果", blank=True)
+
+    class Meta:
+        verbose_name = "月次締めの実行"
+        verbose_name_plural = "月次締めの実行"
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month"],
+                condition=Q(status__in=ACTIVE_CLOSE_JOB_STATUSES),
+                name="month_close_job_one_active_per_month",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} 締め（{self.get_status_display()}）"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_CLOSE_JOB_STATUSES
+
+    @property
+    def percent(self) -> int:
+        if self.status == MonthCloseJobStatus.DONE:
+            return 100
+        return 0 if not self.contracts_total else min(99, self.contracts_done * 100 // self.contracts_total)

@@ -309,3 +309,10 @@ def decision_queue(user, *, status: str, limit: int) -> QuerySet[Application]:
         .annotate(entered_by_viewer=Case(When(entered_by=user, then=Value(True)), default=Value(False)))
         .order_by("entered_at", "pk")[:limit]
     )
+
+
+def month_close_job_latest(*, month: dt.date):
+    """The latest close job of `month` (queued, running or finished), or None."""
+    from contracts.models import MonthCloseJob
+
+    return MonthCloseJob.objects.filter(month=month).select_related("requested_by").first()

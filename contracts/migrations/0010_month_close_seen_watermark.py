@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contracts', '0009_option_contract_and_application_invariants'),
+        ("contracts", "0009_option_contract_and_application_invariants"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalmonthclose',
-            name='ledger_seen_watermark',
-            field=models.BigIntegerField(blank=True, null=True, verbose_name='締め開始時点の台帳の最終番号'),
+            model_name="historicalmonthclose",
+            name="ledger_seen_watermark",
+            field=models.BigIntegerField(blank=True, null=True, verbose_name="締め開始時点の台帳の最終番号"),
         ),
         migrations.AddField(
-            model_name='monthclose',
-            name='ledger_seen_watermark',
-            field=models.BigIntegerField(blank=True, null=True, verbose_name='締め開始時点の台帳の最終番号'),
+            model_name="monthclose",
+            name="ledger_seen_watermark",
+            field=models.BigIntegerField(blank=True, null=True, verbose_name="締め開始時点の台帳の最終番号"),
         ),
     ]

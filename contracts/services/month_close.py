@@ -129,7 +129,7 @@ def _close(*, month: dt.date, actor, seen: dict[str, int] | None, progress: Prog
     existing = MonthClose.objects.filter(month=month).first()
     if existing is not None:
         return CloseResult(existing, created=False)
-    _require_closable(month)
+    month_close_assert_closable(month)
 
     adjustments = adjustment_lines(month=month)
     unpriced: list[Unpriced] = list(adjustments.unpriced)
@@ -252,7 +252,8 @@ def _watermarks_under_short_lock() -> dict[str, int]:
         return _watermarks()
 
 
-def _require_closable(month: dt.date) -> None:
+def month_close_assert_closable(month: dt.date) -> None:
+    """Refuse a month that has not ended or is out of order (the checks that need no pricing)."""
     label = month_label(month)
     if clock.today() <= clock.month_end(month):
         raise DomainError(

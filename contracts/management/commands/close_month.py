@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from contracts.reports.selectors import month_close_of
-from contracts.services.month_close import month_close, month_label
+from contracts.services.month_close import month_close_run, month_label
 from core import clock
 from core.errors import DomainError
 from core.history_write import system_user
@@ -31,10 +31,27 @@ class Command(BaseCommand):
         if existing is not None:
             self.stdout.write(self._closed_message(existing, f"{label}は締め済みです。何も書き込みませんでした"))
             return
+        bar = None
+        if self.stdout.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(unit="契約", desc=f"{label}の締め", file=self.stderr._out)
+
+        def progress(done, total, written):
+            if bar is not None:
+                bar.total = total
+                bar.n = done
+                bar.set_postfix_str(f"{written}行")
+                bar.refresh()
+
+        # The synchronous path: the close runs here, not in a worker (same service, same transaction).
         try:
-            close = month_close(month=first_day, actor=actor)
+            close = month_close_run(month=first_day, actor=actor, progress=progress).close
         except DomainError as error:
             raise CommandError(str(error)) from error
+        finally:
+            if bar is not None:
+                bar.close()
         self.stdout.write(
             self._closed_message(
                 close, f"{label}を締めました（月額料金 {close.charge_rows} 行、調整 {close.adjustment_rows} 行）"

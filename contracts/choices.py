@@ -6,6 +6,16 @@ class SubscriberKind(models.TextChoices):
     INDIVIDUAL = "individual", "個人"
 
 
+class MonthCloseJobStatus(models.TextChoices):
+    QUEUED = "queued", "待機中"
+    RUNNING = "running", "実行中"
+    DONE = "done", "完了"
+    FAILED = "failed", "失敗"
+
+
+ACTIVE_CLOSE_JOB_STATUSES = (MonthCloseJobStatus.QUEUED, MonthCloseJobStatus.RUNNING)
+
+
 class OptionContractStatus(models.TextChoices):
     """The contract's workflow stage, which the services move; what staff see is its ContractState on a date."""
 

@@ -13,10 +13,12 @@ from core.search import normalize
 from options.models import CarrierService, FeeItem, Option, OptionVariant, Service, Succession, TariffRevision
 
 from .choices import (
+    ACTIVE_CLOSE_JOB_STATUSES,
     ApplicationKind,
     ApplicationStatus,
     CorrectionTarget,
     LedgerKind,
+    MonthCloseJobStatus,
     OptionContractStatus,
     SubscriberKind,
     TermsEvent,
@@ -616,10 +618,14 @@ class MonthClose(models.Model):
     )
     charge_rows = models.PositiveIntegerField("月額料金の行数", default=0)
     adjustment_rows = models.PositiveIntegerField("調整の行数", default=0)
-    # What the close saw, taken under its table locks: the report of a closed month reads only ledger rows up to
-    # `ledger_watermark` and subscribers as of `subscriber_history_watermark`, so regenerating it gives the same
-    # bytes; the next close looks for contracts changed after `contract_history_watermark` (contracts.reports).
+    # What the close saw, taken under its short lock before it read (contracts.services.month_close): every row at
+    # or below them was committed and seen. The report of a closed month reads only ledger rows up to
+    # `ledger_watermark` (taken at the end, its own rows included) and subscribers as of
+    # `subscriber_history_watermark`, so regenerating it gives the same bytes; the next close looks again at the
+    # contracts changed after `contract_history_watermark`, `terms_history_watermark` and `ledger_seen_watermark`.
     ledger_watermark = models.BigIntegerField("締め時点の台帳の最終番号", default=0)
+    # Null for closes made before the close read at a snapshot: they read everything up to ledger_watermark.
+    ledger_seen_watermark = models.BigIntegerField("締め開始時点の台帳の最終番号", null=True, blank=True)
     contract_history_watermark = models.BigIntegerField("締め時点のオプション契約履歴の最終番号", default=0)
     subscriber_history_watermark = models.BigIntegerField("締め時点の契約者履歴の最終番号", default=0)
     terms_history_watermark = models.BigIntegerField("締め時点の契約条件履歴の最終番号", default=0)
@@ -634,3 +640,60 @@ class MonthClose(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} 締め"
+
+    @property
+    def ledger_read_up_to(self) -> int:
+        """The last ledger id this close certainly read (every row at or below it was committed before it began)."""
+        return self.ledger_watermark if self.ledger_seen_watermark is None else self.ledger_seen_watermark
+
+
+class MonthCloseJob(models.Model):
+    """A month close asked for on the staff screen and run by a task worker: its status and progress.
+
+    Operational state, not a business record (the MonthClose it ends in is): updated in place while the task runs,
+    no history. At most one job of a month is queued or running at once (a partial unique constraint).
+    """
+
+    month = models.DateField("締め月", help_text="JSTの月初日")
+    status = models.CharField(
+        "状態", max_length=10, choices=MonthCloseJobStatus.choices, default=MonthCloseJobStatus.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="依頼者"
+    )
+    requested_at = models.DateTimeField("依頼日時")
+    task_id = models.CharField("タスクID", max_length=64, blank=True)
+    started_at = models.DateTimeField("開始日時", null=True, blank=True)
+    finished_at = models.DateTimeField("終了日時", null=True, blank=True)
+    contracts_total = models.PositiveIntegerField("対象契約数", default=0)
+    contracts_done = models.PositiveIntegerField("処理済み契約数", default=0)
+    rows_written = models.PositiveIntegerField("記帳した行数", default=0)
+    close = models.ForeignKey(
+        MonthClose, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="月次締め"
+    )
+    message = models.TextField("結果", blank=True)
+
+    class Meta:
+        verbose_name = "月次締めの実行"
+        verbose_name_plural = "月次締めの実行"
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month"],
+                condition=Q(status__in=ACTIVE_CLOSE_JOB_STATUSES),
+                name="month_close_job_one_active_per_month",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} 締め（{self.get_status_display()}）"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_CLOSE_JOB_STATUSES
+
+    @property
+    def percent(self) -> int:
+        if self.status == MonthCloseJobStatus.DONE:
+            return 100
+        return 0 if not self.contracts_total else min(99, self.contracts_done * 100 // self.contracts_total)

@@ -471,3 +471,8 @@ def search_everything(*, text: str, user) -> list[SearchGroup]:
         rows = list(_search_rows(kind, text)[: SEARCH_LIMIT + 1])
         groups.append(SearchGroup(kind, label, rows[:SEARCH_LIMIT], len(rows) > SEARCH_LIMIT))
     return groups
+def month_close_job_latest(*, month: dt.date):
+    """The latest close job of `month` (queued, running or finished), or None."""
+    from contracts.models import MonthCloseJob
+
+    return MonthCloseJob.objects.filter(month=month).select_related("requested_by").first()

@@ -61,6 +61,7 @@ contract_patterns = [
     path("reports/monthly/", reports.MonthlyReportView.as_view(), name="monthly_report"),
     path("reports/monthly/download/", reports.MonthlyReportDownloadView.as_view(), name="monthly_report_download"),
     path("reports/monthly/close/", reports.MonthCloseView.as_view(), name="month_close"),
+    path("reports/monthly/close/<int:pk>/", reports.MonthCloseJobView.as_view(), name="month_close_job"),
     *history_urlpatterns(
         [
             (Subscriber, "contracts:subscriber_detail"),

@@ -1,6 +1,6 @@
 """The one way a service saves a tracked record: with the acting user and a reason in its history."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import islice
 
 from django.conf import settings
@@ -56,7 +56,13 @@ _HISTORY_OWN = ("history_id", "history_date", "history_change_reason", "history_
 
 
 def bulk_append_with_history(
-    model: type[models.Model], rows: Iterable[dict], *, actor, reason: str, batch_size: int = 5000
+    model: type[models.Model],
+    rows: Iterable[dict],
+    *,
+    actor,
+    reason: str,
+    batch_size: int = 5000,
+    on_batch: Callable[[int], None] | None = None,
 ) -> int:
     """Insert new records of one tracked model, each given as its fields by attribute name (no pk), with their
     "+" history rows, all stamped with `actor` and `reason`; return how many. `rows` may be a generator: it is
@@ -66,7 +72,7 @@ def bulk_append_with_history(
     the records just written: the set-based write of the month close, in bounded memory. The records written are
     told apart by the id they got (above the table's largest id before) and this write's time in their
     auto_now_add field. Elsewhere in batches through simple-history's bulk_create_with_history. Nothing here
-    updates or deletes.
+    updates or deletes. `on_batch`, if given, is called after each batch with the records written so far.
     """
     if connection.vendor != "postgresql":
         written = 0
@@ -74,6 +80,8 @@ def bulk_append_with_history(
         while batch := [model(**row) for row in islice(iterator, batch_size)]:
             bulk_create_with_history(batch, model, default_user=actor, default_change_reason=reason)
             written += len(batch)
+            if on_batch is not None:
+                on_batch(written)
         return written
     now = timezone.now()
     opts = model._meta
@@ -108,6 +116,8 @@ def bulk_append_with_history(
                 for record in batch:
                     copy.write_row(record)
             written += len(batch)
+            if on_batch is not None:
+                on_batch(written)
         if not written:
             return 0
         own = ", ".join(quote(c) for c in ("history_date", "history_change_reason", "history_type", "history_user_id"))

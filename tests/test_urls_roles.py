@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from contracts import roles
+from contracts.models import MonthCloseJob
 from contracts.services.month_close import month_close
 from core import clock
 from options.models import Option, TariffRevision
@@ -60,6 +61,7 @@ REQUIRED = {
     "contracts:monthly_report": "contracts.export_report",
     "contracts:monthly_report_download": "contracts.export_report",
     "contracts:month_close": "contracts.close_month",
+    "contracts:month_close_job": "contracts.export_report",
     "options:revision_list": "options.view_tariffrevision",
     "options:revision_detail": "options.view_tariffrevision",
     "options:tariff_as_of": "options.view_feeitem",
@@ -186,7 +188,9 @@ def world(regulation, clerk, approver, accounting):
     CarrierLineContractFactory(subscriber=contract.subscriber)
     last_month = clock.month_start(clock.month_start(clock.today()) - dt.timedelta(days=1))
     month_close(month=last_month, actor=accounting)
+    job = MonthCloseJob.objects.create(month=last_month, requested_by=accounting, requested_at=clock.now())
     return {
+        "contracts:month": job,
         "contracts:subscriber": contract.subscriber,
         "contracts:application": open_application,
         "contracts:optioncontract": contract,

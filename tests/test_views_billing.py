@@ -13,6 +13,7 @@ from contracts.services import option_contract_set_billing_start
 from core.clock import JST
 from tests import ui_data
 from tests.factories import option, register_migrated_confirmed, variant
+from tests.tasks import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -77,8 +78,10 @@ def test_the_provisional_report_lists_the_contracts_it_cannot_price_and_refuses_
     assert priced.pk != unquoted.pk
 
     response = client.post(reverse("contracts:month_close"), {"month": "2026-11"}, follow=True)
-    messages = [str(m) for m in response.context["messages"]]
-    assert any("2026年11月は、月額料金を計算できない契約が1件あるため締められません。" in m for m in messages)
+    assert any("締めを依頼しました" in str(m) for m in response.context["messages"])
+    run_queued_tasks()  # the worker finds the contract it cannot price and ends the job with the reason
+    page = client.get(response.request["PATH_INFO"]).content.decode()
+    assert "失敗" in page and "2026年11月は、月額料金を計算できない契約が1件あるため締められません。" in page
     assert not MonthClose.objects.exists()
 
 

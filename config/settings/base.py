@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "core",
     "options",
     "contracts",
@@ -87,6 +89,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background tasks (the month close) are rows in the database: any app server enqueues, any number of workers
+# (`manage.py db_worker`) run them, and a result is read back from any of them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Argon2id hashes new passwords; an older hash (PBKDF2, ...) is still accepted and rewritten as Argon2id at login.
 PASSWORD_HASHERS = [

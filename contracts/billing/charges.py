@@ -348,8 +348,10 @@ def changed_since(close: MonthClose) -> Q:
     """
     terms = ContractTerms.history.model.objects.filter(history_id__gt=close.terms_history_watermark)
     contract_history = OptionContract.history.model.objects.filter(history_id__gt=close.contract_history_watermark)
-    ledger = LedgerEntry.objects.filter(
-        pk__gt=close.ledger_watermark, kind__in=[LedgerKind.MONTHLY, LedgerKind.MONTHLY_CHARGE]
+    # A monthly obligation, or a refund of a charge, that the close may not have seen. The closes' own charge rows
+    # (MONTHLY_CHARGE, reversing nothing) are what a close wrote, not a change.
+    ledger = LedgerEntry.objects.filter(pk__gt=close.ledger_read_up_to).filter(
+        Q(kind=LedgerKind.MONTHLY) | Q(kind=LedgerKind.MONTHLY_CHARGE, reverses__isnull=False)
     )
     return (
         Q(pk__in=terms.values("option_contract_id"))

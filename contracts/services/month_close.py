@@ -13,16 +13,27 @@ Decisions, each kept here:
   simple-history, so memory holds one batch whatever the size of the book.
 - Adjustments for closed months are booked by this close, into this month (contracts.billing.charges.
   adjustment_lines).
+- The office keeps working during a close (PostgreSQL): the close never holds a lock that stops inserts for its
+  run. Its watermarks are taken under a short lock in a transaction of their own (every row at or below them is
+  committed), then the close reads and writes in one REPEATABLE READ transaction whose snapshot follows that
+  lock, so it sees every row at or below the watermarks. A row written meanwhile has an id above them: the
+  close may or may not see it, and the next close looks at its contract again (`changed_since`), which books
+  only a difference, never the same yen twice. At its end the close waits briefly for the ledger's in-flight
+  inserts (the same short lock) so that every ledger row at or below its ledger watermark is committed when the
+  month is. Closes of one month are serialised by an advisory lock held by the session.
+- SQLite serialises writers: there the close is one transaction, as it always was.
 """
 
 import datetime as dt
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Max, Min
 
-from contracts.billing.charges import ChargeLine, Unpriced, adjustment_lines, contract_charges
+from contracts.billing.charges import ChargeLine, Unpriced, adjustment_lines, contract_charges, in_billing
 from contracts.billing.entries import ledger_values
 from contracts.models import ContractTerms, LedgerEntry, MonthClose, OptionContract, Subscriber
 from core import clock
@@ -33,6 +44,15 @@ from .audit import require_permission
 
 BATCH_SIZE = 5000
 UNPRICED_NAMED = 20  # how many unpriced contracts a refusal names; the rest are counted
+# The short locks wait this long for in-flight writers, then give way to them and try again, so a waiting close
+# never makes the office queue behind it for long.
+LOCK_TIMEOUT = "500ms"
+LOCK_ATTEMPTS = 40
+# The session-level advisory lock (class, key) that serialises closes; the key is the month as yyyymm.
+ADVISORY_CLASS = 8201
+
+# Called after each batch written with (contracts done, contracts in billing, charge rows written).
+Progress = Callable[[int, int, int], None]
 
 
 def month_label(month: dt.date) -> str:
@@ -59,25 +79,79 @@ def month_close(*, month: dt.date, actor) -> MonthClose:
     return month_close_run(month=month, actor=actor).close
 
 
-@transaction.atomic(durable=True)
-def month_close_run(*, month: dt.date, actor) -> CloseResult:
-    """`month_close`, saying whether this call closed the month (False: it was closed already, nothing written)."""
+def month_close_run(*, month: dt.date, actor, progress: Progress | None = None) -> CloseResult:
+    """`month_close`, saying whether this call closed the month (False: it was closed already, nothing written).
+
+    `progress`, if given, is called after every batch written (the task's progress record, a progress bar).
+    """
     month = clock.month_start(month)
     require_permission(actor, "contracts.close_month", action="月次締めの")
-    _lock_tables()
+    with one_close_at_a_time(month):
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            seen = _watermarks_under_short_lock()
+            return _close(month=month, actor=actor, seen=seen, progress=progress, snapshot=True)
+        # SQLite, or inside a caller's transaction (a test's): one transaction, the lock held to its end.
+        return _close(month=month, actor=actor, seen=None, progress=progress, snapshot=False)
+
+
+@contextmanager
+def one_close_at_a_time(month: dt.date):
+    """Hold the month's advisory lock (PostgreSQL; session-level, so it spans the close's two transactions and is
+    dropped by the server if the process dies). A second close of the month waits, then finds the first's close."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = month.year * 100 + month.month
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_CLASS, key])
+    try:
+        yield
+    finally:
+        if connection.is_usable():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_CLASS, key])
+
+
+def close_is_running(month: dt.date) -> bool:
+    """Whether some session holds the month's close lock now (PostgreSQL; elsewhere: unknown, False)."""
+    if connection.vendor != "postgresql":
+        return False
+    key = month.year * 100 + month.month
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s"
+            " AND objsubid = 2 AND granted AND database = (SELECT oid FROM pg_database WHERE datname ="
+            " current_database()))",
+            [ADVISORY_CLASS, key],
+        )
+        return cursor.fetchone()[0]
+
+
+@transaction.atomic(durable=True)
+def _close(*, month: dt.date, actor, seen: dict[str, int] | None, progress: Progress | None, snapshot: bool):
+    if snapshot:
+        with connection.cursor() as cursor:
+            # The first statement: the snapshot is taken now, after the watermarks' lock was released.
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    else:
+        _lock_tables()
+        seen = _watermarks()
     existing = MonthClose.objects.filter(month=month).first()
     if existing is not None:
         return CloseResult(existing, created=False)
-    _require_closable(month)
+    month_close_assert_closable(month)
 
     adjustments = adjustment_lines(month=month)
     unpriced: list[Unpriced] = list(adjustments.unpriced)
     unpriced_count = len(unpriced)
     reason = f"{month_label(month)}の月次締め"
+    total = _contracts_in_billing(month) if progress else 0
+    done = 0
 
     def charge_lines() -> Iterator[ChargeLine]:
-        nonlocal unpriced_count
+        nonlocal unpriced_count, done
         for result in contract_charges(first_month=month, last_month=month):
+            done += 1
             if result.unpriced is not None:
                 unpriced_count += 1
                 if len(unpriced) < UNPRICED_NAMED:
@@ -85,19 +159,34 @@ def month_close_run(*, month: dt.date, actor) -> CloseResult:
                 continue
             yield from result.lines
 
-    charge_rows = _write(charge_lines(), month=month, actor=actor, reason=reason)
+    on_batch = None
+    if progress is not None:
+        progress(0, total, 0)
+
+        def on_batch(written: int) -> None:
+            progress(done, total, written)
+
+    charge_rows = _write(charge_lines(), month=month, actor=actor, reason=reason, on_batch=on_batch)
     if unpriced_count:
         raise DomainError(_unpriced_message(month, unpriced, unpriced_count), code="unpriced_contracts")
     adjustment_rows = _write(iter(adjustments.lines), month=month, actor=actor, reason=reason)
+    if snapshot:
+        _short_lock([LedgerEntry._meta.db_table])
     close = MonthClose(
         month=month,
         closed_at=clock.now(),
         closed_by=actor,
         charge_rows=charge_rows,
         adjustment_rows=adjustment_rows,
-        **_watermarks(),
+        ledger_watermark=_ledger_watermark(),
+        ledger_seen_watermark=seen["ledger_watermark"],
+        contract_history_watermark=seen["contract_history_watermark"],
+        subscriber_history_watermark=seen["subscriber_history_watermark"],
+        terms_history_watermark=seen["terms_history_watermark"],
     )
     save_with_history(close, actor=actor, reason=reason)
+    if progress is not None:
+        progress(done, total, charge_rows)
     return CloseResult(close, created=True)
 
 
@@ -110,39 +199,71 @@ def _unpriced_message(month: dt.date, unpriced: list[Unpriced], count: int) -> s
     )
 
 
-def _write(lines: Iterator[ChargeLine], *, month: dt.date, actor, reason: str) -> int:
+def _write(lines: Iterator[ChargeLine], *, month: dt.date, actor, reason: str, on_batch=None) -> int:
     """Append the lines as ledger rows with their history rows, streamed (never a whole month held); return how
     many."""
     rows = (_entry(line, month=month, actor=actor) for line in lines)
-    return bulk_append_with_history(LedgerEntry, rows, actor=actor, reason=reason, batch_size=BATCH_SIZE)
+    return bulk_append_with_history(
+        LedgerEntry, rows, actor=actor, reason=reason, batch_size=BATCH_SIZE, on_batch=on_batch
+    )
+
+
+def _contracts_in_billing(month: dt.date) -> int:
+    return OptionContract.objects.filter(in_billing(month, clock.month_end(month))).count()
+
+
+_WATERMARKED = (
+    MonthClose,
+    Subscriber.history.model,
+    OptionContract.history.model,
+    ContractTerms.history.model,
+    LedgerEntry,
+)
 
 
 def _lock_tables() -> None:
-    """Keep every writer of what the close reads out until it commits.
+    """Keep every writer of what the close reads out until the lock ends, so the watermarks read under it are exact:
+    no row at or below them can still be uncommitted.
 
-    SHARE ROW EXCLUSIVE conflicts with itself (two closes run one after the other; the second then finds the
-    first's MonthClose) and with every INSERT, so the watermarks taken at the end are exact: no row below them
-    can still be uncommitted. Taken in the order the services write (subscriber, contract, terms, ledger), so a
-    service that already holds one of them finishes instead of deadlocking. The unique constraints on
-    MonthClose.month and ledger_charge_once_per_month are the last line behind it. SQLite serialises writers.
+    SHARE ROW EXCLUSIVE conflicts with every INSERT (and with itself). Taken in the order the services write
+    (subscriber, contract, terms, ledger), so a service that already holds one of them finishes instead of
+    deadlocking. The unique constraints on MonthClose.month and ledger_charge_once_per_month are the last line
+    behind it. SQLite serialises writers.
 
     The app role may only append to these tables, and LOCK in this mode needs UPDATE, DELETE or TRUNCATE, so the
     owner's SECURITY DEFINER function takes the locks, in this order, in our transaction (contracts 0007).
     """
     if connection.vendor != "postgresql":
         return
-    tables = [
-        MonthClose._meta.db_table,
-        Subscriber.history.model._meta.db_table,
-        OptionContract.history.model._meta.db_table,
-        ContractTerms.history.model._meta.db_table,
-        LedgerEntry._meta.db_table,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT contracts_lock_share_row_exclusive(%s::regclass[])", [tables])
+    _short_lock([m._meta.db_table for m in _WATERMARKED])
 
 
-def _require_closable(month: dt.date) -> None:
+def _short_lock(tables: list[str]) -> None:
+    """Take the close's lock on `tables` in the current transaction, waiting at most LOCK_TIMEOUT at a time: a
+    lock request queued behind a long writer would make every new insert queue behind it, so it gives way (its
+    savepoint rolled back) and tries again."""
+    for attempt in range(LOCK_ATTEMPTS):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
+                cursor.execute("SELECT contracts_lock_share_row_exclusive(%s::regclass[])", [tables])
+                cursor.execute("SELECT set_config('lock_timeout', '0', true)")
+            return
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != "55P03" or attempt + 1 == LOCK_ATTEMPTS:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _watermarks_under_short_lock() -> dict[str, int]:
+    """The watermarks, read in a transaction of their own under the close's lock, released at once (PostgreSQL)."""
+    with transaction.atomic(durable=True):
+        _lock_tables()
+        return _watermarks()
+
+
+def month_close_assert_closable(month: dt.date) -> None:
+    """Refuse a month that has not ended or is out of order (the checks that need no pricing)."""
     label = month_label(month)
     if clock.today() <= clock.month_end(month):
         raise DomainError(
@@ -188,8 +309,12 @@ def _entry(line: ChargeLine, *, month: dt.date, actor) -> dict:
 
 def _watermarks() -> dict[str, int]:
     return {
-        "ledger_watermark": LedgerEntry.objects.aggregate(m=Max("pk"))["m"] or 0,
+        "ledger_watermark": _ledger_watermark(),
         "contract_history_watermark": OptionContract.history.aggregate(m=Max("history_id"))["m"] or 0,
         "subscriber_history_watermark": Subscriber.history.aggregate(m=Max("history_id"))["m"] or 0,
         "terms_history_watermark": ContractTerms.history.aggregate(m=Max("history_id"))["m"] or 0,
     }
+
+
+def _ledger_watermark() -> int:
+    return LedgerEntry.objects.aggregate(m=Max("pk"))["m"] or 0

@@ -1,8 +1,10 @@
 """月次レポート: totals on screen (速報 for open months), streamed downloads, and 月次締め."""
 
+import datetime as dt
+
 from django.contrib import messages
-from django.http import StreamingHttpResponse
-from django.shortcuts import redirect
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views import View
@@ -10,7 +12,10 @@ from django.views.generic import TemplateView
 
 from contracts import reports
 from contracts.forms import MonthForm, ReportDownloadForm
-from contracts.services.month_close import month_close_run, month_closed_already_message, month_label
+from contracts.models import MonthCloseJob
+from contracts.selectors import month_close_job_latest
+from contracts.services.month_close import month_label
+from contracts.services.month_close_jobs import month_close_enqueue
 from core import clock
 from core.errors import DomainError
 
@@ -44,6 +49,7 @@ class MonthlyReportView(StaffPermissionMixin, TemplateView):
             summary=summary,
             charge_count=len(report.charge_rows),
             unpriced=report.unpriced,
+            close_job=month_close_job_latest(month=month),
             show_close=self.request.user.has_perm("contracts.close_month")
             and report.is_provisional
             and month < clock.month_start(clock.today()),
@@ -76,6 +82,8 @@ class MonthlyReportDownloadView(StaffPermissionMixin, View):
 
 
 class MonthCloseView(StaffPermissionMixin, View):
+    """Queue the close for a worker and return at once: the job's page shows its progress and result."""
+
     permission_required = "contracts.close_month"
     http_method_names = ["post"]
 
@@ -86,16 +94,43 @@ class MonthCloseView(StaffPermissionMixin, View):
             return redirect("contracts:monthly_report")
         month = form.cleaned_data["month"]
         try:
-            result = month_close_run(month=month, actor=request.user)
+            job = month_close_enqueue(month=month, actor=request.user)
         except DomainError as error:
             messages.error(request, str(error))
             return redirect(report_url(month))
-        close = result.close
-        if not result.created:
-            messages.error(request, month_closed_already_message(close))
-            return redirect(report_url(month))
-        label = month_label(month)
-        messages.success(
-            request, f"{label}を締めました（月額料金 {close.charge_rows}行・調整 {close.adjustment_rows}行を記帳）。"
-        )
-        return redirect(report_url(month))
+        if job.requested_by_id != request.user.pk or job.requested_at < clock.now() - _JUST_NOW:
+            messages.info(
+                request, f"{month_label(month)}の締めはすでに依頼されています（{job.get_status_display()}）。"
+            )
+        else:
+            messages.success(
+                request, f"{month_label(month)}の締めを依頼しました。処理の進み具合はこの画面で確認できます。"
+            )
+        return redirect("contracts:month_close_job", pk=job.pk)
+
+
+_JUST_NOW = dt.timedelta(seconds=5)
+
+
+class MonthCloseJobView(StaffPermissionMixin, TemplateView):
+    """A close job's status, progress and result; `?format=json` for the page's script to poll."""
+
+    permission_required = "contracts.export_report"
+    template_name = "contracts/month_close_job.html"
+
+    def get(self, request, *args, **kwargs):
+        job = get_object_or_404(MonthCloseJob.objects.select_related("requested_by", "close"), pk=kwargs["pk"])
+        if request.GET.get("format") == "json":
+            return JsonResponse(
+                {
+                    "status": job.status,
+                    "status_label": job.get_status_display(),
+                    "active": job.is_active,
+                    "contracts_done": job.contracts_done,
+                    "contracts_total": job.contracts_total,
+                    "rows_written": job.rows_written,
+                    "percent": job.percent,
+                    "message": job.message,
+                }
+            )
+        return self.render_to_response(self.get_context_data(job=job, report_url=report_url(job.month)))

@@ -21,16 +21,34 @@ class Command(BaseCommand):
     def handle(self, *args, month, user, **options):
         first_day = month_argument(month)
         actor = user_argument(user) if user else system_user()
+        label = month_label(first_day)
+        bar = None
+        if self.stdout.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(unit="契約", desc=f"{label}の締め", file=self.stderr._out)
+
+        def progress(done, total, written):
+            if bar is not None:
+                bar.total = total
+                bar.n = done
+                bar.set_postfix_str(f"{written}行")
+                bar.refresh()
+
+        # The synchronous path: the close runs here, not in a worker (same service, same transaction).
         try:
-            result = month_close_run(month=first_day, actor=actor)
+            result = month_close_run(month=first_day, actor=actor, progress=progress)
         except DomainError as error:
             raise CommandError(str(error)) from error
+        finally:
+            if bar is not None:
+                bar.close()
         close = result.close
         if not result.created:
             # Asked from a batch job, a second close is a mistake to notice, not a success.
             raise CommandError(month_closed_already_message(close))
         closed_at = close.closed_at.astimezone(clock.JST)
         self.stdout.write(
-            f"{month_label(first_day)}を締めました（月額料金 {close.charge_rows} 行、調整 {close.adjustment_rows} 行）"
+            f"{label}を締めました（月額料金 {close.charge_rows} 行、調整 {close.adjustment_rows} 行）"
             f"（締め日時 {closed_at:%Y-%m-%d %H:%M}、締め実行者 {close.closed_by.get_username()}）。"
         )

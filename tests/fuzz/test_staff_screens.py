@@ -7,6 +7,7 @@ per target (small by default, so `make test` stays quick).
 """
 
 import os
+import re
 
 import pytest
 from django.apps import apps
@@ -144,6 +145,50 @@ def _assert_answer(response, url):
     assert "Traceback" not in body, url
 
 
+# Where a page says why it refused: a form's error list (by the field or above the form), a message of the
+# messages framework, the admin's note above its form, and the 400 page's message.
+_SAID = re.compile(
+    r'<ul class="errorlist[^"]*"[^>]*>(?P<errors>.*?)</ul>'
+    r'|<ul class="messages">(?P<messages>.*?)</ul>'
+    r'|<p class="errornote">(?P<note>.*?)</p>'
+    r'|<h1>入力を受け付けられません</h1>\s*<p>(?P<bad>.*?)</p>',
+    re.S,
+)
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def refusals_said(body: str) -> list[str]:
+    """The refusals a page shows staff, as text."""
+    return [re.sub(r"<[^>]+>", " ", m.group(0)).strip() for m in _SAID.finditer(body)]
+
+
+def _assert_a_refusal_is_said(response, url, data):
+    """A refused submission (a 200 answer to a POST: the form again; or a 400) says why, in Japanese, by the
+    field or above the form; a file answered (a download) is not a refusal."""
+    if response.status_code not in (200, 400) or response.streaming or response.has_header("Content-Disposition"):
+        return
+    said = [text for text in refusals_said(response.content.decode()) if _JAPANESE.search(text)]
+    assert said, f"{url} answered {response.status_code} to {data!r} without saying why"
+    if response.status_code == 400:
+        assert any("「" in text for text in said), f"{url}: the 400 names no field: {said}"
+
+
+def _post_empty_and_garbage(url, users, fields):
+    """Not left to the draw: each role's empty submission and one with every field garbage, which must be
+    refused aloud (about 34 such posts once answered a silent 200: an error on a hidden field, or on a form
+    the page no longer shows)."""
+    for user in users:
+        for data in ({}, dict.fromkeys(fields, "abc")):
+            client = Client(raise_request_exception=False)
+            client.force_login(user)
+            before = counts()
+            response = client.post(url, data)
+            _assert_answer(response, url)
+            _assert_a_refusal_is_said(response, url, data)
+            if response.status_code != 302:
+                assert counts() == before, (url, data)
+
+
 FORM_URLS = sorted(name for name, entry in staff_urls().items() if posts(entry))
 LIST_URLS = sorted(name for name, entry in staff_urls().items() if not posts(entry))
 
@@ -164,6 +209,7 @@ def test_hostile_posts_answer_without_a_server_error_and_a_refusal_writes_nothin
     assert url is not None, f"{name}: no record to post to"
     users = _users_who_may(entry, book)
     fields = _field_names(entry)
+    _post_empty_and_garbage(url, users, fields)
 
     @FUZZ
     @given(user=st.sampled_from(users), data=st.dictionaries(st.sampled_from(fields), values, max_size=len(fields)))
@@ -173,6 +219,7 @@ def test_hostile_posts_answer_without_a_server_error_and_a_refusal_writes_nothin
         before = counts()
         response = client.post(url, data)
         _assert_answer(response, url)
+        _assert_a_refusal_is_said(response, url, data)
         if response.status_code != 302:
             assert counts() == before, (url, data)
 
@@ -216,6 +263,8 @@ def test_hostile_admin_forms_answer_without_a_server_error_and_a_refusal_writes_
     users = [u for u in book if u.has_perm(f"{info[0]}.add_{info[1]}") or u.has_perm(f"{info[0]}.change_{info[1]}")]
     users = users or [sysadmin]
     assert model_admin is not None
+    for url in urls:
+        _post_empty_and_garbage(url, users, fields)
 
     @FUZZ
     @given(
@@ -229,6 +278,7 @@ def test_hostile_admin_forms_answer_without_a_server_error_and_a_refusal_writes_
         before = counts()
         response = client.post(url, data)
         _assert_answer(response, url)
+        _assert_a_refusal_is_said(response, url, data)
         if response.status_code != 302:
             assert counts() == before, (url, data)
 

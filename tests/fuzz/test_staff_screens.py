@@ -151,7 +151,7 @@ _SAID = re.compile(
     r'<ul class="errorlist[^"]*"[^>]*>(?P<errors>.*?)</ul>'
     r'|<ul class="messages">(?P<messages>.*?)</ul>'
     r'|<p class="errornote">(?P<note>.*?)</p>'
-    r'|<h1>入力を受け付けられません</h1>\s*<p>(?P<bad>.*?)</p>',
+    r"|<h1>入力を受け付けられません</h1>\s*<p>(?P<bad>.*?)</p>",
     re.S,
 )
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")

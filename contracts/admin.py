@@ -41,7 +41,7 @@ class ContractRecordAdmin(RecordAdmin):
     def delete_view(self, request, object_id, extra_context=None):
         raise PermissionDenied  # 契約者 are deactivated, contracts ended, ledger rows reversed: never deleted
 
-    def save_model(self, request, obj, form, change):
+    def save_changes(self, request, obj, form, change):
         self.save_through_service(request, obj, form, change, reason=form.cleaned_data[REASON_FIELD])
 
     def save_through_service(self, request, obj, form, change, *, reason):

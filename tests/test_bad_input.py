@@ -54,8 +54,16 @@ def test_a_nul_character_is_refused_with_a_japanese_page_and_writes_nothing(book
     before = Subscriber.objects.count()
     response = client.post(reverse("contracts:subscriber_create"), {"code": "X\x00", "name": "名\x00前"})
     assert response.status_code == 400
-    assert "入力に使えない文字（NUL）が含まれています。" in response.content.decode()
+    assert "「契約者コード」に入力に使えない文字（NUL）が含まれています。" in response.content.decode()
     assert Subscriber.objects.count() == before
+
+
+def test_a_nul_character_in_an_admin_form_is_refused_naming_the_models_field(sysadmin):
+    client = Client(raise_request_exception=False)
+    client.force_login(sysadmin)
+    response = client.post(reverse("admin:contracts_subscriber_add"), {"name": "名\x00前"})
+    assert response.status_code == 400
+    assert "「契約者名」に入力に使えない文字（NUL）が含まれています。" in response.content.decode()
 
 
 @pytest.mark.parametrize("field_class", [WarekiDateField, WarekiMonthField])
@@ -73,3 +81,23 @@ def test_dates_outside_the_declared_bounds_are_refused_by_every_date_field(field
     assert WarekiDateField().clean(DATE_MIN.isoformat()) == DATE_MIN
     assert WarekiDateField().clean(DATE_MAX.isoformat()) == DATE_MAX
     assert WarekiMonthField().clean("2026-02") == dt.date(2026, 2, 1)
+
+
+def test_a_refused_action_names_its_field_above_the_page_even_when_the_form_is_not_shown(book, clerk):
+    """The contract's billing has started, so the page no longer shows the 課金開始日 form: the field's error is
+    said at the top of the page, by its label (it once answered a silent 200)."""
+    client = Client(raise_request_exception=False)
+    client.force_login(clerk)
+    response = client.post(reverse("contracts:optioncontract_billing_start", args=[book.pk]), {})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="billing-start-form"' not in body
+    said = '<ul class="errorlist nonfield" id="action-errors"><li>課金開始日: このフィールドは必須です。</li></ul>'
+    assert said in body
+
+
+def test_an_empty_login_says_which_field_is_missing(clerk):
+    response = Client().post(reverse("login"), {})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.count("このフィールドは必須です。") == 2

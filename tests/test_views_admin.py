@@ -123,3 +123,29 @@ def test_admin_history_shows_a_japanese_diff_column(regulation, client, kitei):
     assert "<strong>備考</strong>" in html
     assert "差分確認" in html
     assert "備考の変更" in html
+
+
+def test_a_change_form_that_changes_nothing_says_so_and_writes_no_history_nor_log(regulation, client, kitei):
+    item = swp_fee()
+    url = reverse("admin:options_feeitem_change", args=[item.pk])
+    history, logs = item.history.count(), LogEntry.objects.count()
+    response = client.post(url, form_data(item, change_reason="確認のみ"), follow=True)
+    assert response.status_code == 200
+    said = [str(m) for m in response.context["messages"]]
+    assert said == [f"料金細目「{item}」: 変更はありません。"]
+    assert "変更しました" not in response.content.decode()
+    assert item.history.count() == history
+    assert LogEntry.objects.count() == logs
+
+    response = client.post(url, form_data(item, note="今度は変更", change_reason="備考の追記"), follow=True)
+    assert any("変更しました" in str(m) for m in response.context["messages"])
+    assert item.history.count() == history + 1
+    assert LogEntry.objects.count() == logs + 1
+
+
+def test_an_unchanged_save_and_continue_stays_on_the_change_form(regulation, client, kitei):
+    item = swp_fee()
+    url = reverse("admin:options_feeitem_change", args=[item.pk])
+    response = client.post(url, form_data(item, change_reason="確認のみ", _continue="1"))
+    assert response.status_code == 302
+    assert response.url == url

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -56,6 +57,18 @@ class ActionView:
                 return redirect(self.get_success_url())
         self.object = self.get_object()
         context = self.get_context_data(**{self.form_context_name: form})
-        # Shown at the top of the page: the action's button may be gone by now (another user acted first).
-        context["action_errors"] = form.non_field_errors()
+        context["action_errors"] = action_errors(form)
         return self.render_to_response(context)
+
+
+def action_errors(form: forms.Form) -> list[str]:
+    """Every error of a refused action, for the top of the page: the refusal, then each field's error named by
+    its label. Shown there because the action's form may not be on the page any more (another user acted first,
+    or the record's state no longer offers it), and a field may be hidden: a refusal is never silent."""
+    errors = list(form.non_field_errors())
+    for name, field_errors in form.errors.items():
+        if name == NON_FIELD_ERRORS:
+            continue
+        label = (form.fields[name].label if name in form.fields else None) or name
+        errors += [f"{label}: {error}" for error in field_errors]
+    return errors

@@ -295,3 +295,12 @@ def test_admin_saves_commit_for_real_inside_djangos_transaction(transactional_db
     line = CarrierLineContract.objects.get()
     assert (line.confirmed_by, line.history.count()) == (admin_user, 2)
     assert LogEntry.objects.get().object_id == str(line.pk)
+
+
+def test_admin_a_subscriber_change_that_changes_nothing_says_so_and_writes_nothing(admin_client, clerk):
+    subscriber = subscriber_create(actor=clerk, code="N0002", name="株式会社へんこうなし")
+    data = {"name": "株式会社へんこうなし", "kind": "corporate", "phone": "", "change_reason": "確認のみ"}
+    history, logs = subscriber.history.count(), LogEntry.objects.count()
+    response = admin_client.post(_url(Subscriber, "change", subscriber.pk), data, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [f"契約者「{subscriber}」: 変更はありません。"]
+    assert (subscriber.history.count(), LogEntry.objects.count()) == (history, logs)

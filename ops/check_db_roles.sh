@@ -47,7 +47,11 @@ $py manage.py load_demo >/dev/null
 last=$(date -d "$(date +%Y-%m-01) -1 day" +%Y-%m)
 $py manage.py close_month "$last" | tee "$work/close.txt"
 grep -Eq "月額料金 [1-9][0-9]* 行" "$work/close.txt" || { echo "the close wrote no ledger rows" >&2; exit 1; }
-$py manage.py close_month "$last" | grep -q "締め済み"
+# A second close of the month is refused (exit 1), saying it is closed, and writes nothing.
+if $py manage.py close_month "$last" >"$work/close2.txt" 2>&1; then
+    echo "closing a closed month again was not refused" >&2; exit 1
+fi
+grep -q "締め済み" "$work/close2.txt"
 $py manage.py monthly_report "$last" --format xlsx --output "$work/report.xlsx"
 $py manage.py monthly_report "$last" --format csv --output "$work/report.csv"
 $py manage.py shell -v0 <<'PY'

@@ -120,6 +120,7 @@ EXPECTED = {
     "contracts:monthly_report": ACCOUNTS,
     "contracts:monthly_report_download": ACCOUNTS,
     "contracts:month_close": ACCOUNTS,
+    "contracts:month_close_job": ACCOUNTS,
     "contracts:history_subscriber": PERSONAL_DATA_READERS,
     "contracts:history_application": PERSONAL_DATA_READERS,
     "contracts:history_optioncontract": PERSONAL_DATA_READERS,

@@ -58,19 +58,18 @@ def base_contract_create(
 ) -> BaseServiceContract:
     """Register a subscriber's contract for one of the company's services."""
     require_permission(actor, "contracts.add_baseservicecontract", action="基本サービス契約を登録する")
-    contract_number = (contract_number or "").strip()
+    contract_number = text_for_storage(contract_number)  # as stored: ＷＥＢ－７７７１ is WEB-7771
     values_assert_clean(BaseServiceContract, {"contract_number": contract_number})
     assert_dates(start_date, end_date)
     subscriber = lock_subscriber(subscriber)
     if not migrated:
         assert_subscriber_active(subscriber)
-    assert_dates(start_date, end_date)
     contract = BaseServiceContract(
         subscriber=subscriber,
         service=service,
         start_date=start_date,
         end_date=end_date,
-        contract_number=text_for_storage(contract_number),
+        contract_number=contract_number,
         migrated=migrated,
     )
     default_reason = "移行データとして基本サービス契約を登録" if migrated else "基本サービス契約の登録"

@@ -123,7 +123,8 @@ def test_a_close_that_cannot_be_made_is_refused_in_the_request_and_queues_nothin
     with _at(2026, 3, 2, 9, 0):
         month_close_enqueue(month=FEB, actor=accounting)
         run_queued_tasks()
-        with pytest.raises(DomainError, match="2026年2月は締め済みです（締め日時 2026-03-02 09:00、締め実行者 accounting）"):
+        closed = "2026年2月は締め済みです（締め日時 2026-03-02 09:00、締め実行者 accounting）"
+        with pytest.raises(DomainError, match=closed):
             month_close_enqueue(month=FEB, actor=accounting)
     assert MonthCloseJob.objects.count() == 1 and DBTaskResult.objects.count() == 1
     assert MonthClose.objects.count() == 1
@@ -169,6 +170,7 @@ def test_a_close_that_dies_after_some_batches_leaves_nothing_and_its_rerun_gives
 SLOW_WORKER = """
 import time, django
 django.setup()
+from django.core.management import call_command
 from contracts.services import month_close
 month_close.BATCH_SIZE = 1
 original = month_close._entry
@@ -210,8 +212,9 @@ def test_a_worker_process_killed_mid_close_leaves_nothing_and_the_month_closes_w
     _book(approver, contracts=6)
     with _at(2026, 3, 2, 9, 0):
         expected = _clean(FEB)
-    # The worker's clock is the machine's: any day after February ends.
-    job = month_close_enqueue(month=FEB, actor=accounting)
+    # The request is made after February ends; the worker's clock is the machine's (any day after that too).
+    with _at(2026, 3, 2, 9, 5):
+        job = month_close_enqueue(month=FEB, actor=accounting)
     worker = _worker(SLOW_WORKER)
     try:
         deadline = time.monotonic() + 60
@@ -231,7 +234,8 @@ def test_a_worker_process_killed_mid_close_leaves_nothing_and_the_month_closes_w
     time.sleep(1)  # the server notices the dead connection and rolls its transaction back
     assert _ledger() == [] and not MonthClose.objects.exists()
 
-    rerun = month_close_enqueue(month=FEB, actor=accounting)
+    with _at(2026, 3, 2, 9, 10):
+        rerun = month_close_enqueue(month=FEB, actor=accounting)
     job.refresh_from_db()
     assert job.status == MonthCloseJobStatus.FAILED and "中断されました" in job.message
     assert rerun.pk != job.pk and rerun.status == MonthCloseJobStatus.QUEUED

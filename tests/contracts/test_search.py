@@ -150,13 +150,14 @@ NAMES = st.text(st.sampled_from("山田太郎花子鈴木株式会社有限商�
 
 
 def spellings(text: str):
-    """A spelling of a part of `text`: a slice of it, in some script, with spaces of either width put in."""
+    """A spelling of a part of `text`: a slice of it with spaces of either width put in, in some script (spaces go
+    between characters as typed, so a half-width ｶﾞ is never split)."""
     return st.tuples(
         st.integers(0, len(text) - 1),
         st.integers(1, len(text)),
         st.sampled_from(SCRIPTS),
         st.lists(st.sampled_from(["", " ", "\u3000"]), min_size=len(text), max_size=len(text)),
-    ).map(lambda t: "".join(ch + sep for ch, sep in zip(t[2](text[t[0] : t[0] + t[1]]), t[3], strict=False)))
+    ).map(lambda t: t[2]("".join(ch + sep for ch, sep in zip(text[t[0] : t[0] + t[1]], t[3], strict=False))))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

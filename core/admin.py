@@ -117,7 +117,58 @@ class RefusalAsMessageMixin:
             return refused(request, error)
 
 
-class RecordAdmin(RefusalAsMessageMixin, SimpleHistoryAdmin):
+class UnchangedSaveMixin:
+    """A change form that changes nothing writes nothing and says 「変更はありません」.
+
+    Django's admin saves, logs "…を変更しました" (a LogEntry) and simple-history writes a row even when no field
+    changed (only a reason, which is not the record's, was typed). With this mixin such a POST writes no row, no
+    history row and no admin log entry: the record's own fields decide in save_model, its inlines in save_related
+    (the first hook that sees them). An admin writes in `save_changes` (the record) and `save_related_changes`
+    (many-to-many fields and inlines), which run only when something changed.
+    """
+
+    def changed_fields(self, form) -> list[str]:
+        """The record's fields this POST changes (the reason is not one of them)."""
+        return [name for name in form.changed_data if name != REASON_FIELD]
+
+    def save_model(self, request, obj, form, change):
+        if change and not self.changed_fields(form):
+            obj._admin_unchanged = True  # unless an inline changed: decided in save_related
+            return
+        self.save_changes(request, obj, form, change)
+
+    def save_changes(self, request, obj, form, change) -> None:
+        """Write the record (through its service)."""
+        raise NotImplementedError
+
+    def save_related(self, request, form, formsets, change):
+        obj = form.instance
+        if getattr(obj, "_admin_unchanged", False):
+            if not any(formset.has_changed() for formset in formsets):
+                return
+            obj._admin_unchanged = False
+            self.save_changes(request, obj, form, change)
+        self.save_related_changes(request, form, formsets, change)
+
+    def save_related_changes(self, request, form, formsets, change) -> None:
+        """Write the many-to-many fields and inlines (Django's own save_related unless overridden)."""
+        super().save_related(request, form, formsets, change)
+
+    def log_change(self, request, obj, message):
+        if getattr(obj, "_admin_unchanged", False):
+            return None  # nothing changed: no admin log entry either
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request, obj):
+        if not getattr(obj, "_admin_unchanged", False):
+            return super().response_change(request, obj)
+        self.message_user(request, f"{obj._meta.verbose_name}「{obj}」: 変更はありません。", messages.INFO)
+        if "_continue" in request.POST:
+            return HttpResponseRedirect(request.get_full_path())
+        return self.response_post_save_change(request, obj)
+
+
+class RecordAdmin(RefusalAsMessageMixin, UnchangedSaveMixin, SimpleHistoryAdmin):
     """Base of every admin: a required reason on change and delete, and a Japanese diff column."""
 
     form = ReasonForm
@@ -213,49 +264,18 @@ class RecordAdmin(RefusalAsMessageMixin, SimpleHistoryAdmin):
         obj._change_reason = reason
         obj.delete()
 
-    # --- a change form that changes nothing ----------------------------------------------------
-    # Django's admin saves, logs "…を変更しました" and simple-history writes a row even when no field changed (only
-    # the reason, which is not the record's, was typed). Such a POST writes nothing and says 「変更はありません」: the
-    # record's own fields decide in save_model, its inlines in save_related (the first hook that sees them).
-
-    def changed_fields(self, form) -> list[str]:
-        """The record's fields this POST changes (the reason is not one of them)."""
-        return [name for name in form.changed_data if name != REASON_FIELD]
-
-    def save_model(self, request, obj, form, change):
-        if change and not self.changed_fields(form):
-            obj._admin_unchanged = True  # unless an inline changed: decided in save_related
-            return
-        self.save_changes(request, obj, form, change)
+    # --- saving: only what changed (UnchangedSaveMixin) ----------------------------------------
 
     def save_changes(self, request, obj, form, change) -> None:
         """Write the record through its service (ContractRecordAdmin's go through save_through_service)."""
         self.save_record(obj, actor=request.user, reason=form.cleaned_data[REASON_FIELD])
 
-    def save_related(self, request, form, formsets, change):
-        obj = form.instance
-        if getattr(obj, "_admin_unchanged", False):
-            if not any(formset.has_changed() for formset in formsets):
-                return
-            obj._admin_unchanged = False
-            self.save_changes(request, obj, form, change)
+    def save_related_changes(self, request, form, formsets, change) -> None:
         # Many-to-many changes write history rows of their own; they carry the same actor and reason.
+        obj = form.instance
         obj._history_user = request.user
         obj._change_reason = form.cleaned_data[REASON_FIELD]
-        super().save_related(request, form, formsets, change)
-
-    def log_change(self, request, obj, message):
-        if getattr(obj, "_admin_unchanged", False):
-            return None  # nothing changed: no admin log entry either
-        return super().log_change(request, obj, message)
-
-    def response_change(self, request, obj):
-        if not getattr(obj, "_admin_unchanged", False):
-            return super().response_change(request, obj)
-        self.message_user(request, f"{obj._meta.verbose_name}「{obj}」: 変更はありません。", messages.INFO)
-        if "_continue" in request.POST:
-            return HttpResponseRedirect(request.get_full_path())
-        return self.response_post_save_change(request, obj)
+        super().save_related_changes(request, form, formsets, change)
 
     # --- deleting -------------------------------------------------------------------------------
 

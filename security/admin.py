@@ -7,7 +7,7 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from core.admin import RefusalAsMessageMixin, refused
+from core.admin import RefusalAsMessageMixin, UnchangedSaveMixin, refused
 from core.errors import DomainError
 
 from .access import is_security_admin
@@ -58,10 +58,11 @@ _FLAGS = ("is_active", "is_staff", "is_superuser")
 
 
 @admin.register(get_user_model())
-class StaffUserAdmin(RefusalAsMessageMixin, UserAdmin):
+class StaffUserAdmin(RefusalAsMessageMixin, UnchangedSaveMixin, UserAdmin):
     """User pages whose saves go through the staff-account services (security/accounts.py), so that a システム管理者
     that is not a superuser grants no more than it holds. Flags and direct permissions are read-only to it; no
-    account is deleted (deactivate instead: the ledger, the history and the auth log name it)."""
+    account is deleted (deactivate instead: the ledger, the history and the auth log name it). A save that changes
+    nothing says 「変更はありません」 and writes nothing (UnchangedSaveMixin, as every record admin)."""
 
     list_display = ("username", "last_name", "first_name", "is_active", "is_staff", "is_superuser")
     actions = ["deactivate_selected"]
@@ -123,7 +124,7 @@ class StaffUserAdmin(RefusalAsMessageMixin, UserAdmin):
         update_session_auth_hash(request, user)
         return HttpResponseRedirect(reverse("admin:auth_user_change", args=[user.pk]))
 
-    def save_model(self, request, obj, form, change):
+    def save_changes(self, request, obj, form, change):
         data = form.cleaned_data
         if not change:
             password = data.get("password1") if data.get("usable_password", "true") != "false" else None
@@ -149,7 +150,7 @@ class StaffUserAdmin(RefusalAsMessageMixin, UserAdmin):
             actor=request.user,
         )
 
-    def save_related(self, request, form, formsets, change):
+    def save_related_changes(self, request, form, formsets, change):
         data = form.cleaned_data
         if not change or ("groups" not in data and "user_permissions" not in data):
             return

@@ -412,3 +412,32 @@ def test_the_admin_refused_save_of_a_staff_account_writes_nothing_at_all(client,
     clerk = _fresh(clerk)
     assert clerk.last_name != "改名" and list(clerk.groups.values_list("name", flat=True)) == [roles.CLERK]
     assert not LogEntry.objects.exists()
+
+
+def test_the_admin_save_of_a_staff_account_that_changes_nothing_says_so_and_writes_nothing(client, admin_staff, clerk):
+    """As every record admin (core.admin.UnchangedSaveMixin): no 変更しました, no LogEntry, the account as it was."""
+    client.force_login(admin_staff)
+    url = reverse("admin:auth_user_change", args=[clerk.pk])
+    before = _fresh(clerk)
+    data = {
+        "username": "clerk",
+        "last_name": before.last_name,
+        "first_name": "",
+        "email": "",
+        "groups": [role_group(roles.CLERK).pk],
+    }
+
+    response = client.post(url, data, follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == ["ユーザー「clerk」: 変更はありません。"]
+    assert not LogEntry.objects.exists()
+    after = _fresh(clerk)
+    assert (after.last_name, after.password, list(after.groups.values_list("name", flat=True))) == (
+        before.last_name,
+        before.password,
+        [roles.CLERK],
+    )
+    # A real change still saves through the service and is logged once.
+    client.post(url, {**data, "last_name": "受付 改"}, follow=True)
+    assert _fresh(clerk).last_name == "受付 改"
+    assert LogEntry.objects.get().action_flag == CHANGE

@@ -5,13 +5,27 @@ import datetime as dt
 import pytest
 
 from contracts.billing.charges import contract_charges, month_charges
+from contracts.billing.entries import reversal_row
 from contracts.billing.pricing import prorate, tax_for, tax_rate_on
 from contracts.choices import LedgerKind
 from core.errors import DomainError
+from core.history_write import save_with_history
 from options.choices import FeeKind, Proration
 from options.models import FeeItem
-
-from . import report_data as rd
+from tests.factories import (
+    IPV6,
+    SWP_ACCOUNTS,
+    TYPE_A,
+    add_fee_item,
+    at,
+    contract_approved,
+    contract_billed_from,
+    contract_change,
+    contract_migrated,
+    jst,
+    monthly_row,
+    subscriber_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,12 +49,25 @@ def _summary(lines):
 
 @pytest.fixture
 def sub(regulation):
-    return rd.subscriber("C000001", "株式会社さくら")
+    return subscriber_for(SWP_ACCOUNTS, code="C000001", name="株式会社さくら")
+
+
+def _later_monthly_fee(amount_yen: int, name: str, tariff_manager, *, proration=Proration.DAILY) -> FeeItem:
+    """The SWP monthly fee of a revision effective 2026-03-16, per block of 10 as the regulation's."""
+    return add_fee_item(
+        *SWP_ACCOUNTS,
+        FeeKind.MONTHLY,
+        amount_yen,
+        revision_on=dt.date(2026, 3, 16),
+        actor=tariff_manager,
+        name=name,
+        block_size=10,
+        proration=proration,
+    )
 
 
 def test_billing_start_mid_month_is_prorated_daily_start_date_counted(sub, approver):
-    oc = rd.contract(sub, approver=approver, quantity=10)
-    rd.bill(oc, start=dt.date(2026, 2, 15), actor=approver)
+    contract_billed_from(dt.date(2026, 2, 15), subscriber=sub, quantity=10, approver=approver)
 
     [line] = month_charges(month=FEB)
 
@@ -56,8 +83,7 @@ def test_billing_start_mid_month_is_prorated_daily_start_date_counted(sub, appro
 
 
 def test_billing_start_on_the_first_is_a_full_month(sub, approver):
-    oc = rd.contract(sub, approver=approver, quantity=30)
-    rd.bill(oc, start=dt.date(2026, 2, 1), actor=approver)
+    contract_billed_from(FEB, subscriber=sub, quantity=30, approver=approver)
 
     [line] = month_charges(month=FEB)
 
@@ -65,10 +91,7 @@ def test_billing_start_on_the_first_is_a_full_month(sub, approver):
 
 
 def test_end_date_mid_month_is_prorated_with_the_end_date_counted(sub, approver):
-    oc = rd.contract(sub, approver=approver, quantity=10)
-    rd.bill(oc, start=dt.date(2026, 2, 1), actor=approver)
-    oc.end_date, oc.status = dt.date(2026, 3, 10), "ended"
-    oc.save()
+    contract_billed_from(FEB, subscriber=sub, quantity=10, end_date=dt.date(2026, 3, 10), approver=approver)
 
     [line] = month_charges(month=MAR)
 
@@ -78,8 +101,9 @@ def test_end_date_mid_month_is_prorated_with_the_end_date_counted(sub, approver)
 
 
 def test_start_and_end_in_the_same_month_count_both_days(sub, approver):
-    oc = rd.contract(sub, approver=approver, quantity=10, end_date=dt.date(2026, 2, 20))
-    rd.bill(oc, start=dt.date(2026, 2, 10), actor=approver)
+    contract_billed_from(
+        dt.date(2026, 2, 10), subscriber=sub, quantity=10, end_date=dt.date(2026, 2, 20), approver=approver
+    )
 
     [line] = month_charges(month=FEB)
 
@@ -87,11 +111,9 @@ def test_start_and_end_in_the_same_month_count_both_days(sub, approver):
     assert (line.days_billed, line.amount_yen) == (11, 1178)
 
 
-def test_a_revision_effective_mid_month_splits_the_charge_by_days_per_fee_item(sub, approver):
-    oc = rd.contract(sub, approver=approver, quantity=10)
-    rd.bill(oc, start=dt.date(2026, 2, 1), actor=approver)
-    revision = rd.revision_on(dt.date(2026, 3, 16), "令和8年3月16日変更")
-    rd.extra_fee(rd.SWP, kind=FeeKind.MONTHLY, amount=3600, name="追加アカウント使用料（改定後）", revision=revision)
+def test_a_revision_effective_mid_month_splits_the_charge_by_days_per_fee_item(sub, approver, tariff_manager):
+    oc = contract_billed_from(FEB, subscriber=sub, quantity=10, approver=approver)
+    _later_monthly_fee(3600, "追加アカウント使用料（改定後）", tariff_manager)
 
     lines = month_charges(month=MAR)
 
@@ -104,9 +126,10 @@ def test_a_revision_effective_mid_month_splits_the_charge_by_days_per_fee_item(s
 
 
 def test_a_quantity_change_mid_month_prorates_each_part_under_one_fee_item(sub, approver):
-    oc = rd.contract(sub, approver=approver, quantity=10)
-    rd.bill(oc, start=dt.date(2026, 2, 1), actor=approver)
-    rd.monthly_obligation(oc, effective_from=dt.date(2026, 3, 16), quantity=30, actor=approver)
+    oc = contract_billed_from(FEB, subscriber=sub, quantity=10, approver=approver)
+    contract_change(
+        oc, approver=approver, approved_at=jst(2026, 3, 10, 10, 0), effective_date=dt.date(2026, 3, 16), quantity=30
+    )
 
     [line] = month_charges(month=MAR)
 
@@ -122,8 +145,9 @@ def test_a_quantity_change_mid_month_prorates_each_part_under_one_fee_item(sub, 
 
 def test_full_month_policy_charges_any_partial_month_whole(sub, approver):
     FeeItem.objects.filter(variant__code="additional-accounts").update(proration=Proration.FULL_MONTH)
-    oc = rd.contract(sub, approver=approver, quantity=10, end_date=dt.date(2026, 3, 2))
-    rd.bill(oc, start=dt.date(2026, 2, 27), actor=approver)
+    oc = contract_billed_from(
+        dt.date(2026, 2, 27), subscriber=sub, quantity=10, end_date=dt.date(2026, 3, 2), approver=approver
+    )
 
     assert _summary(month_charges(month=FEB)) == [
         (oc.pk, "IIJ セキュア Web プラットフォーム追加アカウント使用料", FEB, 2, 28, 3000)
@@ -131,24 +155,23 @@ def test_full_month_policy_charges_any_partial_month_whole(sub, approver):
     assert [line.amount_yen for line in month_charges(month=MAR)] == [3000]
 
 
-def test_full_month_policy_with_a_mid_month_revision_charges_one_whole_month_at_the_later_fee(sub, approver):
+def test_full_month_policy_with_a_mid_month_revision_charges_one_whole_month_at_the_later_fee(
+    sub, approver, tariff_manager
+):
     FeeItem.objects.filter(variant__code="additional-accounts").update(proration=Proration.FULL_MONTH)
-    oc = rd.contract(sub, approver=approver, quantity=10)
-    rd.bill(oc, start=dt.date(2026, 2, 1), actor=approver)
-    revision = rd.revision_on(dt.date(2026, 3, 16), "令和8年3月16日変更")
-    later = rd.extra_fee(
-        rd.SWP, kind=FeeKind.MONTHLY, amount=3600, name="改定後", revision=revision, proration=Proration.FULL_MONTH
-    )
+    contract_billed_from(FEB, subscriber=sub, quantity=10, approver=approver)
+    later = _later_monthly_fee(3600, "改定後", tariff_manager, proration=Proration.FULL_MONTH)
 
     [line] = month_charges(month=MAR)
 
     assert (line.fee_item, line.days_billed, line.amount_yen) == (later, 31, 3600)
 
 
-def test_quoted_fee_uses_the_obligations_quote_per_contract_account(sub, approver):
-    oc = rd.contract(sub, approver=approver, key=rd.TYPE_A, quantity=3, quoted=1200)
-    rd.bill(oc, start=dt.date(2026, 2, 1), actor=approver)
-    oc.quoted_amount_yen = 9999  # a quote edited later changes nothing until a new obligation says so
+def test_quoted_fee_uses_the_obligations_quote_per_contract_account(regulation, approver):
+    oc = contract_billed_from(FEB, TYPE_A, code="C000002", quantity=3, quoted=1200, approver=approver)
+    # Written around the services on purpose: the contract row edited alone (no staff path does) changes nothing
+    # charged; the charges read the terms timeline, which only an approved change or correction moves.
+    oc.quoted_amount_yen = 9999
     oc.save()
 
     [line] = month_charges(month=FEB)
@@ -156,9 +179,8 @@ def test_quoted_fee_uses_the_obligations_quote_per_contract_account(sub, approve
     assert (line.quantity, line.monthly_amount_yen, line.amount_yen) == (3, 3600, 3600)
 
 
-def test_a_zero_yen_fee_still_gets_its_charge_line(sub, approver):
-    oc = rd.contract(sub, approver=approver, key=rd.IPV6, quantity=1)
-    rd.bill(oc, start=dt.date(2026, 2, 10), actor=approver)
+def test_a_zero_yen_fee_still_gets_its_charge_line(regulation, approver):
+    oc = contract_billed_from(dt.date(2026, 2, 10), IPV6, code="C000003", quantity=1, approver=approver)
 
     assert _summary(month_charges(month=FEB)) == [(oc.pk, "IIJ FiberAccess/F サービス", FEB, 19, 28, 0)]
 
@@ -166,25 +188,32 @@ def test_a_zero_yen_fee_still_gets_its_charge_line(sub, approver):
 def test_charges_read_the_terms_timeline_not_the_monthly_rows(sub, approver):
     """DOMAIN §3.16: a 月額費用 row reversed around the services changes nothing charged; only the timeline does
     (the service refuses such a reversal and points to the 訂正申込, tests/contracts/test_corrections.py)."""
-    oc = rd.contract(sub, approver=approver, quantity=20)
-    wrong = rd.bill(oc, start=dt.date(2026, 2, 1), actor=approver)
-    rd.reverse(wrong, at=rd.jst(2026, 2, 3, 9, 0), reason="数量の入力誤り", actor=approver)
+    oc = contract_billed_from(FEB, subscriber=sub, quantity=20, approver=approver)
+    wrong = monthly_row(oc)
+    # Written around ledger_entry_reverse, which refuses it: the reversing row a defect or a script would write.
+    with at(jst(2026, 2, 3, 9, 0)):
+        save_with_history(
+            reversal_row(wrong, arisen_at=jst(2026, 2, 3, 9, 0), actor=approver, reason="数量の入力誤り"),
+            actor=approver,
+            reason="数量の入力誤り",
+        )
 
     [line] = month_charges(month=FEB)
 
     assert (line.quantity, line.days_billed, line.amount_yen) == (20, 28, 6000)
 
 
-def test_a_migrated_contract_without_obligations_is_charged_on_its_own_terms(sub, approver):
-    rd.contract(sub, approver=approver, quantity=20, billing_start=dt.date(2010, 4, 1), migrated=True)
+def test_a_migrated_contract_without_obligations_is_charged_on_its_own_terms(regulation):
+    contract_migrated(dt.date(2010, 4, 1), code="C000001", quantity=20)
 
     [line] = month_charges(month=FEB)
 
     assert (line.quantity, line.days_billed, line.amount_yen) == (20, 28, 6000)
 
 
-def test_a_day_in_billing_without_a_fee_in_force_is_an_error_never_zero_yen(sub, approver):
-    oc = rd.contract(sub, approver=approver, quantity=10, billing_start=dt.date(2026, 1, 10))
+def test_a_day_in_billing_without_a_fee_in_force_is_an_error_never_zero_yen(regulation):
+    # A contract from before the system: approval would have refused a 課金開始日 without a monthly fee in force.
+    oc = contract_migrated(dt.date(2026, 1, 10), code="C000001", quantity=10)
 
     with pytest.raises(DomainError) as caught:
         month_charges(month=dt.date(2026, 1, 1))
@@ -199,18 +228,17 @@ def test_a_day_in_billing_without_a_fee_in_force_is_an_error_never_zero_yen(sub,
 
 
 def test_contracts_outside_the_month_are_not_charged(sub, approver):
-    ended = rd.contract(sub, approver=approver, end_date=dt.date(2026, 2, 28))
-    rd.bill(ended, start=dt.date(2026, 2, 1), actor=approver)
-    later = rd.contract(sub, approver=approver)
-    rd.bill(later, start=dt.date(2026, 4, 1), actor=approver)
-    rd.contract(rd.subscriber("S0009"), approver=approver)  # approved, no billing start yet (one open per option)
+    contract_billed_from(FEB, subscriber=sub, end_date=dt.date(2026, 2, 28), approver=approver)
+    contract_billed_from(dt.date(2026, 4, 1), subscriber=sub, approver=approver)
+    contract_approved(code="S0009", approver=approver, approved_at=jst(2026, 2, 1, 9, 0))  # no billing start yet
 
     assert month_charges(month=MAR) == []
 
 
 def test_several_months_at_once_give_the_same_lines_as_each_month(sub, approver):
-    oc = rd.contract(sub, approver=approver, quantity=10, end_date=dt.date(2026, 4, 10))
-    rd.bill(oc, start=dt.date(2026, 2, 15), actor=approver)
+    contract_billed_from(
+        dt.date(2026, 2, 15), subscriber=sub, quantity=10, end_date=dt.date(2026, 4, 10), approver=approver
+    )
 
     together = [
         line for result in contract_charges(first_month=FEB, last_month=dt.date(2026, 4, 1)) for line in result.lines
@@ -229,8 +257,7 @@ def test_computing_a_month_takes_the_same_few_queries_however_many_contracts(
     contracts, regulation, approver, django_assert_num_queries
 ):
     for n in range(contracts):
-        oc = rd.contract(rd.subscriber(f"C{n:06d}"), approver=approver, quantity=10)
-        rd.bill(oc, start=dt.date(2026, 2, 1 + n % 28), actor=approver)
+        contract_billed_from(dt.date(2026, 2, 1 + n % 28), code=f"C{n:06d}", quantity=10, approver=approver)
 
     with django_assert_num_queries(3):
         lines = month_charges(month=FEB)

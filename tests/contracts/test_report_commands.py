@@ -16,8 +16,7 @@ from django.core.management.base import CommandError
 
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, MonthClose
-
-from . import report_data as rd
+from tests.factories import contract_billed_from, february_report_book, jst
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +35,8 @@ def _run(*args, **kwargs) -> tuple[str, str]:
 
 
 @pytest.fixture
-def golden(regulation, approver, clerk):
-    return rd.golden_data_set(approver=approver, clerk=clerk)
+def golden(regulation, clerk, approver, approver2, tariff_manager):
+    return february_report_book(clerk=clerk, approver=approver, approver2=approver2, tariff_manager=tariff_manager)
 
 
 @pytest.mark.parametrize("month", ["2026-02", "令和8年2月", "R8.2", "２０２６年２月"])
@@ -47,7 +46,7 @@ def test_monthly_report_writes_the_golden_csv_for_a_month_given_in_any_form(gold
     out, _err = _run("monthly_report", month, "--output", str(target))
 
     assert target.read_bytes() == (GOLDEN / "2026-02-detail.csv").read_bytes()
-    assert out == f"令和8年2月（2026-02）の月次レポートを {target} に出力しました（2,763 バイト）。\n"
+    assert out == f"令和8年2月（2026-02）の月次レポートを {target} に出力しました（2,764 バイト）。\n"
     assert list(tmp_path.iterdir()) == [target]
 
 
@@ -83,8 +82,7 @@ def test_monthly_report_shows_progress_when_asked(golden, tmp_path):
 
 
 def test_a_cp932_refusal_is_a_command_error_in_japanese_and_writes_no_file(regulation, approver, tmp_path):
-    oc = rd.contract(rd.subscriber("C000123", "𠮷野家フーズ"), approver=approver)
-    rd.bill(oc, start=dt.date(2026, 2, 1), actor=approver)
+    contract_billed_from(dt.date(2026, 2, 1), code="C000123", name="𠮷野家フーズ", approver=approver)
     target = tmp_path / "r.csv"
 
     with pytest.raises(CommandError) as caught:
@@ -128,10 +126,9 @@ def test_monthly_report_refuses_bad_input_in_japanese(regulation, tmp_path, args
 
 
 def test_close_month_closes_as_the_system_user_and_a_second_run_is_refused_writing_nothing(regulation, approver):
-    oc = rd.contract(rd.subscriber("C000001"), approver=approver)
-    rd.bill(oc, start=dt.date(2026, 2, 15), actor=approver)
+    contract_billed_from(dt.date(2026, 2, 15), code="C000001", approver=approver)
 
-    with time_machine.travel(rd.jst(2026, 3, 2, 9, 0), tick=False):
+    with time_machine.travel(jst(2026, 3, 2, 9, 0), tick=False):
         out, _err = _run("close_month", "令和8年2月")
         before = _all_rows()
         with pytest.raises(CommandError) as again:
@@ -152,7 +149,7 @@ def test_close_month_closes_as_the_system_user_and_a_second_run_is_refused_writi
 
 
 def test_close_month_as_a_named_user(regulation, accounting):
-    with time_machine.travel(rd.jst(2026, 3, 2, 9, 0), tick=False):
+    with time_machine.travel(jst(2026, 3, 2, 9, 0), tick=False):
         _run("close_month", "2026-02", "--user", "accounting")
 
     assert MonthClose.objects.get().closed_by == accounting
@@ -168,7 +165,7 @@ def test_close_month_as_a_named_user(regulation, accounting):
     ],
 )
 def test_close_month_refusals_are_command_errors_in_japanese_and_write_nothing(regulation, clerk, args, message):
-    with time_machine.travel(rd.jst(2026, 3, 2, 9, 0), tick=False), pytest.raises(CommandError) as caught:
+    with time_machine.travel(jst(2026, 3, 2, 9, 0), tick=False), pytest.raises(CommandError) as caught:
         _run("close_month", *args)
 
     assert str(caught.value) == message
@@ -197,7 +194,7 @@ def test_every_command_taking_a_month_refuses_one_out_of_bounds_or_malformed(
 ):
     monkeypatch.chdir(tmp_path)
     before = _all_rows()
-    with time_machine.travel(rd.jst(2026, 3, 2, 9, 0), tick=False), pytest.raises(CommandError) as caught:
+    with time_machine.travel(jst(2026, 3, 2, 9, 0), tick=False), pytest.raises(CommandError) as caught:
         _run(command, month)
     assert (str(caught.value), caught.value.returncode) == (message, 1)
     assert _all_rows() == before
@@ -212,7 +209,7 @@ def test_every_command_taking_a_month_refuses_one_out_of_bounds_or_malformed(
     ],
 )
 def test_close_month_refuses_a_user_name_no_account_can_have(regulation, user, message):
-    with time_machine.travel(rd.jst(2026, 3, 2, 9, 0), tick=False), pytest.raises(CommandError) as caught:
+    with time_machine.travel(jst(2026, 3, 2, 9, 0), tick=False), pytest.raises(CommandError) as caught:
         _run("close_month", "2026-02", "--user", user)
     assert str(caught.value) == message
     assert not MonthClose.objects.exists()

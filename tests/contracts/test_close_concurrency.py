@@ -19,9 +19,15 @@ from contracts.services.month_close import month_close, month_close_run
 from contracts.services.option_contracts import option_contract_set_billing_start
 from core.history_write import system_user
 from options.choices import FeeKind
-from tests.factories import add_fee_item, review_and_approve, submit_new, subscriber_with_base
-
-from . import report_data as rd
+from tests.factories import (
+    add_fee_item,
+    contract_approved,
+    contract_billed_from,
+    jst,
+    review_and_approve,
+    submit_new,
+    subscriber_with_base,
+)
 
 pytestmark = [pytest.mark.postgres]
 
@@ -29,7 +35,7 @@ FEB, MAR = dt.date(2026, 2, 1), dt.date(2026, 3, 1)
 
 
 def _at(*args):
-    return time_machine.travel(rd.jst(*args), tick=False)
+    return time_machine.travel(jst(*args), tick=False)
 
 
 @pytest.fixture
@@ -39,11 +45,11 @@ def book(transactional_db, regulation, approver, clerk):
     )
     billed = []
     for n in range(4):
-        oc = rd.contract(rd.subscriber(f"C{n:06d}"), approver=approver, quantity=10)
-        rd.bill(oc, start=FEB, actor=approver)
-        billed.append(oc)
+        billed.append(contract_billed_from(FEB, code=f"C{n:06d}", quantity=10, approver=approver, clerk=clerk))
     # Approved in January, its 課金開始日 not yet entered: staff enter 2/10 while February is being closed.
-    late = rd.contract(rd.subscriber("L000001"), approver=approver, quantity=10)
+    late = contract_approved(
+        code="L000001", quantity=10, approved_at=jst(2026, 1, 20, 10, 0), approver=approver, clerk=clerk
+    )
     subscriber = subscriber_with_base("web-highgrade2", actor=clerk, code="N000001")
     application = submit_new(subscriber, "swp-accounts", "additional-accounts", quantity=10, actor=clerk)
     return {"billed": billed, "late": late, "application": application}

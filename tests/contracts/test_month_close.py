@@ -9,16 +9,24 @@ import time_machine
 from django.db import IntegrityError, connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from contracts.choices import LedgerKind, OptionContractStatus
+from contracts.choices import CorrectionTarget, LedgerKind
 from contracts.models import LedgerEntry, MonthClose
 from contracts.reports import export_response_chunks, monthly_report
 from contracts.services import month_close as month_close_module
+from contracts.services import option_contract_end, subscriber_update
 from contracts.services.month_close import month_close
 from core.errors import DomainError
 from core.history_write import system_user
 from options.models import Option, OptionVariant
-
-from . import report_data as rd
+from tests.factories import (
+    contract_billed_from,
+    contract_change,
+    contract_correct,
+    contract_migrated,
+    entry_clerk,
+    jst,
+    monthly_row,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +34,7 @@ JAN, FEB, MAR, APR = (dt.date(2026, m, 1) for m in (1, 2, 3, 4))
 
 
 def _at(*args):
-    return time_machine.travel(rd.jst(*args), tick=False)
+    return time_machine.travel(jst(*args), tick=False)
 
 
 def _charges(**filters):
@@ -56,9 +64,9 @@ def billed(regulation, approver):
     """Three contracts in February: from 2/15 (1,500円), whole month (3,000円), 30 accounts (9,000円)."""
     contracts = []
     for n, (start, quantity) in enumerate(((dt.date(2026, 2, 15), 10), (dt.date(2026, 2, 1), 10), (FEB, 30))):
-        oc = rd.contract(rd.subscriber(f"C{n:06d}", f"株式会社{n}"), approver=approver, quantity=quantity)
-        rd.bill(oc, start=start, actor=approver)
-        contracts.append(oc)
+        contracts.append(
+            contract_billed_from(start, code=f"C{n:06d}", name=f"株式会社{n}", quantity=quantity, approver=approver)
+        )
     return contracts
 
 
@@ -83,12 +91,12 @@ def test_closing_writes_one_charge_row_per_contract_and_fee_item_and_marks_the_m
         "第4条",
         accounting,
     )
-    assert first.arisen_at == rd.jst(2026, 2, 1) and first.reverses is None and first.application is None
+    assert first.arisen_at == jst(2026, 2, 1) and first.reverses is None and first.application is None
     assert first.history.get().history_change_reason == "2026年2月の月次締め"
     assert first.history.get().history_user == accounting
     assert (close.month, close.closed_at, close.closed_by, close.charge_rows, close.adjustment_rows) == (
         FEB,
-        rd.jst(2026, 3, 2, 9, 30),
+        jst(2026, 3, 2, 9, 30),
         accounting,
         3,
         0,
@@ -99,8 +107,7 @@ def test_closing_writes_one_charge_row_per_contract_and_fee_item_and_marks_the_m
 
 def _close_queries(contracts: int, approver) -> list[str]:
     for n in range(contracts):
-        oc = rd.contract(rd.subscriber(f"C{n:06d}"), approver=approver, quantity=10)
-        rd.bill(oc, start=dt.date(2026, 2, 1 + n % 28), actor=approver)
+        contract_billed_from(dt.date(2026, 2, 1 + n % 28), code=f"C{n:06d}", quantity=10, approver=approver)
     system = system_user()
     with _at(2026, 3, 2, 9, 0), CaptureQueriesContext(connection) as captured:
         month_close(month=FEB, actor=system)
@@ -137,7 +144,7 @@ def test_closing_twice_writes_nothing_more_and_returns_the_first_close(billed, a
     with _at(2026, 3, 3, 9, 0):
         again = month_close(month=FEB, actor=accounting)
 
-    assert again == first and again.closed_at == rd.jst(2026, 3, 2, 9, 0)
+    assert again == first and again.closed_at == jst(2026, 3, 2, 9, 0)
     assert _charges() == before and len(before) == 3
     assert LedgerEntry.history.count() == history_rows
     assert MonthClose.objects.count() == 1
@@ -212,7 +219,8 @@ def test_a_month_without_charges_still_closes(regulation, accounting):
 
 
 def test_a_missing_fee_refuses_the_close_and_writes_nothing(regulation, approver, accounting):
-    rd.contract(rd.subscriber("C000001"), approver=approver, billing_start=dt.date(2026, 1, 20))
+    # A contract from before the system: approval would have refused a 課金開始日 without a monthly fee in force.
+    contract_migrated(dt.date(2026, 1, 20), code="C000001")
 
     with _at(2026, 2, 2, 9, 0), pytest.raises(DomainError) as caught:
         month_close(month=JAN, actor=accounting)
@@ -240,19 +248,17 @@ def test_the_open_months_report_is_the_closed_months_report_until_something_chan
 def test_a_late_cancellation_is_adjusted_in_the_first_open_month_and_the_closed_month_never_changes(
     regulation, approver, accounting
 ):
-    sub = rd.subscriber("C000001", "株式会社さくら")
-    oc = rd.contract(sub, approver=approver, quantity=10)
-    rd.bill(oc, start=FEB, actor=approver)
+    oc = contract_billed_from(FEB, code="C000001", name="株式会社さくら", quantity=10, approver=approver)
     with _at(2026, 3, 2, 9, 0):
         month_close(month=FEB, actor=accounting)
     february = _all_exports(FEB)
 
-    # 3/5: the cancellation arrives late: service ended on 2/10.
-    oc.end_date, oc.status = dt.date(2026, 2, 10), "ended"
-    oc.status = OptionContractStatus.ENDED
-    oc.save()
-    sub.name = "株式会社さくら（新社名）"
-    sub.save()
+    # 3/5: the cancellation arrives late: service ended on 2/10. The subscriber has a new name too.
+    with _at(2026, 3, 5, 10, 0):
+        option_contract_end(option_contract=oc, end_date=dt.date(2026, 2, 10), actor=approver, reason="解約の申出")
+        subscriber_update(
+            subscriber=oc.subscriber, name="株式会社さくら（新社名）", actor=entry_clerk(), reason="社名変更"
+        )
 
     march = monthly_report(month=MAR)
     assert [(r.kind, r.charge_month, r.days_billed, r.amount_yen, r.reason) for r in march.charge_rows] == [
@@ -275,17 +281,24 @@ def test_a_late_cancellation_is_adjusted_in_the_first_open_month_and_the_closed_
 
 
 def test_a_billing_start_corrected_backwards_is_adjusted_and_listed_in_the_open_month(regulation, approver, accounting):
-    oc = rd.contract(rd.subscriber("C000001"), approver=approver, quantity=10)
-    wrong = rd.bill(oc, start=dt.date(2026, 2, 15), actor=approver)
+    oc = contract_billed_from(
+        dt.date(2026, 2, 15), code="C000001", quantity=10, approved_at=jst(2026, 2, 1, 9, 0), approver=approver
+    )
+    wrong = monthly_row(oc)
     with _at(2026, 3, 2, 9, 0):
         month_close(month=FEB, actor=accounting)
     february = _all_exports(FEB)
 
-    # 3/3: the billing start was really 2/1: the 2/15 obligation is reversed and a 2/1 one written.
-    reversal = rd.reverse(wrong, at=rd.jst(2026, 3, 3, 10, 0), reason="課金開始日の訂正", actor=approver)
-    oc.billing_start_date = FEB
-    oc.save()
-    corrected = rd.monthly_obligation(oc, effective_from=FEB, actor=approver)
+    # 3/3: the billing start was really 2/1: the 訂正申込 reverses the 2/15 obligation and writes a 2/1 one.
+    contract_correct(
+        oc,
+        approver=approver,
+        approved_at=jst(2026, 3, 3, 10, 0),
+        target=CorrectionTarget.BILLING_START,
+        corrected_date=FEB,
+    )
+    reversal = LedgerEntry.objects.get(reverses=wrong)
+    corrected = monthly_row(oc)
     assert corrected.booked_month == FEB  # booked into the closed month …
 
     march = monthly_report(month=MAR)
@@ -310,12 +323,10 @@ def test_a_billing_start_corrected_backwards_is_adjusted_and_listed_in_the_open_
 
 
 def test_only_the_first_open_month_receives_adjustments(regulation, approver, accounting):
-    oc = rd.contract(rd.subscriber("C000001"), approver=approver, quantity=10)
-    rd.bill(oc, start=FEB, actor=approver)
+    oc = contract_billed_from(FEB, code="C000001", quantity=10, approver=approver)
     with _at(2026, 3, 2, 9, 0):
         month_close(month=FEB, actor=accounting)
-    oc.end_date, oc.status = dt.date(2026, 2, 10), "ended"
-    oc.save()
+        option_contract_end(option_contract=oc, end_date=dt.date(2026, 2, 10), actor=approver, reason="解約の申出")
 
     assert [r.kind for r in monthly_report(month=MAR).charge_rows] == [LedgerKind.ADJUSTMENT]
     assert monthly_report(month=APR).charge_rows == []
@@ -349,16 +360,14 @@ def test_two_closes_of_the_same_month_at_once_write_one_set_of_rows(billed, acco
 
 
 def test_a_change_of_a_migrated_contract_does_not_reprice_the_closed_months_before_it(regulation, approver, accounting):
-    oc = rd.contract(
-        rd.subscriber("C000001"), approver=approver, quantity=10, billing_start=dt.date(2015, 4, 1), migrated=True
-    )
+    oc = contract_migrated(dt.date(2015, 4, 1), code="C000001", quantity=10)
     with _at(2026, 3, 2, 9, 0):
         month_close(month=FEB, actor=accounting)
 
     # 3/10: a change to 20 accounts from 3/16 is approved: the contract row now says 20, its first monthly row too.
-    oc.quantity = 20
-    oc.save()
-    rd.monthly_obligation(oc, effective_from=dt.date(2026, 3, 16), actor=approver)
+    contract_change(
+        oc, approver=approver, approved_at=jst(2026, 3, 10, 10, 0), effective_date=dt.date(2026, 3, 16), quantity=20
+    )
 
     march = monthly_report(month=MAR)
     # February was 10 accounts and stays so: no adjustment. March: 3,000 × 15/31 + 6,000 × 16/31 = 1,451 + 3,096.
@@ -370,7 +379,7 @@ def test_a_change_of_a_migrated_contract_does_not_reprice_the_closed_months_befo
 def test_a_closed_months_report_keeps_the_option_and_variant_names_it_was_closed_with(billed, accounting):
     # The catalogue was loaded before anything was billed (the fixture loads it at the real time of the run).
     for model in (Option, OptionVariant):
-        model.history.update(history_date=rd.jst(2026, 1, 5, 9, 0))
+        model.history.update(history_date=jst(2026, 1, 5, 9, 0))
     with _at(2026, 3, 2, 9, 0):
         month_close(month=FEB, actor=accounting)
     february = _all_exports(FEB)

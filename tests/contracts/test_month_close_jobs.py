@@ -23,21 +23,19 @@ from contracts.services import month_close as month_close_module
 from contracts.services.month_close_jobs import month_close_enqueue
 from core import clock
 from core.errors import DomainError
+from tests.factories import contract_billed_from, jst
 from tests.tasks import run_queued_tasks
-
-from . import report_data as rd
 
 FEB = dt.date(2026, 2, 1)
 
 
 def _at(*args):
-    return time_machine.travel(rd.jst(*args), tick=False)
+    return time_machine.travel(jst(*args), tick=False)
 
 
 def _book(approver, contracts=3):
     for n in range(contracts):
-        oc = rd.contract(rd.subscriber(f"C{n:06d}"), approver=approver, quantity=10 * (n + 1))
-        rd.bill(oc, start=dt.date(2026, 2, 1 + n), actor=approver)
+        contract_billed_from(dt.date(2026, 2, 1 + n), code=f"C{n:06d}", quantity=10 * (n + 1), approver=approver)
 
 
 def _ledger():

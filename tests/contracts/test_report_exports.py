@@ -10,10 +10,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from contracts.models import Subscriber
 from contracts.reports import export_response_chunks, monthly_report
 from contracts.reports import exports as exports_module
 from contracts.reports import xlsx as xlsx_module
-from contracts.models import Subscriber
 from core.errors import DomainError
 from options.choices import FeeKind
 from tests.factories import (

@@ -11,7 +11,7 @@ from contracts.models import LedgerEntry
 from core import clock
 from core.history_write import bulk_append_with_history, system_user
 from options.models import FeeItem
-from tests.contracts import report_data as rd
+from tests.factories import contract_approved, jst
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +44,8 @@ def _rows(contract, fee_item, actor, n, reason):
 
 
 def test_bulk_append_writes_what_bulk_create_with_history_writes(regulation, approver):
-    contract = rd.contract(rd.subscriber("B000001"), approver=approver, quantity=10)
-    twin = rd.contract(rd.subscriber("B000003"), approver=approver, quantity=10)
+    contract = contract_approved(code="B000001", approver=approver, approved_at=jst(2026, 2, 1, 9, 0))
+    twin = contract_approved(code="B000003", approver=approver, approved_at=jst(2026, 2, 1, 9, 0))
     fee_item = FeeItem.objects.filter(variant=contract.variant).first()
     actor = system_user()
 
@@ -80,7 +80,7 @@ def test_bulk_append_refuses_nothing_and_writes_nothing_for_no_rows():
 
 @pytest.mark.postgres
 def test_the_ledger_trigger_still_refuses_an_update_of_a_row_written_by_copy(regulation, approver):
-    contract = rd.contract(rd.subscriber("B000002"), approver=approver, quantity=10)
+    contract = contract_approved(code="B000002", approver=approver, approved_at=jst(2026, 2, 1, 9, 0))
     fee_item = FeeItem.objects.filter(variant=contract.variant).first()
     bulk_append_with_history(
         LedgerEntry, _rows(contract, fee_item, system_user(), 1, "COPY"), actor=system_user(), reason="締め"

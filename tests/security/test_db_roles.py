@@ -14,12 +14,11 @@ from django.db import DatabaseError, connection, transaction
 
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, MonthClose, Subscriber
-from contracts.services import ledger_entry_reverse
+from contracts.services import ledger_entry_reverse, subscriber_create
 from contracts.services.month_close import month_close
-from core.history_write import save_with_history
 from security.dbroles import DbRoleError, append_only_tables, grant_app_role
 from security.models import AuthEvent, AuthEventKind
-from tests.contracts import report_data as rd
+from tests.factories import contract_billed_from, jst
 
 pytestmark = pytest.mark.django_db
 
@@ -94,9 +93,7 @@ def app_role(db):
 @pytest.fixture
 def billed(regulation, approver):
     """A contract billed from 2026-02-01, its monthly obligation in the ledger (written as the owner)."""
-    oc = rd.contract(rd.subscriber("C000001", "株式会社ロール"), approver=approver)
-    rd.bill(oc, start=FEB, actor=approver)
-    return oc
+    return contract_billed_from(FEB, code="C000001", name="株式会社ロール", approver=approver)
 
 
 def _first_column(table: str) -> str:
@@ -165,7 +162,7 @@ def test_the_app_role_closes_a_month_reverses_a_row_and_logs_through_the_service
     app_role, billed, accounting, approver2
 ):
     with _as(app_role):
-        with time_machine.travel(rd.jst(2026, 3, 2, 9, 30), tick=False):
+        with time_machine.travel(jst(2026, 3, 2, 9, 30), tick=False):
             close = month_close(month=FEB, actor=accounting)
         charge = LedgerEntry.objects.get(kind=LedgerKind.MONTHLY_CHARGE)
         reversal = ledger_entry_reverse(entry=charge, reason="ロールの確認", actor=approver2)
@@ -208,8 +205,7 @@ def test_the_command_refuses_a_missing_role_or_the_owner_itself_in_japanese():
 
 @pytest.mark.postgres
 def test_the_app_role_cannot_delete_a_staff_account_that_has_history(app_role, clerk):
-    subscriber = rd.subscriber("C000002", "株式会社履歴")
-    save_with_history(subscriber, actor=clerk, reason="履歴の作成")
+    subscriber_create(actor=clerk, code="C000002", name="株式会社履歴", reason="履歴の作成")
     with _as(app_role), pytest.raises(DatabaseError) as raised, transaction.atomic():
         clerk.delete()  # simple-history would set history_user to NULL: an UPDATE of a history table
     assert raised.value.__cause__.sqlstate == INSUFFICIENT_PRIVILEGE

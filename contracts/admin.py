@@ -8,10 +8,8 @@ the ledger is written by approvals, billing starts and the month close, so both 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
 
 from core.admin import DIFF_COLUMN, REASON_FIELD, CappedCountPaginator, ReasonForm, RecordAdmin
-from core.fields import WarekiDateField
 
 from . import services
 from .models import (
@@ -32,7 +30,6 @@ class ContractRecordAdmin(RecordAdmin):
     list_per_page = 50
     show_full_result_count = False
     paginator = CappedCountPaginator
-    formfield_overrides = {models.DateField: {"form_class": WarekiDateField}}
     history_list_display = [DIFF_COLUMN]
 
     def has_delete_permission(self, request, obj=None):

@@ -20,6 +20,7 @@ class ReasonForm(TextRuleFormMixin, forms.Form):
     def __init__(self, *args, reason_label: str = "理由", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].label = reason_label
+        self.fields["reason"].error_messages["required"] = f"{reason_label}を入力してください。"
 
 
 class ConfirmForm(forms.Form):
@@ -58,7 +59,12 @@ class CorrectionForm(TextRuleFormMixin, forms.Form):
     quoted_amount_yen = forms.IntegerField(
         label="訂正後の見積額（円・税抜）", min_value=0, max_value=2_000_000_000, required=False
     )
-    correction_reason = forms.CharField(label="訂正の理由", widget=REASON_WIDGET, max_length=2000)
+    correction_reason = forms.CharField(
+        label="訂正の理由",
+        widget=REASON_WIDGET,
+        max_length=2000,
+        error_messages={"required": "訂正の理由を入力してください。"},
+    )
 
     def submit_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -81,9 +87,14 @@ class MonthForm(forms.Form):
 
 
 class SubscriberForm(TextRuleFormMixin, forms.ModelForm):
-    """契約者の登録・変更; the reason is required when editing."""
+    """契約者の登録・変更; a change asks why (変更理由, required), a registration does not ask (「契約者の登録」)."""
 
-    reason = forms.CharField(label="変更理由", widget=REASON_WIDGET, required=False, max_length=2000)
+    reason = forms.CharField(
+        label="変更理由",
+        widget=REASON_WIDGET,
+        max_length=2000,
+        error_messages={"required": "変更理由を入力してください。"},
+    )
 
     class Meta:
         model = Subscriber
@@ -96,7 +107,8 @@ class SubscriberForm(TextRuleFormMixin, forms.ModelForm):
         if self.instance.pk:
             for name in Subscriber.KEY_FIELDS:  # set once at registration, never changed
                 del self.fields[name]
-            self.fields["reason"].required = True
+        else:
+            del self.fields["reason"]
 
     def validate_unique(self):
         """The service reports a taken code in its own words."""
@@ -107,7 +119,7 @@ FORM_KINDS = [(k.value, k.label) for k in (ApplicationKind.NEW, ApplicationKind.
 
 
 def variant_label(variant: OptionVariant) -> str:
-    return f"{variant.option.name} ／ {variant.name}"
+    return variant.choice_label()
 
 
 class ApplicationForm(TextRuleFormMixin, forms.Form):

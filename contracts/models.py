@@ -9,6 +9,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
+from core.formats import wareki, wareki_month
 from core.search import normalize
 from options.models import CarrierService, FeeItem, Option, OptionVariant, Service, Succession, TariffRevision
 
@@ -497,7 +498,7 @@ class ContractTerms(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"契約 #{self.option_contract_id} {self.valid_from:%Y-%m-%d}〜: {self.variant_id} × {self.quantity}"
+        return f"契約 #{self.option_contract_id} {wareki(self.valid_from)}〜: {self.variant_id} × {self.quantity}"
 
 
 class LedgerEntryQuerySet(models.QuerySet):
@@ -639,7 +640,7 @@ class MonthClose(models.Model):
         ordering = ["-month", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m} 締め"
+        return f"{wareki_month(self.month)} 締め"
 
     @property
     def ledger_read_up_to(self) -> int:
@@ -686,7 +687,7 @@ class MonthCloseJob(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m} 締め（{self.get_status_display()}）"
+        return f"{wareki_month(self.month)} 締め（{self.get_status_display()}）"
 
     @property
     def is_active(self) -> bool:

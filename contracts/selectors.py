@@ -16,6 +16,7 @@ from contracts.billing.timeline import (
 )
 from core import clock
 from core.errors import DomainError
+from core.formats import wareki_datetime
 from core.history_read import staff_name
 from core.search import normalize, text_for_storage
 from core.wareki import format_date
@@ -226,10 +227,10 @@ def approval_summary(application: Application) -> str:
     head = f"申込 #{application.pk}（{application.get_kind_display()}）を承諾しました。"
     if rows:
         return f"{head}支払義務を記帳しました: {_rows_label(rows)}。"
-    decided = application.decided_at.astimezone(clock.JST)
+    decided = wareki_datetime(application.decided_at)
     if application.kind == ApplicationKind.NEW:
         return (
-            f"{head}初期費用の支払義務は承諾日時（{decided:%Y-%m-%d %H:%M}）に発生しましたが、"
+            f"{head}初期費用の支払義務は承諾日時（{decided}）に発生しましたが、"
             "この時点で有効な初期費用の料金細目がないため、台帳に記帳した行はありません。"
             "月額費用は課金開始日の登録で記帳します。"
         )

@@ -5,8 +5,7 @@ from django.utils.html import format_html
 
 from contracts.billing.timeline import contract_state_label, contract_state_on
 from core import clock
-from core.tables import StaffTable, WarekiDateColumn, WarekiDateTimeColumn, YenColumn
-from core.templatetags.records import wareki_month
+from core.tables import StaffTable, WarekiDateColumn, WarekiDateTimeColumn, WarekiMonthColumn, YenColumn
 
 from .models import Application, LedgerEntry, OptionContract, Subscriber
 
@@ -15,11 +14,6 @@ def staff_label(user) -> str:
     if user is None:
         return "—"
     return f"{user.last_name} {user.first_name}".strip() or user.username
-
-
-class WarekiMonthColumn(tables.Column):
-    def render(self, value):
-        return wareki_month(value)
 
 
 class StaffColumn(tables.Column):

@@ -6,18 +6,24 @@ Admins whose saves are services override save_record / delete_record with the se
 rolls back Django's transaction and is an admin message, never a 500 (RefusalAsMessageMixin).
 """
 
+import datetime as dt
+
 from django import forms
+from django.contrib.admin import helpers
+from django.contrib.admin import utils as admin_utils
 from django.contrib.admin.options import IncorrectLookupParameters, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.formats import wareki_datetime
+from core.fields import WarekiAdminDateWidget, WarekiDateField
+from core.formats import wareki, wareki_datetime
 
 from .errors import DomainError
 from .forms import TextRuleFormMixin
@@ -44,6 +50,44 @@ class CappedCountPaginator(Paginator):
         return self.count > self.cap
 
 
+# --- dates as staff read them, in every admin ----------------------------------------------------------
+# Django's admin shows a date through display_for_field / display_for_value (changelists, read-only fields), which
+# format it with the locale's DATE_FORMAT: a format string cannot name an era. Wrapping those two functions, once,
+# gives every admin (the catalogue's, the contracts', the security app's, django-tasks') 和暦 with the Western date
+# beside it (core.formats), the form used everywhere else.
+_django_display_for_field = admin_utils.display_for_field
+_django_display_for_value = admin_utils.display_for_value
+
+
+def display_for_field(value, field, empty_value_display, avoid_link=False):
+    if isinstance(field, models.DateField) and value not in field.empty_values and not field.choices:
+        return wareki_datetime(value) if isinstance(field, models.DateTimeField) else wareki(value)
+    return _django_display_for_field(value, field, empty_value_display, avoid_link)
+
+
+def display_for_value(value, empty_value_display, boolean=False):
+    if not boolean and isinstance(value, dt.datetime):
+        return wareki_datetime(value)
+    if not boolean and isinstance(value, dt.date):
+        return wareki(value)
+    return _django_display_for_value(value, empty_value_display, boolean)
+
+
+def install_wareki_display() -> None:
+    """Called once from CoreConfig.ready(); the admin modules imported the functions by name, so each is replaced."""
+    from django.contrib.admin.templatetags import admin_list
+
+    for module in (admin_utils, helpers, admin_list):
+        if hasattr(module, "display_for_field"):
+            module.display_for_field = display_for_field
+        if hasattr(module, "display_for_value"):
+            module.display_for_value = display_for_value
+
+
+# Every admin date field reads what the staff screens read: 和暦, abbreviations or Western (core.fields).
+WAREKI_FORMFIELD_OVERRIDES = {models.DateField: {"form_class": WarekiDateField, "widget": WarekiAdminDateWidget}}
+
+
 HISTORY_VERSION_TEMPLATE = "admin/history_version_readonly.html"
 REASON_FIELD = "change_reason"
 REASON_LABEL = "変更理由"
@@ -59,6 +103,7 @@ class ReasonForm(TextRuleFormMixin, forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         max_length=2000,
         help_text="変更履歴に記録されます（例: 令和8年4月1日変更の附則による料金改定）。",
+        error_messages={"required": f"{REASON_LABEL}を入力してください。"},
     )
 
 
@@ -172,9 +217,22 @@ class RecordAdmin(RefusalAsMessageMixin, UnchangedSaveMixin, SimpleHistoryAdmin)
     """Base of every admin: a required reason on change and delete, and a Japanese diff column."""
 
     form = ReasonForm
+    formfield_overrides = WAREKI_FORMFIELD_OVERRIDES
     delete_confirmation_template = "admin/options/delete_confirmation_with_reason.html"
     history_list_display = [DIFF_COLUMN]
     object_history_form_template = HISTORY_VERSION_TEMPLATE
+
+    # --- choices ----------------------------------------------------------------------------------
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """A record whose name alone is ambiguous among the choices (a variant's 「標準」) names itself by its
+        `choice_label()`; its queryset then fetches what that label reads."""
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        related = db_field.related_model
+        if formfield is not None and hasattr(related, "choice_label") and hasattr(formfield, "label_from_instance"):
+            formfield.label_from_instance = related.choice_label
+            formfield.queryset = formfield.queryset.select_related(*getattr(related, "CHOICE_LABEL_RELATED", ()))
+        return formfield
 
     # --- history list -------------------------------------------------------------------------
 
@@ -186,6 +244,10 @@ class RecordAdmin(RefusalAsMessageMixin, UnchangedSaveMixin, SimpleHistoryAdmin)
             if bound is not None and not (value.isascii() and value.isdigit() and 1 <= int(value) <= bound):
                 raise IncorrectLookupParameters(f"{key} is out of range")
         return super().get_changelist_instance(request)
+
+    def history_view_title(self, request, obj):
+        """simple-history has no Japanese catalogue: its 「View history: …」 is said here."""
+        return f"{_record_label(obj)} の変更履歴"
 
     def history_changes(self, record):
         changes = record_changes(record)

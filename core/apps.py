@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "共通"
+
+    def ready(self):
+        from core.admin import install_wareki_display
+
+        install_wareki_display()

@@ -6,16 +6,19 @@ A re-rendered initial value is shown in ISO form (`2026-02-01`, `2026-02`): simp
 from datetime import date, datetime
 
 from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import ValidationError
 
 from core.limits import date_out_of_bounds
 from core.wareki import WarekiError, parse_date, parse_month
 
+PLACEHOLDER = "令和8年2月1日 または 2026-02-01"
+
 
 class WarekiDateField(forms.DateField):
     """Accept everything `core.wareki.parse_date` reads; its refusals become the form error."""
 
-    placeholder = "令和8年2月1日 または 2026-02-01"
+    placeholder = PLACEHOLDER
     display_format = "%Y-%m-%d"
     parse = staticmethod(parse_date)
 
@@ -55,3 +58,10 @@ class WarekiMonthField(WarekiDateField):
     def to_python(self, value) -> date | None:
         month = super().to_python(value)
         return None if month is None else month.replace(day=1)
+
+
+class WarekiAdminDateWidget(AdminDateWidget):
+    """The admin's date input with its calendar, wide enough for 和暦 (`令和8年2月1日`); the calendar writes ISO."""
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs={"size": "24", "placeholder": PLACEHOLDER, **(attrs or {})}, format=format or "%Y-%m-%d")

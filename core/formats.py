@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from core.clock import JST
-from core.wareki import format_date
+from core.wareki import format_date, format_month
 
 
 def _jst_date(value: date) -> date:
@@ -36,6 +36,13 @@ def wareki_datetime(value: datetime | None) -> str:
         return format_date(value)
     local = timezone.localtime(value, JST)
     return f"{format_date(local.date())} {local:%H:%M}"
+
+
+def wareki_month(value: date | None) -> str:
+    """`令和8年2月 (2026-02)`; None -> ''."""
+    if value is None or value == "":
+        return ""
+    return format_month(_jst_date(value))
 
 
 def yen(value: int | Decimal | None) -> str:

@@ -39,6 +39,11 @@ class FieldValue:
     value: str
 
 
+def staff_full_name(user) -> str:
+    """Return a staff member's name in Japanese order, 姓 名 (`受付 花子`); the username when none is recorded."""
+    return f"{user.last_name} {user.first_name}".strip() or user.get_username()
+
+
 def staff_name(user) -> str:
     """Return how a staff member is named on screen: `受付 花子（uketsuke）`."""
     if user is None:

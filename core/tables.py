@@ -4,7 +4,7 @@ import django_tables2 as tables
 from django.core.paginator import EmptyPage
 from django.db.models import QuerySet
 
-from core.formats import wareki, wareki_datetime, yen
+from core.formats import wareki, wareki_datetime, wareki_month, yen
 from core.limits import PAGE_MAX
 
 
@@ -57,6 +57,13 @@ class WarekiDateColumn(tables.Column):
 class WarekiDateTimeColumn(tables.Column):
     def render(self, value):
         return wareki_datetime(value)
+
+
+class WarekiMonthColumn(tables.Column):
+    """A month (stored as its first day) in 和暦 with the Western month beside it."""
+
+    def render(self, value):
+        return wareki_month(value)
 
 
 class YenColumn(tables.Column):

@@ -109,6 +109,15 @@ def format_date(d: date, *, western: bool = True) -> str:
     return f"{wareki} ({d.isoformat()})" if western else wareki
 
 
+def format_month(d: date, *, western: bool = True) -> str:
+    """Return the month of `d`, e.g. `令和8年2月 (2026-02)`, or only the 和暦 when `western` is false.
+
+    A month that two eras share (1989-01: 昭和64年 and 平成元年) is named by the era of its first day."""
+    w = WarekiDate.from_date(d.replace(day=1))
+    wareki = f"{w.era}{_year_label(w.year)}年{w.month}月"
+    return f"{wareki} ({d:%Y-%m})" if western else wareki
+
+
 _ERA = "|".join(era.name for era in ERAS)
 _YEAR = r"(元|\d{1,2})"
 _DATE_PATTERNS = (

@@ -27,4 +27,4 @@ class RevisionPairForm(forms.Form):
 
 
 def _revision_label(revision: TariffRevision) -> str:
-    return f"{revision.title}（実施日 {format_date(revision.effective_on, western=False)}）"
+    return f"{revision.title}（実施日 {format_date(revision.effective_on)}）"

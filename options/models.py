@@ -120,6 +120,8 @@ class OptionVariant(models.Model):
 
     history = HistoricalRecords()
 
+    CHOICE_LABEL_RELATED = ("option",)  # what choice_label reads
+
     class Meta:
         verbose_name = "サービス・細目"
         verbose_name_plural = "サービス・細目"
@@ -128,6 +130,10 @@ class OptionVariant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def choice_label(self) -> str:
+        """The variant as a choice among all options' (「標準」 alone names four): `オプション ／ 細目`."""
+        return f"{self.option.name} ／ {self.name}"
 
 
 class EligibilityRule(models.Model):

@@ -127,7 +127,7 @@ def option_retired_refusal(*, option: Option, on: dt.date) -> DomainError | None
     if option.retired_on is None or on < option.retired_on:
         return None
     succession = option.successions_out.select_related("to_option").order_by("effective_on", "pk").first()
-    retired = format_date(option.retired_on, western=False)
+    retired = format_date(option.retired_on)
     message = f"{option.name}は{retired}に廃止されたため、同日以後に成立する契約はできません。"
     provision = ""
     if succession is not None:

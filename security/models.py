@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.formats import wareki_datetime
+
 
 class AuthEventKind(models.TextChoices):
     LOGIN = "login", "ログイン"
@@ -62,7 +64,7 @@ class AuthEvent(models.Model):
         indexes = [models.Index(fields=["kind", "-at"], name="security_authevent_kind_at")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()} {self.username}"
+        return f"{wareki_datetime(self.at)} {self.get_kind_display()} {self.username}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -34,9 +34,10 @@ def test_a_future_billing_start_shows_waiting_with_its_date_not_billing(regulati
     client.force_login(clerk)
 
     page = client.get(reverse("contracts:optioncontract_detail", args=[contract.pk])).content.decode()
-    assert '<span class="badge waiting" id="contract-state">課金開始待ち（令和8年12月10日から）</span>' in page
+    waiting = "課金開始待ち（令和8年12月10日 (2026-12-10)から）"
+    assert f'<span class="badge waiting" id="contract-state">{waiting}</span>' in page
     listed = client.get(reverse("contracts:optioncontract_list")).content.decode()
-    assert "課金開始待ち（令和8年12月10日から）" in listed and "課金中</span>" not in listed
+    assert "課金開始待ち（令和8年12月10日 (2026-12-10)から）" in listed and "課金中</span>" not in listed
     waiting = client.get(reverse("contracts:optioncontract_list"), {"state": "billing"}).content.decode()
     assert f"#{contract.pk}" not in waiting
 

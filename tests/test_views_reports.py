@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from contracts.models import LedgerEntry, MonthClose
 from core import clock
+from core.formats import wareki_datetime, wareki_month
 from tests import ui_data
 from tests.tasks import run_queued_tasks
 
@@ -115,11 +116,10 @@ def test_closing_a_closed_month_again_is_refused_saying_when_and_by_whom_and_wri
 
     response = keiri.post(url, {"month": f"{month:%Y-%m}"}, follow=True)
 
-    closed_at = close.closed_at.astimezone(clock.JST)
     assert [(m.level_tag, str(m)) for m in response.context["messages"]] == [
         (
             "error",
-            f"{month.year}年{month.month}月は締め済みです（締め日時 {closed_at:%Y-%m-%d %H:%M}、"
+            f"{wareki_month(month)}は締め済みです（締め日時 {wareki_datetime(close.closed_at)}、"
             "締め実行者 accounting）。何も記帳していません。",
         )
     ]

@@ -24,6 +24,7 @@ from contracts.choices import LedgerKind
 from contracts.models import ContractTerms, LedgerEntry, MonthClose, OptionContract
 from core import clock
 from core.errors import DomainError
+from core.formats import wareki_month
 from core.wareki import format_date
 from options.choices import FeeKind, Proration
 from options.fees import FeeSchedule
@@ -331,7 +332,7 @@ def _line(last: _Segment, *, days: int, days_in_month: int, amount: int) -> tupl
 
 
 def adjustment_reason(charge_month: dt.date) -> str:
-    return f"{charge_month.year}年{charge_month.month}月分（締め済み）の訂正"
+    return f"{wareki_month(charge_month)}分（締め済み）の訂正"
 
 
 @dataclass

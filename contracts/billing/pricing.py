@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from core.errors import DomainError
+from core.wareki import format_date
 from options.choices import ChargeBasis, Pricing, Proration
 from options.models import FeeItem
 
@@ -96,7 +97,7 @@ def tax_rate_on(day: dt.date) -> int:
         if day >= since:
             rate = percent
     if rate is None:
-        raise DomainError(f"{day.isoformat()}時点の消費税率が定義されていません。", code="no_tax_rate")
+        raise DomainError(f"{format_date(day)}時点の消費税率が定義されていません。", code="no_tax_rate")
     return rate
 
 

@@ -201,11 +201,12 @@ def contract_state_q(state: str, on: dt.date) -> Q:
 
 
 def contract_state_label(*, billing_start_date: dt.date | None, end_date: dt.date | None, on: dt.date) -> str:
-    """The state as staff read it: 課金開始待ち（令和8年12月10日から）, 課金中, 解約予定（令和9年3月20日）, 解約済."""
+    """The state as staff read it: 課金開始待ち（令和8年12月10日 (2026-12-10)から）, 課金中,
+    解約予定（令和9年3月20日 (2027-03-20)）, 解約済."""
     state = contract_state_on(billing_start_date=billing_start_date, end_date=end_date, on=on)
     label = ContractState(state).label
     if state == ContractState.WAITING and billing_start_date is not None:
-        return f"{label}（{format_date(billing_start_date, western=False)}から）"
+        return f"{label}（{format_date(billing_start_date)}から）"
     if state == ContractState.ENDING:
-        return f"{label}（{format_date(end_date, western=False)}）"
+        return f"{label}（{format_date(end_date)}）"
     return label

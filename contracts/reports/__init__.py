@@ -7,7 +7,8 @@ only; the month close, which writes, is contracts.services.month_close.
         .charge_rows (list[ChargeRow], 月額), .summary (Summary, 集計)
 
     export_response_chunks(*, month: date, fmt: str, part: str | None = None, replacement: str | None = None)
-        -> (filename, content_type, iterator of bytes)
+        -> (filename, content_type, iterator of bytes); filename is a core.downloads.DownloadName: ASCII, with
+        its Japanese name in `.japanese` (the download view sends both, RFC 6266)
         fmt: "csv" (UTF-8 with BOM, default), "csv-cp932" or "xlsx" (the three sheets).
         part: for CSV, "detail" (default), "charges" or "summary"; must be None for XLSX.
         replacement: for csv-cp932 only, what replaces a character cp932 cannot hold; without it such a

@@ -24,7 +24,9 @@ from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, Subscriber
 from core import clock
 from core.clock import jst_wall_time
+from core.downloads import DownloadName
 from core.errors import DomainError
+from core.formats import wareki_month
 
 from .as_closed import Closes, ledger_scope, subscriber_field
 from .cells import FORMULA_TRIGGERS, memoised, neutralise
@@ -85,15 +87,26 @@ def export_response_chunks(
     if fmt == CSV_CP932 and replacement is None:
         _require_cp932(report, part)
 
-    state = "" if report.is_closed else "-provisional"
+    filename = export_filename(month=month, fmt=fmt, part=part, provisional=report.is_provisional)
     if fmt == XLSX:
-        filename = f"monthly-report-{month:%Y-%m}{state}.xlsx"
         chunks = _xlsx(month)
     else:
-        encoding = "-cp932" if fmt == CSV_CP932 else ""
-        filename = f"monthly-report-{month:%Y-%m}-{part}{state}{encoding}.csv"
         chunks = _csv(month, part, _encoder(fmt, replacement), bom=fmt == CSV_UTF8)
     return filename, CONTENT_TYPES[fmt], chunks
+
+
+def export_filename(*, month: dt.date, fmt: str, part: str | None, provisional: bool) -> DownloadName:
+    """`monthly-report-2026-02-detail-provisional.csv`, whose Japanese name is
+    `月次レポート_令和8年2月 (2026-02)_明細_速報.csv` (core.downloads)."""
+    state, state_ja = ("-provisional", "_速報") if provisional else ("", "")
+    head = f"月次レポート_{wareki_month(month)}"
+    if fmt == XLSX:
+        return DownloadName(f"monthly-report-{month:%Y-%m}{state}.xlsx", japanese=f"{head}{state_ja}.xlsx")
+    encoding, encoding_ja = ("-cp932", "_cp932") if fmt == CSV_CP932 else ("", "")
+    return DownloadName(
+        f"monthly-report-{month:%Y-%m}-{part}{state}{encoding}.csv",
+        japanese=f"{head}_{PARTS[part][0]}{state_ja}{encoding_ja}.csv",
+    )
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, MonthClose
 from core import clock
 from core.clock import JstWallTime
+from core.formats import wareki_datetime
 from options.models import Option, OptionVariant
 
 from .as_closed import Closes, catalogue_field, closes_for, ledger_scope, subscriber_field
@@ -78,6 +79,13 @@ class MonthlyReport:
 
     @property
     def status_label(self) -> str:
+        if self.close is None:
+            return PROVISIONAL_LABEL
+        return f"確定（{wareki_datetime(self.close.closed_at)} 締め）"
+
+    @property
+    def export_status_label(self) -> str:
+        """The same state in the exports' documented date-time form (docs/monthly_report.md)."""
         if self.close is None:
             return PROVISIONAL_LABEL
         closed_at = self.close.closed_at.astimezone(clock.JST)

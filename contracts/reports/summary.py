@@ -112,7 +112,7 @@ def summary_table(report: "MonthlyReport") -> list[tuple]:
     rows.append(("税抜合計", None, None, None, None, s.total_excl_yen))
     rows.append(("消費税合計", None, None, None, None, s.total_tax_yen))
     rows.append(("税込合計", None, None, None, None, s.total_incl_yen))
-    rows.append(("状態", report.status_label, None, None, None, None))
+    rows.append(("状態", report.export_status_label, None, None, None, None))
     if report.unpriced:
         rows.append(
             (

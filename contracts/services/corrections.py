@@ -37,7 +37,7 @@ def _period_starting(contract: OptionContract, day: dt.date | None) -> Period:
     for period in periods:
         if period.valid_from == day:
             return period
-    starts = "、".join(format_date(p.valid_from, western=False) for p in periods)
+    starts = "、".join(format_date(p.valid_from) for p in periods)
     raise DomainError(
         f"訂正する期間の開始日を選んでください（この契約の契約条件の期間の開始日: {starts}）。",
         code="correction_period_unknown",

@@ -38,6 +38,7 @@ from contracts.billing.entries import ledger_values
 from contracts.models import ContractTerms, LedgerEntry, MonthClose, OptionContract, Subscriber
 from core import clock
 from core.errors import DomainError
+from core.formats import wareki_datetime, wareki_month
 from core.history_write import bulk_append_with_history, save_with_history
 
 from .audit import require_permission
@@ -56,14 +57,14 @@ Progress = Callable[[int, int, int], None]
 
 
 def month_label(month: dt.date) -> str:
-    return f"{month.year}年{month.month}月"
+    """`令和8年2月 (2026-02)`: a month as every screen, message and command names it (core.formats)."""
+    return wareki_month(month)
 
 
 def month_closed_already_message(close: MonthClose) -> str:
     """The answer to closing `close`'s month again: when and by whom it was closed, and that nothing was written."""
-    closed_at = close.closed_at.astimezone(clock.JST)
     return (
-        f"{month_label(close.month)}は締め済みです（締め日時 {closed_at:%Y-%m-%d %H:%M}、"
+        f"{month_label(close.month)}は締め済みです（締め日時 {wareki_datetime(close.closed_at)}、"
         f"締め実行者 {close.closed_by.get_username()}）。何も記帳していません。"
     )
 

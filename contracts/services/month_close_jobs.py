@@ -24,6 +24,7 @@ from contracts.choices import ACTIVE_CLOSE_JOB_STATUSES, MonthCloseJobStatus
 from contracts.models import MonthClose, MonthCloseJob
 from core import clock
 from core.errors import DomainError
+from core.formats import wareki_datetime
 
 from .audit import require_permission
 from .month_close import (
@@ -117,9 +118,7 @@ def month_close_job_run(*, job_id: int) -> dict:
     if result.created:
         message = f"{label}を締めました（月額料金 {close.charge_rows}行・調整 {close.adjustment_rows}行を記帳）。"
     else:
-        message = (
-            f"{label}は{close.closed_at.astimezone(clock.JST):%Y-%m-%d %H:%M}に締め済みです。何も記帳していません。"
-        )
+        message = f"{label}は{wareki_datetime(close.closed_at)}に締め済みです。何も記帳していません。"
     _finish(job, MonthCloseJobStatus.DONE, message, close=close)
     return {"job": job.pk, "status": job.status, "close": close.pk, "created": result.created}
 

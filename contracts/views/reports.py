@@ -17,6 +17,7 @@ from contracts.selectors import month_close_job_latest
 from contracts.services.month_close import month_label
 from contracts.services.month_close_jobs import month_close_enqueue
 from core import clock
+from core.downloads import attach
 from core.errors import DomainError
 
 from .base import StaffPermissionMixin
@@ -77,8 +78,7 @@ class MonthlyReportDownloadView(StaffPermissionMixin, View):
             messages.error(request, str(error))
             return redirect(report_url(form.cleaned_data["month"]))
         response = StreamingHttpResponse(chunks, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return attach(response, filename)
 
 
 class MonthCloseView(StaffPermissionMixin, View):

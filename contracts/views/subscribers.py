@@ -84,7 +84,7 @@ class SubscriberCreateView(StaffPermissionMixin, FormView):
     def form_valid(self, form):
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            subscriber = subscriber_create(actor=self.request.user, reason=form.cleaned_data["reason"], **fields)
+            subscriber = subscriber_create(actor=self.request.user, **fields)
         except DomainError as error:
             add_domain_error(form, error)
             return self.form_invalid(form)

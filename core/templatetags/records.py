@@ -3,8 +3,8 @@
 from django import template
 from django.urls import NoReverseMatch, reverse
 
+from core.history_read import HISTORY_TYPE_LABELS, staff_full_name
 from core.history_read import staff_name as _staff_name
-from core.wareki import WarekiDate
 
 register = template.Library()
 
@@ -32,16 +32,17 @@ def staff_name(user) -> str:
     return _staff_name(user)
 
 
+@register.filter
+def staff_greeting(user) -> str:
+    return staff_full_name(user)
+
+
 @register.inclusion_tag("history/_link.html")
 def history_link(obj, label="変更履歴"):
     return {"url": history_url(obj), "label": label}
 
 
 @register.filter
-def wareki_month(value) -> str:
-    """`令和8年2月 (2026-02)`; None -> ''."""
-    if value is None or value == "":
-        return ""
-    w = WarekiDate.from_date(value)
-    year = "元" if w.year == 1 else w.year
-    return f"{w.era}{year}年{w.month}月 ({value:%Y-%m})"
+def history_action(record) -> str:
+    """作成 / 変更 / 削除 for a historical row (simple-history's own labels have no Japanese)."""
+    return HISTORY_TYPE_LABELS.get(record.history_type, record.history_type)

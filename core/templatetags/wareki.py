@@ -5,9 +5,9 @@ The formats themselves are core.formats, shared with tables, history and the adm
 
 from django import template
 
-from core.formats import wareki, wareki_datetime, wareki_only, yen
+from core.formats import wareki, wareki_datetime, wareki_month, wareki_only, yen
 
 register = template.Library()
 
-for _filter in (wareki, wareki_only, wareki_datetime, yen):
+for _filter in (wareki, wareki_only, wareki_datetime, wareki_month, yen):
     register.filter(_filter.__name__, _filter)

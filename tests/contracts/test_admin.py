@@ -111,7 +111,7 @@ def test_admin_subscriber_save_without_a_reason_is_refused_and_writes_nothing(ad
         _url(Subscriber, "add"), {"code": "N0001", "name": "株式会社しんき", "kind": "corporate"}
     )
     assert response.status_code == 200
-    assert "このフィールドは必須です。" in response.content.decode()
+    assert "変更理由を入力してください。" in response.content.decode()
     assert not Subscriber.objects.exists()
 
 

@@ -85,7 +85,7 @@ def test_submit_new_of_a_retired_option_is_refused_citing_the_transitional_provi
         submit_new(subscriber, "b-flets", "type-e", actor=clerk)
     assert refused.value.article == "平成26年3月1日変更 附則第4項"
     assert refused.value.message == (
-        "Bフレッツ接続オプション機能は平成26年3月1日に廃止されたため、同日以後に成立する契約はできません。"
+        "Bフレッツ接続オプション機能は平成26年3月1日 (2014-03-01)に廃止されたため、同日以後に成立する契約はできません。"
         "（平成26年3月1日変更 附則第4項により、それ以前の契約はフレッツ光接続オプション機能として存続します）"
     )
 

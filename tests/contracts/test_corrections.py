@@ -149,7 +149,7 @@ def test_correction_four_eyes_the_entrant_cannot_approve_it(swp, sysadmin):
         ),
         (
             {"correction_target": CorrectionTarget.TERMS, "corrected_date": dt.date(2026, 2, 5), "quantity": 20},
-            "訂正する期間の開始日を選んでください（この契約の契約条件の期間の開始日: 令和8年2月1日）",
+            "訂正する期間の開始日を選んでください（この契約の契約条件の期間の開始日: 令和8年2月1日 (2026-02-01)）",
         ),
         (
             {"correction_target": CorrectionTarget.TERMS, "corrected_date": FEB, "quantity": 25},
@@ -308,7 +308,7 @@ def test_succeeded_migrated_contract_is_charged_on_its_successor_from_the_succes
             None,
             dt.date(2026, 12, 1),
             ContractState.WAITING,
-            "課金開始待ち（令和8年12月10日から）",
+            "課金開始待ち（令和8年12月10日 (2026-12-10)から）",
         ),
         (dt.date(2026, 12, 10), None, dt.date(2026, 12, 10), ContractState.BILLING, "課金中"),
         (
@@ -316,14 +316,14 @@ def test_succeeded_migrated_contract_is_charged_on_its_successor_from_the_succes
             dt.date(2027, 3, 20),
             dt.date(2026, 12, 1),
             ContractState.ENDING,
-            "解約予定（令和9年3月20日）",
+            "解約予定（令和9年3月20日 (2027-03-20)）",
         ),
         (
             dt.date(2026, 12, 10),
             dt.date(2027, 3, 20),
             dt.date(2027, 3, 20),
             ContractState.ENDING,
-            "解約予定（令和9年3月20日）",
+            "解約予定（令和9年3月20日 (2027-03-20)）",
         ),
         (dt.date(2026, 12, 10), dt.date(2027, 3, 20), dt.date(2027, 3, 21), ContractState.ENDED, "解約済"),
     ],

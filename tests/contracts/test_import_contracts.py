@@ -184,8 +184,8 @@ def test_import_refuses_a_contract_of_a_retired_option_formed_on_or_after_its_re
         with pytest.raises(CommandError, match="1件のエラーがあるため"):
             call_command("import_contracts", str(late), *args, stdout=io.StringIO(), stderr=err)
         assert err.getvalue().splitlines() == [
-            "2行目「契約成立日」: Bフレッツ接続オプション機能は平成26年3月1日に廃止されたため、同日以後に成立する"
-            "契約はできません。（平成26年3月1日変更 附則第4項により、それ以前の契約は"
+            "2行目「契約成立日」: Bフレッツ接続オプション機能は平成26年3月1日 (2014-03-01)に廃止されたため、"
+            "同日以後に成立する契約はできません。（平成26年3月1日変更 附則第4項により、それ以前の契約は"
             "フレッツ光接続オプション機能として存続します）"
         ]
     assert _counts() == before

@@ -92,7 +92,7 @@ def test_closing_writes_one_charge_row_per_contract_and_fee_item_and_marks_the_m
         accounting,
     )
     assert first.arisen_at == jst(2026, 2, 1) and first.reverses is None and first.application is None
-    assert first.history.get().history_change_reason == "2026年2月の月次締め"
+    assert first.history.get().history_change_reason == "令和8年2月 (2026-02)の月次締め"
     assert first.history.get().history_user == accounting
     assert (close.month, close.closed_at, close.closed_by, close.charge_rows, close.adjustment_rows) == (
         FEB,
@@ -184,7 +184,9 @@ def test_a_month_that_has_not_ended_cannot_be_closed(billed, accounting):
     with _at(2026, 2, 28, 23, 59), pytest.raises(DomainError) as caught:
         month_close(month=FEB, actor=accounting)
 
-    assert caught.value.message == "2026年2月はまだ終わっていないため締められません（締めは翌月1日以降に行います）。"
+    assert caught.value.message == (
+        "令和8年2月 (2026-02)はまだ終わっていないため締められません（締めは翌月1日以降に行います）。"
+    )
     assert _charges() == []
 
 
@@ -197,10 +199,12 @@ def test_months_close_in_order_after_the_first_close(billed, accounting):
             month_close(month=JAN, actor=accounting)
 
     assert (
-        skipped.value.message
-        == "先に2026年3月を締めてください（月次締めは月の順に行います。最後に締めた月: 2026年2月）。"
+        skipped.value.message == "先に令和8年3月 (2026-03)を締めてください"
+        "（月次締めは月の順に行います。最後に締めた月: 令和8年2月 (2026-02)）。"
     )
-    assert earlier.value.message == "2026年1月は最初の締め月（2026年2月）より前のため締められません。"
+    assert earlier.value.message == (
+        "令和8年1月 (2026-01)は最初の締め月（令和8年2月 (2026-02)）より前のため締められません。"
+    )
     assert list(MonthClose.objects.values_list("month", flat=True)) == [FEB]
 
 
@@ -226,7 +230,9 @@ def test_a_missing_fee_refuses_the_close_and_writes_nothing(regulation, approver
         month_close(month=JAN, actor=accounting)
 
     assert caught.value.code == "unpriced_contracts"
-    assert caught.value.message.startswith("2026年1月は、月額料金を計算できない契約が1件あるため締められません。")
+    assert caught.value.message.startswith(
+        "令和8年1月 (2026-01)は、月額料金を計算できない契約が1件あるため締められません。"
+    )
     assert "・契約者 C000001 のオプション契約 #" in caught.value.message
     assert "月額費用が登録されていないため" in caught.value.message
     assert not MonthClose.objects.exists() and _charges() == []
@@ -263,7 +269,7 @@ def test_a_late_cancellation_is_adjusted_in_the_first_open_month_and_the_closed_
     march = monthly_report(month=MAR)
     assert [(r.kind, r.charge_month, r.days_billed, r.amount_yen, r.reason) for r in march.charge_rows] == [
         # 3,000 × 10/28 = 1,071 now, 3,000 frozen: −1,929.
-        (LedgerKind.ADJUSTMENT, FEB, 10, -1929, "2026年2月分（締め済み）の訂正"),
+        (LedgerKind.ADJUSTMENT, FEB, 10, -1929, "令和8年2月 (2026-02)分（締め済み）の訂正"),
     ]
     assert march.summary.total_excl_yen == -1929 and march.summary.total_tax_yen == -192
     assert _all_exports(FEB) == february  # closed: same bytes, old name and all

@@ -4,6 +4,7 @@ nothing written and the close run again gives the clean close's ledger."""
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -95,7 +96,7 @@ def test_a_close_request_queues_the_close_and_returns_before_anything_is_written
         3,
         3,
     )
-    assert job.message == "2026年2月を締めました（月額料金 3行・調整 0行を記帳）。"
+    assert job.message == "令和8年2月 (2026-02)を締めました（月額料金 3行・調整 0行を記帳）。"
     assert close.closed_by == accounting and _ledger() == expected
     assert "完了" in page and job.message in page and 'http-equiv="refresh"' not in page
     assert (status["status"], status["percent"], status["rows_written"]) == ("done", 100, 3)
@@ -121,8 +122,10 @@ def test_a_close_that_cannot_be_made_is_refused_in_the_request_and_queues_nothin
     with _at(2026, 3, 2, 9, 0):
         month_close_enqueue(month=FEB, actor=accounting)
         run_queued_tasks()
-        closed = "2026年2月は締め済みです（締め日時 2026-03-02 09:00、締め実行者 accounting）"
-        with pytest.raises(DomainError, match=closed):
+        closed = (
+            "令和8年2月 (2026-02)は締め済みです（締め日時 令和8年3月2日 (2026-03-02) 09:00、締め実行者 accounting）"
+        )
+        with pytest.raises(DomainError, match=re.escape(closed)):
             month_close_enqueue(month=FEB, actor=accounting)
     assert MonthCloseJob.objects.count() == 1 and DBTaskResult.objects.count() == 1
     assert MonthClose.objects.count() == 1

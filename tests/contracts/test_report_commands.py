@@ -46,7 +46,8 @@ def test_monthly_report_writes_the_golden_csv_for_a_month_given_in_any_form(gold
     out, _err = _run("monthly_report", month, "--output", str(target))
 
     assert target.read_bytes() == (GOLDEN / "2026-02-detail.csv").read_bytes()
-    assert out == f"令和8年2月（2026-02）の月次レポートを {target} に出力しました（2,764 バイト）。\n"
+    assert out == f"令和8年2月 (2026-02)の月次レポートを {target} に出力しました（2,764 バイト）。
+"
     assert list(tmp_path.iterdir()) == [target]
 
 
@@ -134,11 +135,13 @@ def test_close_month_closes_as_the_system_user_and_a_second_run_is_refused_writi
         with pytest.raises(CommandError) as again:
             _run("close_month", "2026-02")
 
-    assert (
-        out == "2026年2月を締めました（月額料金 1 行、調整 0 行）（締め日時 2026-03-02 09:00、締め実行者 system）。\n"
+    assert out == (
+        "令和8年2月 (2026-02)を締めました（月額料金 1 行、調整 0 行）"
+        "（締め日時 令和8年3月2日 (2026-03-02) 09:00、締め実行者 system）。\n"
     )
     assert str(again.value) == (
-        "2026年2月は締め済みです（締め日時 2026-03-02 09:00、締め実行者 system）。何も記帳していません。"
+        "令和8年2月 (2026-02)は締め済みです（締め日時 令和8年3月2日 (2026-03-02) 09:00、締め実行者 system）。"
+        "何も記帳していません。"
     )
     assert again.value.returncode == 1
     assert _all_rows() == before
@@ -158,7 +161,7 @@ def test_close_month_as_a_named_user(regulation, accounting):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["2026-03"], "2026年3月はまだ終わっていないため締められません（締めは翌月1日以降に行います）。"),
+        (["2026-03"], "令和8年3月 (2026-03)はまだ終わっていないため締められません（締めは翌月1日以降に行います）。"),
         (["2026-02", "--user", "nobody"], "ユーザー名「nobody」の職員が見つかりません。"),
         (["2026-02", "--user", "clerk"], "月次締めの権限がありません。"),
         (["R8.13"], "存在しない月です（令和8年13月）。"),

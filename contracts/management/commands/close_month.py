@@ -2,8 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from contracts.management.arguments import month_argument, user_argument
 from contracts.services.month_close import month_close_run, month_closed_already_message, month_label
-from core import clock
 from core.errors import DomainError
+from core.formats import wareki_datetime
 from core.history_write import system_user
 
 
@@ -47,8 +47,7 @@ class Command(BaseCommand):
         if not result.created:
             # Asked from a batch job, a second close is a mistake to notice, not a success.
             raise CommandError(month_closed_already_message(close))
-        closed_at = close.closed_at.astimezone(clock.JST)
         self.stdout.write(
             f"{label}を締めました（月額料金 {close.charge_rows} 行、調整 {close.adjustment_rows} 行）"
-            f"（締め日時 {closed_at:%Y-%m-%d %H:%M}、締め実行者 {close.closed_by.get_username()}）。"
+            f"（締め日時 {wareki_datetime(close.closed_at)}、締め実行者 {close.closed_by.get_username()}）。"
         )

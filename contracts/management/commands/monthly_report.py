@@ -11,7 +11,7 @@ from contracts.management.arguments import month_argument
 from contracts.reports import export_response_chunks
 from contracts.reports.exports import CONTENT_TYPES, PARTS
 from core.errors import DomainError
-from core.wareki import format_date
+from core.formats import wareki_month
 
 
 class Command(BaseCommand):
@@ -83,10 +83,7 @@ class Command(BaseCommand):
             getattr(chunks, "close", lambda: None)()
             if os.path.lexists(partial):
                 os.unlink(partial)
-        label = format_date(first_day, western=False).removesuffix("1日")
-        self.stdout.write(
-            f"{label}（{first_day:%Y-%m}）の月次レポートを {target} に出力しました（{written:,} バイト）。"
-        )
+        self.stdout.write(f"{wareki_month(first_day)}の月次レポートを {target} に出力しました（{written:,} バイト）。")
 
 
 def _writable_target(target: Path) -> int:

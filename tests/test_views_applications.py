@@ -100,8 +100,10 @@ class TestNewApplication:
             self.url, {**new_application_data(subscriber, variant, 10), "step": "confirm"}
         )
         html = response.content.decode()
-        assert "利用の条件を満たしていません（第3条）" in html
+        [error] = response.context["form"].errors["variant"]  # by the option it is about, as 申込 says it
+        assert "の契約者である必要があります（第3条）" in error
         assert 'value="submit"' not in html
+        assert "利用の条件を満たしています" not in html
 
     def test_a_forced_submit_of_a_refused_application_is_a_form_error_not_a_500(self, regulation, client, clerk):
         subscriber = SubscriberFactory()
@@ -110,14 +112,16 @@ class TestNewApplication:
             self.url, {**new_application_data(subscriber, variant, 10), "step": "submit"}
         )
         assert response.status_code == 200
-        assert "第3条" in response.context["form"].non_field_errors()[0]
+        assert "第3条" in response.context["form"].errors["variant"][0]
         assert not Application.objects.exists()
 
     def test_an_unknown_subscriber_code_is_a_field_error(self, regulation, client, clerk):
         _, variant = ui_data.swp()
         data = new_application_data(SubscriberFactory.build(code="NOPE"), variant, 10)
         response = login(client, clerk).post(self.url, {**data, "step": "confirm"})
-        assert response.context["form"].errors["subscriber_code"] == ["契約者コード「NOPE」は登録されていません。"]
+        assert response.context["form"].errors["subscriber_code"] == [
+            "「NOPE」に当てはまる契約者は見つかりません（契約者コード・名前・フリガナで探しました）。"
+        ]
 
     def test_a_quoted_fee_may_be_submitted_without_its_quote(self, regulation, client, clerk):
         subscriber = SubscriberFactory()

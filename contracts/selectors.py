@@ -4,9 +4,9 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 
-from contracts.billing.pricing import Priced, price
+from contracts.billing.pricing import Priced, price, tax_for, tax_rate_on
 from contracts.billing.timeline import (
     contract_state_label,
     contract_state_on,
@@ -20,7 +20,7 @@ from core.formats import wareki_datetime
 from core.history_read import staff_name
 from core.search import normalize, text_for_storage
 from core.wareki import format_date
-from options.choices import EligibilityKind
+from options.choices import EligibilityKind, FeeKind
 from options.models import CarrierService, Option, OptionVariant, Service
 from options.selectors import fee_items_in_force, option_retired_refusal, variant_is_quoted
 from security.accounts import staff_assert_independent
@@ -211,6 +211,33 @@ def fee_preview(
     return [price(fee_item=item, quantity=quantity, quoted_amount_yen=quoted_amount_yen) for item in items]
 
 
+@dataclass(frozen=True)
+class FeeTotal:
+    """The total of one kind of fee in a preview, without and with consumption tax."""
+
+    kind: str
+    label: str
+    amount_yen: int  # 税抜
+    tax_rate_percent: int
+    tax_yen: int
+    amount_with_tax_yen: int
+
+
+def fee_totals(priced: list[Priced], *, on: dt.date) -> list[FeeTotal]:
+    """Return the preview's totals, one per kind of fee present (初期費用, 月額費用, 一時費用: owed at different
+    times, so never added together), with the consumption tax at the rate in force on `on` (DOMAIN §3.10). The
+    tax is the report's rule (contracts.reports.summary): `tax_for` on a total at one rate, rounded down."""
+    rate = tax_rate_on(on)
+    totals = []
+    for kind in FeeKind:
+        amount = sum(p.amount_yen for p in priced if p.fee_item.kind == kind)
+        if not any(p.fee_item.kind == kind for p in priced):
+            continue
+        tax = tax_for(amount_yen=amount, rate_percent=rate)
+        totals.append(FeeTotal(kind, kind.label, amount, rate, tax, amount + tax))
+    return totals
+
+
 def _rows_label(rows) -> str:
     return "、".join(f"{row.get_kind_display()} {row.amount_yen:,}円（#{row.pk}）" for row in rows)
 
@@ -386,6 +413,69 @@ def application_actions(application: Application, user, *, on: dt.date) -> Appli
     )
 
 
+# --- What staff may do on a subscriber's page (DOMAIN §3.15) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubscriberActions:
+    """What one staff member may start from a subscriber's page; a deactivated subscriber takes nothing new."""
+
+    edit: bool
+    apply: bool
+    add_base_contract: bool
+    add_carrier_line: bool
+
+
+def subscriber_actions(subscriber: Subscriber, user) -> SubscriberActions:
+    active = subscriber.is_active
+    return SubscriberActions(
+        edit=user.has_perm("contracts.change_subscriber"),
+        apply=active and user.has_perm("contracts.add_application"),
+        add_base_contract=active and user.has_perm("contracts.add_baseservicecontract"),
+        add_carrier_line=active and user.has_perm("contracts.add_carrierlinecontract"),
+    )
+
+
+@dataclass(frozen=True)
+class BaseContractRow:
+    """A base-service contract on the subscriber's page, with what the viewer may do with it."""
+
+    contract: BaseServiceContract
+    may_end: bool
+
+
+@dataclass(frozen=True)
+class CarrierLineRow:
+    """A carrier-line contract on the subscriber's page, with what the viewer may do with it."""
+
+    line: CarrierLineContract
+    may_confirm: bool
+    may_end: bool
+
+
+def _not_ended(contract, on: dt.date) -> bool:
+    return contract.end_date is None or contract.end_date >= on
+
+
+def base_contract_rows(contracts, user, *, on: dt.date) -> list[BaseContractRow]:
+    """The subscriber's base-service contracts (already fetched) with their actions: 終了 while not ended on `on`."""
+    may_change = user.has_perm("contracts.change_baseservicecontract")
+    return [BaseContractRow(c, may_change and _not_ended(c, on)) for c in contracts]
+
+
+def carrier_line_rows(lines, user, *, on: dt.date) -> list[CarrierLineRow]:
+    """The subscriber's carrier lines (already fetched) with their actions: 確認 once (第1条), 終了 while not ended."""
+    may_change = user.has_perm("contracts.change_carrierlinecontract")
+    return [
+        CarrierLineRow(
+            line,
+            may_confirm=may_change and line.confirmed_at is None and _not_ended(line, on),
+            may_end=may_change and _not_ended(line, on),
+        )
+        for line in lines
+    ]
+
+
 def decision_queue(user, *, status: str, limit: int) -> QuerySet[Application]:
     """Applications in `status`, oldest first, each marked `entered_by_viewer` when `user` entered it (four eyes:
     they may not decide it, §3.8)."""
@@ -472,6 +562,60 @@ def search_everything(*, text: str, user) -> list[SearchGroup]:
         rows = list(_search_rows(kind, text)[: SEARCH_LIMIT + 1])
         groups.append(SearchGroup(kind, label, rows[:SEARCH_LIMIT], len(rows) > SEARCH_LIMIT))
     return groups
+
+
+# --- Who is it: the subscriber an application is for ---------------------------------------------------------
+
+LOOKUP_LIMIT = 20
+
+
+def _with_current_base_contracts(subscribers: QuerySet[Subscriber], *, on: dt.date) -> QuerySet[Subscriber]:
+    current = Q(end_date__isnull=True) | Q(end_date__gte=on)
+    contracts = BaseServiceContract.objects.filter(current).select_related("service").order_by("start_date", "pk")
+    prefetch = Prefetch("base_contracts", queryset=contracts, to_attr="current_base_contracts")
+    return subscribers.prefetch_related(prefetch)
+
+
+def subscriber_lookup(*, text: str, on: dt.date, limit: int = LOOKUP_LIMIT) -> tuple[list[Subscriber], bool]:
+    """Return the subscribers whose code, name, フリガナ or phone contains `text` as staff typed it (core.search),
+    at most `limit` in code order, and whether more matched. Each carries `current_base_contracts`: its base
+    contracts in force on `on` or to come, which is what tells two 山田 apart and what 利用の条件 rest on."""
+    rows = list(
+        _with_current_base_contracts(Subscriber.objects.matching((text or "")[:SEARCH_QUERY_MAX]), on=on).order_by(
+            "code", "pk"
+        )[: limit + 1]
+    )
+    return rows[:limit], len(rows) > limit
+
+
+def subscriber_by_code(code: str, *, on: dt.date) -> Subscriber | None:
+    """The subscriber of exactly this code (as stored: Ｄ０００２ is D0002), with `current_base_contracts` as
+    subscriber_lookup gives them, or None."""
+    code = text_for_storage(code)
+    if not code:
+        return None
+    return _with_current_base_contracts(Subscriber.objects.filter(code=code), on=on).first()
+
+
+@dataclass(frozen=True)
+class SubscriberFound:
+    """What a text typed for "the subscriber" finds: the subscriber of that code, or the candidates it matches."""
+
+    subscriber: Subscriber | None
+    candidates: list
+    more: bool
+
+
+def subscriber_find(text: str, *, on: dt.date) -> SubscriberFound:
+    """The subscriber whose code is `text`; else those whose code, name or フリガナ contain it (at most
+    LOOKUP_LIMIT, `more` when there are more), for staff to choose from."""
+    subscriber = subscriber_by_code(text, on=on)
+    if subscriber is not None:
+        return SubscriberFound(subscriber, [], False)
+    candidates, more = subscriber_lookup(text=text, on=on)
+    return SubscriberFound(None, candidates, more)
+
+
 def month_close_job_latest(*, month: dt.date):
     """The latest close job of `month` (queued, running or finished), or None."""
     from contracts.models import MonthCloseJob

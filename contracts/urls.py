@@ -11,7 +11,7 @@ from .models import (
     OptionContract,
     Subscriber,
 )
-from .views import applications, home, ledger, option_contracts, reports, search, subscribers
+from .views import applications, home, ledger, option_contracts, reports, search, subscriber_contracts, subscribers
 
 # Namespaced "contracts:"; the home page keeps the plain name "home" that LOGIN_REDIRECT_URL names.
 contract_patterns = [
@@ -20,6 +20,30 @@ contract_patterns = [
     path("subscribers/new/", subscribers.SubscriberCreateView.as_view(), name="subscriber_create"),
     path("subscribers/<int:pk>/", subscribers.SubscriberDetailView.as_view(), name="subscriber_detail"),
     path("subscribers/<int:pk>/edit/", subscribers.SubscriberUpdateView.as_view(), name="subscriber_update"),
+    path("subscribers/lookup/", subscribers.SubscriberLookupView.as_view(), name="subscriber_lookup"),
+    path(
+        "subscribers/<int:pk>/base-contracts/new/",
+        subscriber_contracts.BaseContractCreateView.as_view(),
+        name="subscriber_base_contract_create",
+    ),
+    path(
+        "subscribers/<int:pk>/carrier-lines/new/",
+        subscriber_contracts.CarrierLineCreateView.as_view(),
+        name="subscriber_carrier_line_create",
+    ),
+    path(
+        "base-contracts/<int:pk>/end/",
+        subscriber_contracts.BaseContractEndView.as_view(),
+        name="baseservicecontract_end",
+    ),
+    path(
+        "carrier-lines/<int:pk>/confirm/",
+        subscriber_contracts.CarrierLineConfirmView.as_view(),
+        name="carrierlinecontract_confirm",
+    ),
+    path(
+        "carrier-lines/<int:pk>/end/", subscriber_contracts.CarrierLineEndView.as_view(), name="carrierlinecontract_end"
+    ),
     path("applications/", applications.ApplicationListView.as_view(), name="application_list"),
     path("applications/new/", applications.ApplicationCreateView.as_view(), name="application_create"),
     path("applications/<int:pk>/", applications.ApplicationDetailView.as_view(), name="application_detail"),

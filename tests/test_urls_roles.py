@@ -42,6 +42,12 @@ REQUIRED = {
     "contracts:subscriber_create": "contracts.add_subscriber",
     "contracts:subscriber_detail": "contracts.view_subscriber",
     "contracts:subscriber_update": "contracts.change_subscriber",
+    "contracts:subscriber_lookup": "contracts.view_subscriber",
+    "contracts:subscriber_base_contract_create": "contracts.add_baseservicecontract",
+    "contracts:subscriber_carrier_line_create": "contracts.add_carrierlinecontract",
+    "contracts:baseservicecontract_end": "contracts.change_baseservicecontract",
+    "contracts:carrierlinecontract_confirm": "contracts.change_carrierlinecontract",
+    "contracts:carrierlinecontract_end": "contracts.change_carrierlinecontract",
     "contracts:application_list": "contracts.view_application",
     "contracts:application_create": "contracts.add_application",
     "contracts:application_detail": "contracts.view_application",
@@ -80,6 +86,7 @@ QUERY = {
     "options:tariff_as_of": "?on=令和8年2月1日",
     "contracts:monthly_report": "?month=令和8年2月",
     "contracts:monthly_report_download": "?month=2026-02&fmt=csv",
+    "contracts:subscriber_lookup": "?q=S0",
 }
 
 
@@ -101,6 +108,12 @@ EXPECTED = {
     "contracts:subscriber_create": ENTRY,
     "contracts:subscriber_detail": PERSONAL_DATA_READERS,
     "contracts:subscriber_update": ENTRY,
+    "contracts:subscriber_lookup": PERSONAL_DATA_READERS,
+    "contracts:subscriber_base_contract_create": ENTRY,
+    "contracts:subscriber_carrier_line_create": ENTRY,
+    "contracts:baseservicecontract_end": ENTRY,
+    "contracts:carrierlinecontract_confirm": ENTRY,
+    "contracts:carrierlinecontract_end": ENTRY,
     "contracts:application_list": PERSONAL_DATA_READERS,
     "contracts:application_create": ENTRY,
     "contracts:application_detail": PERSONAL_DATA_READERS,
@@ -186,13 +199,15 @@ def world(regulation, clerk, approver, accounting):
     """One of each record, made through the services: an open application and a billing contract."""
     contract = ui_data.billing_contract(clerk=clerk, approver=approver)
     open_application = ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=clerk, quantity=10)
-    CarrierLineContractFactory(subscriber=contract.subscriber)
+    line = CarrierLineContractFactory(subscriber=contract.subscriber)
     last_month = clock.month_start(clock.month_start(clock.today()) - dt.timedelta(days=1))
     month_close(month=last_month, actor=accounting)
     job = MonthCloseJob.objects.create(month=last_month, requested_by=accounting, requested_at=clock.now())
     return {
         "contracts:month": job,
         "contracts:subscriber": contract.subscriber,
+        "contracts:baseservicecontract": contract.base_contract,
+        "contracts:carrierlinecontract": line,
         "contracts:application": open_application,
         "contracts:optioncontract": contract,
         "contracts:ledgerentry": contract.ledger_entries.get(),

@@ -18,7 +18,7 @@ from core.wareki import format_date, to_wareki
 from options.choices import FeeKind
 from options.models import Option, OptionVariant
 from tests import ui_data
-from tests.factories import CarrierLineContractFactory, SubscriberFactory, add_fee_item
+from tests.factories import CarrierLineContractFactory, SubscriberFactory, add_fee_item, approved_swp_contract
 
 pytestmark = pytest.mark.django_db
 
@@ -100,8 +100,10 @@ class TestNewApplication:
             self.url, {**new_application_data(subscriber, variant, 10), "step": "confirm"}
         )
         html = response.content.decode()
-        assert "利用の条件を満たしていません（第3条）" in html
+        [error] = response.context["form"].errors["variant"]  # by the option it is about, as 申込 says it
+        assert "の契約者である必要があります（第3条）" in error
         assert 'value="submit"' not in html
+        assert "利用の条件を満たしています" not in html
 
     def test_a_forced_submit_of_a_refused_application_is_a_form_error_not_a_500(self, regulation, client, clerk):
         subscriber = SubscriberFactory()
@@ -110,14 +112,16 @@ class TestNewApplication:
             self.url, {**new_application_data(subscriber, variant, 10), "step": "submit"}
         )
         assert response.status_code == 200
-        assert "第3条" in response.context["form"].non_field_errors()[0]
+        assert "第3条" in response.context["form"].errors["variant"][0]
         assert not Application.objects.exists()
 
     def test_an_unknown_subscriber_code_is_a_field_error(self, regulation, client, clerk):
         _, variant = ui_data.swp()
         data = new_application_data(SubscriberFactory.build(code="NOPE"), variant, 10)
         response = login(client, clerk).post(self.url, {**data, "step": "confirm"})
-        assert response.context["form"].errors["subscriber_code"] == ["契約者コード「NOPE」は登録されていません。"]
+        assert response.context["form"].errors["subscriber_code"] == [
+            "「NOPE」に当てはまる契約者は見つかりません（契約者コード・名前・フリガナで探しました）。"
+        ]
 
     def test_a_quoted_fee_may_be_submitted_without_its_quote(self, regulation, client, clerk):
         subscriber = SubscriberFactory()
@@ -403,3 +407,173 @@ class TestLedgerReversal:
         page = client.get(url).content.decode()
         assert reverse("contracts:ledgerentry_reverse", args=[row.pk]) not in page
         assert "で取消済み" in page
+
+
+class TestConfirmRunsTheSubmitChecks:
+    """確認 and 申込 run one function's checks (services.application_check / application_submit): what 申込 would
+    refuse, 確認 refuses, by the field it is about."""
+
+    url = reverse("contracts:application_create")
+
+    def test_confirm_refuses_an_option_the_subscriber_already_holds_as_submit_does_by_the_option_field(
+        self, regulation, client, clerk, approver
+    ):
+        contract = approved_swp_contract(clerk=clerk, approver=approver)
+        _, variant = ui_data.swp()
+        data = new_application_data(contract.subscriber, variant, 10)
+        login(client, clerk)
+        before = Application.objects.count()
+        confirmed = client.post(self.url, {**data, "step": "confirm"})
+        submitted = client.post(self.url, {**data, "step": "submit"})
+        html = confirmed.content.decode()
+        [error] = confirmed.context["form"].errors["variant"]
+        assert (
+            error.startswith(f"契約者「{contract.subscriber}」は")
+            and f"既に契約しています（契約 #{contract.pk}）" in error
+        )
+        assert submitted.context["form"].errors["variant"] == [error]
+        assert "利用の条件を満たしています" not in html
+        assert 'value="submit"' not in html
+        assert Application.objects.count() == before
+
+    def test_confirm_refuses_a_second_open_application_for_the_same_option(self, regulation, client, clerk):
+        subscriber = ui_data.swp_subscriber()
+        pending = ui_data.submit_swp(subscriber=subscriber, actor=clerk, quantity=10)
+        _, variant = ui_data.swp()
+        response = login(client, clerk).post(
+            self.url, {**new_application_data(subscriber, variant, 20), "step": "confirm"}
+        )
+        [error] = response.context["form"].errors["variant"]
+        assert f"（#{pending.pk}、受付）が処理中です" in error
+
+    def test_15_accounts_are_refused_by_the_quantity_field_not_in_the_preview_box(self, regulation, client, clerk):
+        subscriber = ui_data.swp_subscriber()
+        _, variant = ui_data.swp()
+        response = login(client, clerk).post(
+            self.url, {**new_application_data(subscriber, variant, 15), "step": "confirm"}
+        )
+        form = response.context["form"]
+        [error] = form.errors["quantity"]
+        assert "10アカウント単位で申し込んでください" in error and "10または20" in error
+        assert list(form.errors) == ["quantity"]
+        assert 'class="result-ng"' not in response.content.decode()  # not in a preview box
+        assert not Application.objects.exists()
+
+    def test_application_check_returns_the_application_submit_would_receive_and_writes_nothing(self, regulation, clerk):
+        from contracts.services.applications import application_check
+
+        subscriber = ui_data.swp_subscriber()
+        option, variant = ui_data.swp()
+        terms = {"subscriber": subscriber, "kind": ApplicationKind.NEW, "option": option, "variant": variant}
+        checked = application_check(actor=clerk, quantity=30, **terms)
+        assert checked.pk is None
+        assert checked.base_contract == subscriber.base_contracts.get()  # the basis 利用の条件 rest on
+        assert not Application.objects.exists()
+        submitted = application_submit(actor=clerk, quantity=30, **terms)
+        assert (submitted.base_contract, submitted.quantity) == (checked.base_contract, checked.quantity)
+
+
+class TestFeePreviewTotals:
+    url = reverse("contracts:application_create")
+
+    def test_the_fee_preview_shows_the_total_and_the_amount_with_tax(self, regulation, client, clerk):
+        subscriber = ui_data.swp_subscriber()
+        _, variant = ui_data.swp()
+        response = login(client, clerk).post(
+            self.url, {**new_application_data(subscriber, variant, 30), "step": "confirm"}
+        )
+        [monthly] = response.context["totals"]
+        assert (monthly.label, monthly.amount_yen, monthly.tax_rate_percent, monthly.tax_yen) == (
+            "月額費用",
+            9000,
+            10,
+            900,
+        )
+        assert monthly.amount_with_tax_yen == 9900
+        html = response.content.decode()
+        foot = html[html.index('<tfoot id="fee-totals">') : html.index("</tfoot>")]
+        assert "月額費用の合計（税抜）" in foot and "9,000円" in foot
+        assert "消費税（10%）" in foot and "900円" in foot
+        assert "月額費用の合計（税込）" in foot and "9,900円" in foot
+
+    def test_fee_totals_tax_is_the_reports_rule_at_the_rate_in_force_per_kind_of_fee(self, regulation, tariff_manager):
+        from contracts.selectors import fee_preview, fee_totals
+
+        option, variant = ui_data.swp()
+        add_fee_item(
+            ui_data.SWP, variant.code, FeeKind.INITIAL, 1_999, revision_on=dt.date(2026, 2, 1), actor=tariff_manager
+        )
+        priced = fee_preview(option=option, variant=variant, quantity=10, quoted_amount_yen=None, on=clock.today())
+        by_kind = {t.kind: t for t in fee_totals(priced, on=clock.today())}
+        # An initial fee and a monthly fee are owed at different times: never one sum.
+        assert set(by_kind) == {FeeKind.INITIAL, FeeKind.MONTHLY}
+        assert (by_kind[FeeKind.INITIAL].tax_yen, by_kind[FeeKind.INITIAL].amount_with_tax_yen) == (199, 2198)
+        # The rate in force on the date (§3.10): 8% before 2019-10-01, rounded down on the total.
+        before_october = {t.kind: t for t in fee_totals(priced, on=dt.date(2019, 9, 30))}
+        assert (before_october[FeeKind.MONTHLY].tax_rate_percent, before_october[FeeKind.MONTHLY].tax_yen) == (8, 240)
+
+
+class TestSubscriberLookup:
+    url = reverse("contracts:application_create")
+    lookup = reverse("contracts:subscriber_lookup")
+
+    def test_the_lookup_finds_by_hiragana_kana_or_a_name_without_its_space_with_the_base_contracts(
+        self, regulation, client, clerk
+    ):
+        subscriber = ui_data.swp_subscriber(name="山田 太郎", kana="ヤマダ タロウ")
+        ui_data.swp_subscriber(name="佐藤 花子", kana="サトウ ハナコ")
+        login(client, clerk)
+        for typed in ("やまだ", "山田太郎", "ﾔﾏﾀﾞ", subscriber.code.lower()):
+            data = client.get(self.lookup, {"q": typed}).json()
+            assert [r["code"] for r in data["results"]] == [subscriber.code], typed
+        [found] = client.get(self.lookup, {"q": "やまだ"}).json()["results"]
+        base = subscriber.base_contracts.get()
+        assert found == {
+            "code": subscriber.code,
+            "name": "山田 太郎",
+            "kana": "ヤマダ タロウ",
+            "active": True,
+            "url": reverse("contracts:subscriber_detail", args=[subscriber.pk]),
+            "base_contracts": [
+                {"service": base.service.name, "number": "", "start": format_date(base.start_date), "end": ""}
+            ],
+        }
+
+    def test_the_lookup_answers_at_most_20_and_says_there_are_more(self, regulation, client, clerk):
+        for n in range(21):
+            SubscriberFactory(code=f"Y{n:03d}", name=f"山田商店{n}")
+        data = login(client, clerk).get(self.lookup, {"q": "山田商店"}).json()
+        assert (len(data["results"]), data["more"]) == (20, True)
+        assert data["results"][0]["code"] == "Y000"
+        assert login(client, clerk).get(self.lookup, {"q": ""}).json() == {"results": [], "more": False}
+
+    def test_without_script_a_name_lists_the_candidates_by_the_field_and_the_one_chosen_is_shown_before_confirm(
+        self, regulation, client, clerk
+    ):
+        yamada = ui_data.swp_subscriber(name="山田 太郎", kana="ヤマダ タロウ")
+        other = ui_data.swp_subscriber(name="山田 花子", kana="ヤマダ ハナコ")
+        _, variant = ui_data.swp()
+        data = {**new_application_data(yamada, variant, 10), "subscriber_code": "やまだ", "step": "confirm"}
+        response = login(client, clerk).post(self.url, data)
+        form = response.context["form"]
+        assert form.errors["subscriber_code"] == ["「やまだ」に当てはまる契約者が2件あります。一覧から選んでください。"]
+        html = response.content.decode()
+        for s in (yamada, other):
+            assert f'type="radio" name="subscriber_code" value="{s.code}"' in html
+        assert not Application.objects.exists()
+        # The radio posted after the text field wins (QueryDict.get takes the last value): that subscriber.
+        confirmed = client.post(self.url, {**data, "subscriber_code": ["やまだ", yamada.code]})
+        assert confirmed.context["confirming"] is True
+        card = confirmed.content.decode()
+        assert "山田 太郎" in card and "ヤマダ タロウ" in card and yamada.base_contracts.get().service.name in card
+
+    def test_the_form_shows_who_the_code_names_with_the_base_contracts(self, regulation, client, clerk):
+        subscriber = ui_data.swp_subscriber(name="株式会社表示試験", kana="カブシキガイシャヒョウジシケン")
+        response = login(client, clerk).get(self.url + f"?subscriber={subscriber.code}")
+        html = response.content.decode()
+        card = html[html.index('<div id="subscriber-card"') :]
+        assert f'data-code="{subscriber.code}"' in card
+        assert "株式会社表示試験" in card and "カブシキガイシャヒョウジシケン" in card
+        assert subscriber.base_contracts.get().service.name in card
+        assert "js/subscriber_lookup.js" in html
+        assert f'data-lookup-url="{self.lookup}"' in html

@@ -178,7 +178,30 @@ def _on_contract(subscriber: Subscriber, kind: str, option_contract, option, eff
 
 
 @transaction.atomic(durable=True)
-def application_submit(
+def application_submit(*, actor, **terms) -> Application:
+    """Receive an application (受付): every check of `application_check`, then the application saved.
+
+    新規利用申込: eligibility (利用の条件) and whole blocks are checked now, and again at approval.
+    契約内容変更申込・解約申込: name the option contract; variant, quantity and quote default to its own.
+    解約申込 needs `effective_date`, the last day of service.
+    訂正申込 names the contract, what is corrected, the corrected date (or the period) and why (DOMAIN §3.17).
+    The terms are `_application_prepare`'s keyword arguments.
+    """
+    require_permission(actor, "contracts.add_application", action="申込を受け付ける")
+    application = _application_prepare(actor=actor, **terms)
+    save_with_history(application, actor=actor, reason=f"{application.get_kind_display()}の受付")
+    return application
+
+
+@transaction.atomic(durable=True)
+def application_check(*, actor, **terms) -> Application:
+    """確認 of an application: exactly the checks 申込 runs (`application_submit`), as of now, under the same
+    locks; return the application 申込 would receive, unsaved (its 利用の条件 basis set). Writes nothing."""
+    require_permission(actor, "contracts.add_application", action="申込を受け付ける")
+    return _application_prepare(actor=actor, **terms)
+
+
+def _application_prepare(
     *,
     subscriber: Subscriber,
     kind: str,
@@ -194,14 +217,7 @@ def application_submit(
     correction_reason: str = "",
     actor,
 ) -> Application:
-    """Receive an application (受付).
-
-    新規利用申込: eligibility (利用の条件) and whole blocks are checked now, and again at approval.
-    契約内容変更申込・解約申込: name the option contract; variant, quantity and quote default to its own.
-    解約申込 needs `effective_date`, the last day of service.
-    訂正申込 names the contract, what is corrected, the corrected date (or the period) and why (DOMAIN §3.17).
-    """
-    require_permission(actor, "contracts.add_application", action="申込を受け付ける")
+    """Every rule an application is received under, checked as of now; the application, not yet saved."""
     if kind not in ApplicationKind.values:
         raise DomainError("申込種別を選択してください。", code="kind_invalid")
     date_assert_in_bounds(effective_date, label="変更日・解約日")
@@ -278,7 +294,6 @@ def application_submit(
         **fields,
         **quote,
     )
-    save_with_history(application, actor=actor, reason=f"{kind.label}の受付")
     return application
 
 

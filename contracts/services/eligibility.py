@@ -31,6 +31,8 @@ def eligibility_assert(
     (basis_mismatch, basis_after_contract, basis_required), which the CSV import maps to its columns."""
     result = eligibility_evaluate(subscriber=subscriber, option=option, on=on, mode=mode, given=given)
     if not result.ok:
-        code = result.code if mode == EligibilityMode.MIGRATED else "not_eligible"
+        # A deactivated subscriber is about the subscriber, not the option: the screens put it by that field.
+        kept = mode == EligibilityMode.MIGRATED or result.code == "subscriber_inactive"
+        code = result.code if kept else "not_eligible"
         raise DomainError(result.message, article=result.article, code=code)
     return result

@@ -1,8 +1,11 @@
 """Applications: list, the two-step new application (確認 → 申込), detail with review and decision actions."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.generic import DetailView, FormView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
@@ -99,6 +102,7 @@ class ApplicationCreateView(StaffPermissionMixin, FormView):
         kwargs = super().get_form_kwargs()
         self.contract = self.get_target_contract()
         kwargs["variants"] = self.get_variants(self.contract)
+        kwargs["find_subscriber"] = partial(selectors.subscriber_find, on=clock.today())
         return kwargs
 
     def get_context_data(self, **kwargs):
@@ -109,8 +113,17 @@ class ApplicationCreateView(StaffPermissionMixin, FormView):
         context["kind_title"] = KIND_TITLES[kind]
         if kind == ApplicationKind.NEW:
             context["retired_options"] = selectors.retired_options(on=clock.today())
+            context["lookup_url"] = reverse("contracts:subscriber_lookup")
+            context["subscriber_shown"] = self.subscriber_shown(form)
         context["contract"] = self.contract
         return context
+
+    def subscriber_shown(self, form):
+        """The subscriber the form names now, to show who it is (code, name, フリガナ, base contracts)."""
+        if form.is_bound:  # found by the form's own lookup (selectors.subscriber_find), base contracts and all
+            return getattr(form, "cleaned_data", {}).get("subscriber")
+        code = form.initial.get("subscriber_code") or ""
+        return selectors.subscriber_by_code(code, on=clock.today()) if code else None
 
     def form_valid(self, form):
         step = self.request.POST.get("step", "confirm")
@@ -121,24 +134,30 @@ class ApplicationCreateView(StaffPermissionMixin, FormView):
         return self.confirm(form)
 
     def confirm(self, form):
+        """確認: the checks 申込 runs (services.application_check), each refusal by its field; then the fees."""
+        try:
+            application = services.application_check(actor=self.request.user, **form.submit_kwargs())
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.form_invalid(form)
         data = form.cleaned_data
         today = clock.today()
         eligibility = None
-        if data["kind"] != ApplicationKind.CANCEL:
-            eligibility = selectors.eligibility_check(subscriber=data["subscriber"], option=data["option"], on=today)
+        if application.kind == ApplicationKind.NEW:
+            basis = application.base_contract or application.carrier_line
+            eligibility = selectors.EligibilityResult(True, "", "", basis)
         priced, preview_error = _preview(
-            option=data.get("option"),
-            variant=data.get("variant"),
-            quantity=data.get("quantity"),
-            quoted_amount_yen=data.get("quoted_amount_yen"),
+            option=application.option,
+            variant=application.variant,
+            quantity=application.quantity,
+            quoted_amount_yen=application.quoted_amount_yen,
             on=today,
         )
         quote_pending = (
-            data.get("variant") is not None
-            and data.get("quoted_amount_yen") is None
-            and variant_is_quoted(variant=data["variant"], on=today)
+            application.variant is not None
+            and application.quoted_amount_yen is None
+            and variant_is_quoted(variant=application.variant, on=today)
         )
-        can_submit = (eligibility is None or eligibility.ok) and (not preview_error or quote_pending)
         return self.render_to_response(
             self.get_context_data(
                 form=form,
@@ -147,10 +166,10 @@ class ApplicationCreateView(StaffPermissionMixin, FormView):
                 priced=priced,
                 preview_error=preview_error,
                 quote_pending=quote_pending,
-                can_submit=can_submit,
+                can_submit=True,  # 申込 runs the checks just passed
                 on=today,
                 variant_text=variant_label(data["variant"]) if data.get("variant") else "",
-                total=sum(p.amount_yen for p in priced) if priced else None,
+                totals=selectors.fee_totals(priced, on=today) if priced else None,
             )
         )
 
@@ -213,7 +232,7 @@ class ApplicationDetailView(StaffPermissionMixin, DetailView):
                     on=today,
                 )
                 if context["priced"]:
-                    context["total"] = sum(p.amount_yen for p in context["priced"])
+                    context["totals"] = selectors.fee_totals(context["priced"], on=today)
         return context
 
 

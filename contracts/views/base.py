@@ -13,8 +13,14 @@ __all__ = ["ActionView", "StaffPermissionMixin", "add_domain_error"]
 
 
 def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a refusal of the domain as the form's non-field error, in the staff's words."""
-    form.add_error(None, str(error))
+    """Show a refusal of the domain in the staff's words: by the field it is about when the form says which
+    (its `field_for_error`, by the error's code), else above the form."""
+    field_for_error = getattr(form, "field_for_error", None)
+    name = field_for_error(error) if field_for_error is not None else None
+    if name and name in form.fields and not form.fields[name].widget.is_hidden and not form.fields[name].disabled:
+        form.add_error(name, str(error))
+    else:
+        form.add_error(None, str(error))
 
 
 class ActionView:

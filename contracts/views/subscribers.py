@@ -2,14 +2,18 @@
 
 from django.contrib import messages
 from django.db.models import Prefetch
+from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.views import View
 from django.views.generic import DetailView, FormView
 from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from contracts import selectors
 from contracts.filters import SubscriberFilter
-from contracts.forms import SubscriberForm
+from contracts.forms import SubscriberForm, SubscriberLookupForm
 from contracts.models import (
     Application,
     BaseServiceContract,
@@ -20,8 +24,10 @@ from contracts.models import (
 )
 from contracts.services.subscribers import subscriber_create, subscriber_update
 from contracts.tables import SubscriberTable
+from core import clock
 from core.errors import DomainError
 from core.tables import PAGINATION
+from core.wareki import format_date
 
 from .base import StaffPermissionMixin, add_domain_error
 
@@ -73,6 +79,10 @@ class SubscriberDetailView(StaffPermissionMixin, DetailView):
             .order_by("-booked_month", "-arisen_at", "-pk")[:DETAIL_ROWS]
         )
         context["detail_rows"] = DETAIL_ROWS
+        user, today = self.request.user, clock.today()
+        context["actions"] = selectors.subscriber_actions(subscriber, user)
+        context["base_contract_rows"] = selectors.base_contract_rows(subscriber.base_contracts.all(), user, on=today)
+        context["carrier_line_rows"] = selectors.carrier_line_rows(subscriber.carrier_lines.all(), user, on=today)
         return context
 
 
@@ -126,3 +136,35 @@ class SubscriberUpdateView(StaffPermissionMixin, SingleObjectMixin, FormView):
         else:
             messages.success(self.request, f"契約者「{subscriber}」を変更しました。")
         return redirect("contracts:subscriber_detail", pk=subscriber.pk)
+
+
+def subscriber_card(subscriber: Subscriber) -> dict:
+    """Who a subscriber is, as the application form shows it (code, name, フリガナ, base contracts in force)."""
+    return {
+        "code": subscriber.code,
+        "name": subscriber.name,
+        "kana": subscriber.kana,
+        "active": subscriber.is_active,
+        "url": reverse("contracts:subscriber_detail", args=[subscriber.pk]),
+        "base_contracts": [
+            {
+                "service": contract.service.name,
+                "number": contract.contract_number,
+                "start": format_date(contract.start_date),
+                "end": format_date(contract.end_date) if contract.end_date else "",
+            }
+            for contract in subscriber.current_base_contracts
+        ],
+    }
+
+
+class SubscriberLookupView(StaffPermissionMixin, View):
+    """The application form's autocomplete: subscribers by code, name or フリガナ, at most LOOKUP_LIMIT, as JSON."""
+
+    permission_required = "contracts.view_subscriber"
+
+    def get(self, request, *args, **kwargs):
+        form = SubscriberLookupForm(request.GET)
+        text = form.cleaned_data["q"] if form.is_valid() else ""
+        rows, more = selectors.subscriber_lookup(text=text, on=clock.today())
+        return JsonResponse({"results": [subscriber_card(s) for s in rows], "more": more})

@@ -23,6 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contracts import roles
+from contracts.services import carrier_line_create
+from options.models import CarrierService
 from tests import ui_data
 from tests.conftest import FIXED_NOW
 from tests.factories import role_group
@@ -160,6 +162,14 @@ def book(django_db_setup, django_db_blocker):
                     users[username] = User.objects.create_user(username=username, last_name=username)
                     users[username].groups.add(role_group(role))
                 contract = ui_data.billing_contract(clerk=users["clerk"], approver=users["approver"])
+                # An unconfirmed carrier line, so that its 確認 and 終了 have a record to act on.
+                carrier_line_create(
+                    subscriber=contract.subscriber,
+                    carrier_service=CarrierService.objects.get(code="flets-next-prio1"),
+                    line_id="CAF-FUZZ-1",
+                    start_date=contract.contracted_on,
+                    actor=users["clerk"],
+                )
                 ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=users["clerk2"], quantity=10)
                 assert contract.pk
             yield [users[username] for username, _ in STAFF]

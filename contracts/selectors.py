@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 
 from contracts.billing.pricing import Priced, price
 from contracts.billing.timeline import (
@@ -382,17 +382,6 @@ def application_actions(application: Application, user, *, on: dt.date) -> Appli
         four_eyes=four_eyes,
         withdraw=user.has_perm("contracts.change_application") and ApplicationStatus.WITHDRAWN in next_statuses,
         quote=quoted and (user.has_perm("contracts.change_application") or may_decide),
-    )
-
-
-def decision_queue(user, *, status: str, limit: int) -> QuerySet[Application]:
-    """Applications in `status`, oldest first, each marked `entered_by_viewer` when `user` entered it (four eyes:
-    they may not decide it, §3.8)."""
-    return (
-        Application.objects.filter(status=status)
-        .select_related("subscriber", "option", "variant", "entered_by")
-        .annotate(entered_by_viewer=Case(When(entered_by=user, then=Value(True)), default=Value(False)))
-        .order_by("entered_at", "pk")[:limit]
     )
 
 

@@ -160,8 +160,9 @@ def queues_for(user) -> list[Queue]:
 
 
 def queue_count(queue: Queue, user) -> int:
-    """How many wait, counted up to COUNT_CAP + 1 only (a COUNT over a LIMIT: cheap however long the queue)."""
-    return queue.rows(user).order_by()[: COUNT_CAP + 1].count()
+    """How many wait, counted up to COUNT_CAP + 1 only: the ids of at most that many rows, read from the queue's
+    index in its order, so a count costs the same however long the queue (and is never a COUNT of the table)."""
+    return len(queue.rows(user).values_list("pk", flat=True)[: COUNT_CAP + 1])
 
 
 def count_label(count: int) -> str:

@@ -33,6 +33,8 @@ STATE_LABELS = {
     CLOSED: "確定",
     NOT_CLOSED: "締め対象外",
 }
+# The chart's bars are narrow: a month without known totals is marked by a shorter word.
+CHART_LABELS = {**STATE_LABELS, NOT_CLOSED: "対象外"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class OptionTotal:
     option_name: str
     amount_yen: int
     previous_yen: int | None  # the month before's, when it is known
+    kinds: tuple[tuple[str, str], ...] = ()  # (kind, label) of this month's lines: each drills down to its rows
 
     @property
     def change_yen(self) -> int | None:
@@ -74,6 +77,10 @@ class MonthFigures:
     @property
     def state_label(self) -> str:
         return STATE_LABELS[self.state]
+
+    @property
+    def chart_label(self) -> str:
+        return CHART_LABELS[self.state]
 
     @property
     def is_known(self) -> bool:
@@ -101,7 +108,13 @@ class MonthFigures:
         if before is not None:
             names.update({k: v for k, v in _names(previous.lines).items() if k not in names})
         keys = list(mine) + [k for k in (before or {}) if k not in mine]
-        return [OptionTotal(k, names[k], mine.get(k, 0), None if before is None else before.get(k, 0)) for k in keys]
+        kinds: dict[int | None, list[tuple[str, str]]] = defaultdict(list)
+        for line in self.lines:
+            kinds[line.option_id].append((line.kind, line.kind_label))
+        return [
+            OptionTotal(k, names[k], mine.get(k, 0), None if before is None else before.get(k, 0), tuple(kinds[k]))
+            for k in keys
+        ]
 
 
 def _per_option(lines: list[Line]) -> dict[int | None, int]:

@@ -102,7 +102,8 @@ def test_the_chart_draws_each_closed_month_by_option_and_drills_down_to_its_ledg
     assert "11,612円" in chart and "6,107円" in chart
     assert "<script" not in html[html.index('id="accounting-home"') :]  # drawn on the server, no JS library
     breakdown = html[html.index('id="accounting-breakdown"') :]
-    assert "+5,505円" in breakdown and f'href="{ledger}?month=2026-03&amp;option={first.option_id}"' in breakdown
+    drill = f'href="{ledger}?month=2026-03&amp;option={first.option_id}&amp;kind=monthly_charge">月額料金（月次）</a>'
+    assert "+5,505円" in breakdown and drill in breakdown
     drilled = client.get(f"{ledger}?month=2026-03&option={first.option_id}&kind=monthly_charge").content.decode()
     assert "9,000円" in drilled and "2,612円" in drilled
 

@@ -1,3 +1,4 @@
+from contracts.queues import queue_links
 from contracts.selectors import SEARCH_PERMISSIONS
 
 
@@ -11,3 +12,8 @@ def search_box(request):
         return any(user.has_perm(perm) for perm in SEARCH_PERMISSIONS)
 
     return {"show_search_box": show_search_box}
+
+
+def work_queues(request):
+    """The navigation's queues (審査待ち 3), counted only when a page renders them."""
+    return {"work_queues": lambda: queue_links(request)}

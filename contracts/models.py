@@ -648,6 +648,47 @@ class MonthClose(models.Model):
         return self.ledger_watermark if self.ledger_seen_watermark is None else self.ledger_seen_watermark
 
 
+class MonthCloseSummary(models.Model):
+    """A closed month's 集計 as its report gives it, stored once so that the accounting home reads twelve months
+    without aggregating millions of ledger rows (contracts.services.month_summaries writes it).
+
+    A closed month's report is frozen (DOMAIN §3.11), so its 集計 never changes after the close: this row is that
+    集計, taken from the report itself (contracts.reports), not computed a second way. Append-only. Derived, so
+    not in the history (like Subscriber.search_key): it can be read again from the month's report at any time.
+    `lines` are [option id, option name, ledger kind, count, yen]; `rates` are [rate %, yen, tax yen].
+    """
+
+    close = models.OneToOneField(MonthClose, on_delete=models.PROTECT, related_name="summary", verbose_name="月次締め")
+    lines = models.JSONField("オプション・種別ごとの内訳", default=list)
+    rates = models.JSONField("税率ごとの金額", default=list)
+    total_excl_yen = models.BigIntegerField("税抜合計（円）")
+    total_tax_yen = models.BigIntegerField("消費税合計（円）")
+    total_incl_yen = models.BigIntegerField("税込合計（円）")
+    recorded_at = models.DateTimeField("記録日時")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="記録者"
+    )
+
+    class Meta:
+        verbose_name = "締め月の集計"
+        verbose_name_plural = "締め月の集計"
+        ordering = ["-close__month", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="month_close_summary_incl_is_excl_plus_tax",
+                condition=Q(total_incl_yen=F("total_excl_yen") + F("total_tax_yen")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.close.month:%Y-%m} 集計"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("締め月の集計は変更できません。")
+        super().save(*args, **kwargs)
+
+
 class MonthCloseJob(models.Model):
     """A month close asked for on the staff screen and run by a task worker: its status and progress.
 

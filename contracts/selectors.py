@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Prefetch, Q, QuerySet
 
 from contracts.billing.pricing import Priced, price, tax_for, tax_rate_on
 from contracts.billing.timeline import (
@@ -474,17 +474,6 @@ def carrier_line_rows(lines, user, *, on: dt.date) -> list[CarrierLineRow]:
         )
         for line in lines
     ]
-
-
-def decision_queue(user, *, status: str, limit: int) -> QuerySet[Application]:
-    """Applications in `status`, oldest first, each marked `entered_by_viewer` when `user` entered it (four eyes:
-    they may not decide it, §3.8)."""
-    return (
-        Application.objects.filter(status=status)
-        .select_related("subscriber", "option", "variant", "entered_by")
-        .annotate(entered_by_viewer=Case(When(entered_by=user, then=Value(True)), default=Value(False)))
-        .order_by("entered_at", "pk")[:limit]
-    )
 
 
 # --- Find anything: the header's search box -------------------------------------------------------------------

@@ -11,11 +11,26 @@ from .models import (
     OptionContract,
     Subscriber,
 )
-from .views import applications, home, ledger, option_contracts, reports, search, subscriber_contracts, subscribers
+from .queues import QUEUES
+from .views import (
+    applications,
+    home,
+    ledger,
+    option_contracts,
+    queues,
+    reports,
+    search,
+    subscriber_contracts,
+    subscribers,
+)
 
 # Namespaced "contracts:"; the home page keeps the plain name "home" that LOGIN_REDIRECT_URL names.
 contract_patterns = [
     path("search/", search.SearchView.as_view(), name="search"),
+    *[
+        path(f"queues/{queue.key}/", queues.QueueView.as_view(queue=queue), name=queue.url_name.partition(":")[2])
+        for queue in QUEUES
+    ],
     path("subscribers/", subscribers.SubscriberListView.as_view(), name="subscriber_list"),
     path("subscribers/new/", subscribers.SubscriberCreateView.as_view(), name="subscriber_create"),
     path("subscribers/<int:pk>/", subscribers.SubscriberDetailView.as_view(), name="subscriber_detail"),

@@ -13,10 +13,16 @@ from django.db import connections, transaction
 from django.db.models import Model
 from simple_history.models import HistoricalChanges
 
-# The ledger, the month close (only ever INSERTed: a closed month is never reopened or edited), the auth log and
-# the record of who created each staff account.
+# The ledger, the month close (only ever INSERTed: a closed month is never reopened or edited) and its stored
+# 集計, the auth log and the record of who created each staff account.
 # Every simple-history table (the audit trail) is append-only as well: see append_only_models().
-APPEND_ONLY_MODELS = ("contracts.LedgerEntry", "contracts.MonthClose", "security.AuthEvent", "security.StaffAccount")
+APPEND_ONLY_MODELS = (
+    "contracts.LedgerEntry",
+    "contracts.MonthClose",
+    "contracts.MonthCloseSummary",
+    "security.AuthEvent",
+    "security.StaffAccount",
+)
 
 # Functions the app role may call (each created by a migration, EXECUTE revoked from PUBLIC there).
 APP_FUNCTIONS = ("contracts_lock_share_row_exclusive(regclass[])",)

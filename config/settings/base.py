@@ -70,6 +70,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "security.context_processors.security",
                 "contracts.context_processors.search_box",
+                "contracts.context_processors.work_queues",
             ],
             "builtins": ["core.templatetags.wareki"],
         },

@@ -28,6 +28,7 @@ class SummaryLine:
     kind_label: str
     count: int
     amount_yen: int
+    option_id: int | None = None  # the drill-down's filter (the accounting home)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def summary(closes: Closes, charges: list[ChargeRow]) -> Summary:
         ),
     )
     lines = [
-        SummaryLine(names[option_id], kind, LedgerKind(kind).label, count, amount)
+        SummaryLine(names[option_id], kind, LedgerKind(kind).label, count, amount, option_id)
         for (option_id, kind), (count, amount) in ordered
     ]
     rates = [
@@ -98,6 +99,12 @@ def summary(closes: Closes, charges: list[ChargeRow]) -> Summary:
     total_excl = sum(r.amount_yen for r in rates)
     total_tax = sum(r.tax_yen for r in rates)
     return Summary(lines, rates, total_excl, total_tax, total_excl + total_tax)
+
+
+def booked_obligations(closes: Closes) -> Summary:
+    """集計 of what the ledger already holds for an open month without its 月額 (its 初期費用 and 一時費用, with
+    their tax): cheap at any size of the book, because the month's charges are not priced."""
+    return summary(closes, [])
 
 
 def summary_table(report: "MonthlyReport") -> list[tuple]:

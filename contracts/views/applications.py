@@ -24,6 +24,7 @@ from options.models import OptionVariant
 from options.selectors import options_orderable, variant_is_quoted
 
 from .base import ActionView, StaffPermissionMixin, add_domain_error
+from .queues import queue_of
 
 KIND_TITLES = {
     ApplicationKind.NEW: "新規利用申込",
@@ -217,6 +218,7 @@ class ApplicationDetailView(StaffPermissionMixin, DetailView):
             quote_form=kwargs.get("quote_form") or QuoteForm(initial={"amount_yen": application.quoted_amount_yen}),
             ledger_entries=application.ledger_entries.select_related("revision", "fee_item").order_by("pk"),
             created_contract=OptionContract.objects.filter(origin_application=application).first(),
+            queue=queue_of(self.request, self.request.GET.get("queue"), detail="contracts:application_detail"),
         )
         if actions.is_open:
             context["on"] = today
@@ -245,6 +247,7 @@ class ApplicationStartReviewView(_ApplicationAction):
     form_class = ConfirmForm
     form_context_name = "start_review_form"
     success_message = "審査を開始しました。"
+    queue_key = "received"
 
     def perform(self, form):
         return services.application_start_review(application=self.object, actor=self.request.user)
@@ -270,6 +273,7 @@ class ApplicationApproveView(_ApplicationAction):
     permission_required = "contracts.decide_application"
     form_class = ApproveForm
     form_context_name = "approve_form"
+    queue_key = "review"
 
     def perform(self, form):
         return services.application_approve(
@@ -286,6 +290,7 @@ class ApplicationRejectView(_ApplicationAction):
     form_context_name = "reject_form"
     form_kwargs = {"reason_label": "不承諾の理由"}
     success_message = "不承諾としました。"
+    queue_key = "review"
 
     def perform(self, form):
         return services.application_reject(

@@ -36,6 +36,7 @@ class ActionView:
     form_context_name = ""
     success_message = ""
     success_url_name = ""
+    queue_key = ""  # the work queue the record leaves by this action: its page then offers 「次の…へ」 in it
 
     def get_form(self):
         return self.form_class(self.request.POST, **self.form_kwargs)
@@ -48,7 +49,8 @@ class ActionView:
         return self.success_message
 
     def get_success_url(self) -> str:
-        return reverse(self.success_url_name, args=[self.object.pk])
+        url = reverse(self.success_url_name, args=[self.object.pk])
+        return f"{url}?queue={self.queue_key}" if self.queue_key else url
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()

@@ -1,57 +1,63 @@
-"""Home: the signed-in staff member's work."""
+"""Home: the signed-in staff member's work. Each role's home shows its own queues only (contracts.queues), the
+accounting home (経理) its months, and everyone their own recent entries and decisions."""
 
-import datetime as dt
+from dataclasses import dataclass
 
 from django.views.generic import TemplateView
 
-from contracts.billing.charges import migration_pending
-from contracts.choices import ApplicationStatus, OptionContractStatus
-from contracts.models import Application, LedgerEntry, OptionContract
-from contracts.selectors import decision_queue
+from contracts import reports
+from contracts.models import Application, LedgerEntry
+from contracts.queues import QueueLink, queue_links
+from contracts.reports.overview import accounting_overview, summary_values
+from contracts.services.month_summaries import month_summary_record
 from core import clock
 
-QUEUE_LENGTH = 20
+HOME_ROWS = 10  # the head of each queue on the home; its page shows more
+RECENT_ROWS = 20
+
+
+@dataclass(frozen=True)
+class QueuePanel:
+    link: QueueLink
+    rows: list
+
+
+def store_missing_summaries(overview, actor):
+    """Store the 集計 of each closed month that has none yet (once per month: right after its close, or for a
+    month closed before the home kept them), read from the month's report itself; return whether any was."""
+    for close in overview.missing:
+        figures = summary_values(reports.monthly_report(month=close.month).summary)
+        month_summary_record(close=close, actor=actor, **figures)
+    return bool(overview.missing)
 
 
 class HomeView(TemplateView):
-    """My work: applications to review (承認者), contracts waiting for a billing start date, my recent entries."""
-
     template_name = "home.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
+        context["queue_panels"] = [
+            QueuePanel(link, list(link.queue.rows(user)[:HOME_ROWS])) for link in queue_links(self.request)
+        ]
+        context["now"] = clock.now()
         applications = Application.objects.select_related("subscriber", "option", "variant", "entered_by")
-        if user.has_perm("contracts.decide_application"):
-            context["to_review"] = decision_queue(user, status=ApplicationStatus.UNDER_REVIEW, limit=QUEUE_LENGTH)
-            context["to_start_review"] = decision_queue(user, status=ApplicationStatus.RECEIVED, limit=QUEUE_LENGTH)
-        if user.has_perm("contracts.change_optioncontract"):
-            context["migrations_to_confirm"] = (
-                OptionContract.objects.filter(migration_pending())
-                .exclude(registered_by=user)
-                .select_related("subscriber", "option", "variant", "registered_by")
-                .order_by("created_at", "pk")[:QUEUE_LENGTH]
-            )
-        if user.has_perm("contracts.view_optioncontract"):
-            context["awaiting_billing_start"] = (
-                OptionContract.objects.filter(status=OptionContractStatus.APPROVED, billing_start_date__isnull=True)
-                .exclude(migration_pending())
-                .select_related("subscriber", "option", "variant", "approved_by")
-                .order_by("approved_at", "pk")[:QUEUE_LENGTH]
-            )
         if user.has_perm("contracts.add_application"):
-            mine = applications.filter(entered_by=user).order_by("-entered_at", "-pk")
-            context["my_applications"] = mine[:QUEUE_LENGTH]
+            context["my_applications"] = applications.filter(entered_by=user).order_by("-entered_at", "-pk")[
+                :RECENT_ROWS
+            ]
         if user.has_perm("contracts.decide_application"):
-            decided = applications.filter(decided_by=user).order_by("-decided_at", "-pk")
-            context["my_decisions"] = decided[:QUEUE_LENGTH]
-        if user.has_perm("contracts.view_ledgerentry"):
+            context["my_decisions"] = applications.filter(decided_by=user).order_by("-decided_at", "-pk")[:RECENT_ROWS]
+        if user.has_perm("contracts.reverse_ledgerentry"):
+            # Rows written by hand (reversals). 経理's rows are the close's, a month's charges: its home shows months.
             context["my_ledger_entries"] = (
                 LedgerEntry.objects.filter(created_by=user)
                 .select_related("option_contract__subscriber", "option_contract__option")
-                .order_by("-created_at", "-pk")[:QUEUE_LENGTH]
+                .order_by("-created_at", "-pk")[:RECENT_ROWS]
             )
         if user.has_perm("contracts.export_report"):
-            this_month = clock.month_start(clock.today())
-            context["report_months"] = [this_month, clock.month_start(this_month - dt.timedelta(days=1))]
+            overview = accounting_overview(today=clock.today())
+            if store_missing_summaries(overview, user):
+                overview = accounting_overview(today=clock.today())
+            context["accounting"] = overview
         return context

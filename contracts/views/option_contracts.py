@@ -17,6 +17,7 @@ from core.tables import PAGINATION
 from core.wareki import format_date
 
 from .base import ActionView, StaffPermissionMixin
+from .queues import queue_of
 
 
 class OptionContractListView(StaffPermissionMixin, SingleTableMixin, FilterView):
@@ -63,6 +64,7 @@ class OptionContractDetailView(StaffPermissionMixin, DetailView):
             confirm_migrated_form=kwargs.get("confirm_migrated_form") or ConfirmForm(),
             show_correction=not pending and user.has_perm("contracts.add_application"),
             correction_form=kwargs.get("correction_form") or CorrectionForm(),
+            queue=queue_of(self.request, self.request.GET.get("queue"), detail="contracts:optioncontract_detail"),
         )
         context.update(
             show_billing_start=not pending
@@ -112,6 +114,7 @@ class OptionContractBillingStartView(ActionView, OptionContractDetailView):
     form_class = BillingStartForm
     form_context_name = "billing_start_form"
     success_url_name = "contracts:optioncontract_detail"
+    queue_key = "billing-start"
 
     def get_success_message(self, contract) -> str:
         return selectors.billing_start_summary(contract)
@@ -131,6 +134,7 @@ class OptionContractConfirmMigratedView(ActionView, OptionContractDetailView):
     form_class = ConfirmForm
     form_context_name = "confirm_migrated_form"
     success_url_name = "contracts:optioncontract_detail"
+    queue_key = "migrations"
 
     def perform(self, form):
         return option_contract_confirm_migrated(option_contract=self.object, actor=self.request.user)

@@ -265,3 +265,40 @@ def test_the_demo_book_closes(now):
             codes = set(_charges(_parsed("csv", closed[month][("csv", "charges")][1])))
             assert ("D0009" in codes) == (month >= mirai.billing_start_date)
             assert ("D0010" in codes) == (month >= clock.month_start(start))
+
+
+def test_the_demo_books_months_on_the_accounting_home_equal_their_reports_to_the_yen(client):
+    """The accounting home's totals are its months' reports': every closed month of the demo book, by option."""
+    from django.urls import reverse
+
+    from contracts.reports.overview import accounting_overview
+
+    with time_machine.travel(jst(2026, 12, 2, 10, 0), tick=False):
+        _quiet("load_regulation")
+        _quiet("load_demo")
+        keiri = get_user_model().objects.get(username="keiri")
+        months = _month_range(FEES_FROM, dt.date(2026, 11, 1))
+        for month in months:
+            month_close(month=month, actor=keiri)
+        client.force_login(keiri)
+        html = client.get(reverse("home")).content.decode()
+        overview = accounting_overview(today=clock.today())
+        closed = [f for f in overview.months if f.state_label == "確定"]
+        assert [f.month for f in closed] == months
+        for figures in closed:
+            report = export_report_summary(figures.month)
+            assert (figures.total_excl_yen, figures.total_tax_yen, figures.total_incl_yen) == report[:3]
+            assert sorted((line.option_name, line.amount_yen) for line in figures.lines) == report[3]
+            assert f'data-month="{figures.month:%Y-%m}"' in html
+        november = overview.last_month
+        assert (november.total_excl_yen, november.total_tax_yen, november.total_incl_yen) == (15000, 1500, 16500)
+        assert "16,500円" in html[html.index('id="month-card-2026-11"') :]
+        assert overview.this_month.state_label == "速報"
+
+
+def export_report_summary(month: dt.date):
+    """The month's 集計 as the report's CSV gives it: totals, and (option, yen) per line."""
+    rows = _parsed("csv", _export(month, "csv", "summary")[1])
+    totals = {row[0]: row[5] for row in rows}
+    lines = sorted((row[1], int(row[5])) for row in rows if row[0] == "内訳")
+    return int(totals["税抜合計"]), int(totals["消費税合計"]), int(totals["税込合計"]), lines

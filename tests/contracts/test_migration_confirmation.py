@@ -147,7 +147,7 @@ def test_the_contract_page_offers_confirmation_to_a_second_person_only(client, p
     assert "同じ移行データを確認できません" in response.content.decode()
     client.force_login(clerk2)
     home = client.get(reverse("home")).content.decode()
-    assert 'id="migrations-to-confirm"' in home and url in home
+    assert 'id="queue-migrations"' in home and url in home
     assert confirm in client.get(url).content.decode()
     with time_machine.travel(NOW, tick=False):
         response = client.post(confirm, follow=True)

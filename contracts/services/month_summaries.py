@@ -1,0 +1,58 @@
+"""A closed month's 集計, stored once (contracts.models.MonthCloseSummary) for the accounting home.
+
+The figures are the month's report's own (the caller reads them from contracts.reports, which a service may not
+import): this service only checks that they are a closed month's and whole, and appends them. Storing a month
+twice returns the row already there (two accountants opening the home at once).
+"""
+
+from django.db import IntegrityError, transaction
+
+from contracts.models import MonthClose, MonthCloseSummary
+from core import clock
+from core.errors import DomainError
+from core.transactions import durable_service
+
+from .audit import require_permission
+
+
+@durable_service
+def month_summary_record(
+    *,
+    close: MonthClose,
+    lines: list[tuple[int, str, str, int, int]],
+    rates: list[tuple[int, int, int]],
+    total_excl_yen: int,
+    total_tax_yen: int,
+    total_incl_yen: int,
+    actor,
+) -> MonthCloseSummary:
+    """Append the 集計 of `close`'s month: lines (option id, option name, kind, count, yen) and tax rates (rate %,
+    yen, tax yen), as the month's report gives them."""
+    require_permission(actor, "contracts.export_report", action="締め月の集計を記録する")
+    existing = MonthCloseSummary.objects.filter(close=close).first()
+    if existing is not None:
+        return existing
+    values = [v for line in lines for v in (line[0], line[3], line[4])] + [v for rate in rates for v in rate]
+    values += [total_excl_yen, total_tax_yen, total_incl_yen]
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in values):
+        raise DomainError("集計の金額・件数は整数（円）で指定してください。", code="summary_not_whole_yen")
+    if sum(rate[1] for rate in rates) != total_excl_yen or sum(rate[2] for rate in rates) != total_tax_yen:
+        raise DomainError("税率ごとの金額の和が合計と一致しません。", code="summary_rates_mismatch")
+    if total_excl_yen + total_tax_yen != total_incl_yen:
+        raise DomainError("税込合計が税抜合計と消費税合計の和と一致しません。", code="summary_total_mismatch")
+    summary = MonthCloseSummary(
+        close=close,
+        lines=[list(line) for line in lines],
+        rates=[list(rate) for rate in rates],
+        total_excl_yen=total_excl_yen,
+        total_tax_yen=total_tax_yen,
+        total_incl_yen=total_incl_yen,
+        recorded_at=clock.now(),
+        recorded_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            summary.save()
+    except IntegrityError:
+        return MonthCloseSummary.objects.get(close=close)
+    return summary

@@ -6,7 +6,7 @@ from django_tables2 import SingleTableMixin, SingleTableView
 
 from core.clock import today
 from core.tables import PAGINATION
-from core.views import StaffPermissionMixin
+from core.views import StaffPermissionMixin, TableListMixin
 
 from . import selectors
 from .forms import AsOfForm, RevisionPairForm
@@ -14,7 +14,7 @@ from .models import EligibilityRule, FeeItem, Option, OptionVariant, Succession,
 from .tables import FeeItemTable, OptionTable, RevisionTable
 
 
-class RevisionListView(StaffPermissionMixin, SingleTableView):
+class RevisionListView(StaffPermissionMixin, TableListMixin, SingleTableView):
     permission_required = "options.view_tariffrevision"
     template_name = "options/revision_list.html"
     table_class = RevisionTable
@@ -103,7 +103,7 @@ class RevisionDiffView(StaffPermissionMixin, TemplateView):
         return context
 
 
-class OptionListView(StaffPermissionMixin, SingleTableView):
+class OptionListView(StaffPermissionMixin, TableListMixin, SingleTableView):
     permission_required = "options.view_option"
     template_name = "options/option_list.html"
     table_class = OptionTable

@@ -22,13 +22,14 @@ from contracts.services.subscribers import subscriber_create, subscriber_update
 from contracts.tables import SubscriberTable
 from core.errors import DomainError
 from core.tables import PAGINATION
+from core.views import TableListMixin
 
 from .base import StaffPermissionMixin, add_domain_error
 
 DETAIL_ROWS = 50
 
 
-class SubscriberListView(StaffPermissionMixin, SingleTableMixin, FilterView):
+class SubscriberListView(StaffPermissionMixin, TableListMixin, SingleTableMixin, FilterView):
     permission_required = "contracts.view_subscriber"
     template_name = "contracts/subscriber_list.html"
     filterset_class = SubscriberFilter

@@ -66,13 +66,16 @@ class TableListMixin:
         return table
 
     def render_to_response(self, context, **response_kwargs):
-        filterset = context.get("filter")
-        if not self.exporting() or (filterset is not None and not filterset.is_valid()):
+        # A search staff got wrong is the page with its errors, not an empty file.
+        search = context.get("filter") or context.get("form")
+        refused = search is not None and search.is_bound and not search.is_valid()
+        if not self.exporting() or refused:
             return super().render_to_response(context, **response_kwargs)
         return self.csv_response(context[self.context_table_name or "table"])
 
     def csv_response(self, table) -> StreamingHttpResponse:
-        opts = table.data.data.model._meta if hasattr(table.data.data, "model") else None
+        model = table._meta.model or getattr(table.data.data, "model", None)
+        opts = model._meta if model is not None else None
         name = self.export_name or (str(opts.verbose_name_plural) if opts else "一覧")
         stamp = f"{clock.today():%Y%m%d}"
         response = StreamingHttpResponse(_csv_bytes(table), content_type="text/csv; charset=utf-8")

@@ -56,16 +56,18 @@ class RevisionDetailView(StaffPermissionMixin, SingleTableMixin, DetailView):
         return context
 
 
-class TariffAsOfView(StaffPermissionMixin, SingleTableMixin, TemplateView):
+class TariffAsOfView(StaffPermissionMixin, TableListMixin, SingleTableMixin, TemplateView):
     """The regulation as it stood on a date: the revision in force and every fee item in force."""
 
     permission_required = "options.view_feeitem"
+    export_name = "料金表"
     template_name = "options/tariff_as_of.html"
     table_class = FeeItemTable
     table_pagination = PAGINATION
 
     def get(self, request, *args, **kwargs):
-        self.form = AsOfForm(request.GET or {"on": today().isoformat()})
+        # Today unless a date was asked for (the CSV download's `?export=csv` alone asks for none).
+        self.form = AsOfForm(request.GET if "on" in request.GET else {"on": today().isoformat()})
         self.on = self.form.cleaned_data["on"] if self.form.is_valid() else None
         return super().get(request, *args, **kwargs)
 

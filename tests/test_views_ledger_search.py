@@ -42,6 +42,11 @@ def _billing(code, name, kana, *, clerk, approver):
 
 @pytest.fixture
 def book(regulation, fixed_clock, clerk, approver, accounting):
+    return build_book(fixed_clock, clerk=clerk, approver=approver, accounting=accounting)
+
+
+def build_book(fixed_clock, *, clerk, approver, accounting):
+    """The book of the module's docstring; the clock is left at 2026-04-02 10:00 JST."""
     fixed_clock.set("2026-02-10T10:00+09:00")
     yamada = _billing("L0001", "山田 太郎", "ヤマダ タロウ", clerk=clerk, approver=approver)
     sakura = _billing("L0002", "=さくら商事", "サクラショウジ", clerk=clerk, approver=approver)

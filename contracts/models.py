@@ -565,6 +565,9 @@ class LedgerEntry(models.Model):
             # 経理's home lists the rows one wrote, newest first: the close writes 750,000 a month under one name.
             models.Index(fields=["created_by", "created_at", "id"], name="ledger_by_writer_idx"),
             models.Index(fields=["booked_month", "arisen_at", "id"], name="ledger_booked_idx"),
+            # 取引金額 is one of 電子帳簿保存法's searches: a range of amounts, and the count and total of the ledger
+            # list, are read from this index alone (tests/test_hot_query_plans.py).
+            models.Index(fields=["amount_yen"], name="ledger_amount_idx"),
         ]
         constraints = [
             # Exactly once (DOMAIN §3.9): one initial / one-time row per application and fee item.

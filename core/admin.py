@@ -30,10 +30,11 @@ from .forms import TextRuleFormMixin
 from .history_read import HISTORY_TYPE_LABELS, FieldValue, _Labels, _m2m_raw, record_changes, staff_name
 from .history_write import save_with_history
 from .limits import PAGE_MAX
+from .tables import COUNT_CAP, capped_count
 
-# A big table's changelist counts at most this many rows: a COUNT(*) of 5,000,000 ledger rows takes a quarter of a
-# second, and nobody pages past the first thousands; the list then says 「10,000件以上」 and staff narrow it.
-ADMIN_COUNT_CAP = 10_000
+# A big table's changelist counts as the staff lists do (core.tables.capped_count): the list then says
+# 「10,000件以上」 and staff narrow it.
+ADMIN_COUNT_CAP = COUNT_CAP
 
 
 class CappedCountPaginator(Paginator):
@@ -43,7 +44,7 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        return capped_count(self.object_list, cap=self.cap)
 
     @property
     def capped(self) -> bool:

@@ -3,6 +3,7 @@
 A re-rendered initial value is shown in ISO form (`2026-02-01`, `2026-02`): simple and unambiguous.
 """
 
+import unicodedata
 from datetime import date, datetime
 
 from django import forms
@@ -65,3 +66,15 @@ class WarekiAdminDateWidget(AdminDateWidget):
 
     def __init__(self, attrs=None, format=None):
         super().__init__(attrs={"size": "24", "placeholder": PLACEHOLDER, **(attrs or {})}, format=format or "%Y-%m-%d")
+class YenAmountField(forms.IntegerField):
+    """A whole-yen amount as staff type it: `1,100`, `１１００`, `1100円`, `-1,100` (a reversal is negative)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "例: 1,100"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFKC", value).strip().removesuffix("円").replace(",", "").strip()
+            value = value.replace("\u2212", "-")  # the minus sign a Japanese input method types
+        return super().to_python(value)

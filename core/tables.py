@@ -1,11 +1,61 @@
-"""The base of every staff list: a paginator without COUNT, an ordering ending with the pk, 和暦 and yen columns."""
+"""The base of every staff list: a paginator without COUNT, an ordering ending with the pk, 和暦 and yen columns,
+how many rows match (a capped count), and the list's rows as CSV (the report's Excel-safe cells)."""
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import django_tables2 as tables
 from django.core.paginator import EmptyPage
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.utils.encoding import force_str
+from django_tables2.rows import BoundRow
 
+from core.cells import csv_text
+from core.clock import jst_wall_time
 from core.formats import wareki, wareki_datetime, wareki_month, yen
 from core.limits import PAGE_MAX
+
+# A list counts at most this many matching rows: a COUNT(*) of 5,000,000 ledger rows takes a quarter of a second,
+# and nobody pages past the first thousands; past it the list says 「10,000件以上」 and staff narrow it.
+COUNT_CAP = 10_000
+EXPORT_BATCH_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class Matches:
+    """How many rows a list matches (`count` stops at `cap` + 1), and its totals while the count is exact."""
+
+    count: int
+    cap: int = COUNT_CAP
+    totals: dict = field(default_factory=dict)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    @property
+    def label(self) -> str:
+        return f"{self.cap:,}件以上" if self.capped else f"{self.count:,}件"
+
+
+def capped_count(queryset: QuerySet, *, cap: int = COUNT_CAP) -> int:
+    """Count the rows of `queryset`, stopping at `cap` + 1: one bounded query however big the table."""
+    return queryset.select_related(None).order_by()[: cap + 1].count()
+
+
+def count_matches(data, *, cap: int = COUNT_CAP, **totals) -> Matches:
+    """Return how many rows `data` holds, capped (`capped_count`), and `totals` (aggregates, e.g. a Sum) over the
+    same rows in the same bounded query; past the cap the totals would be of an arbitrary subset, so none."""
+    if not isinstance(data, QuerySet):
+        return Matches(count=len(data), cap=max(cap, len(data)))
+    if not totals:
+        return Matches(count=capped_count(data, cap=cap), cap=cap)
+    bounded = data.select_related(None).order_by()[: cap + 1]
+    # COUNT(*), so the inner query selects only what the totals read: an index holding them answers alone.
+    result = bounded.aggregate(matched_rows=Count("*"), **totals)
+    count = result.pop("matched_rows")
+    return Matches(count=count, cap=cap, totals={} if count > cap else result)
 
 
 class BoundedLazyPaginator(tables.LazyPaginator):
@@ -47,16 +97,26 @@ class StaffTable(tables.Table):
                 self.data.data = data.order_by(*ordering, "pk")
 
 
+# In a CSV a cell is what the monthly report writes (docs/monthly_report.md): dates as YYYY-MM-DD, times in JST
+# as YYYY-MM-DD HH:MM:SS, amounts as whole numbers, so a spreadsheet sorts and sums them.
+
+
 class WarekiDateColumn(tables.Column):
     """A date in 和暦 with the Western date beside it."""
 
     def render(self, value):
         return wareki(value)
 
+    def value(self, value):
+        return value.isoformat()
+
 
 class WarekiDateTimeColumn(tables.Column):
     def render(self, value):
         return wareki_datetime(value)
+
+    def value(self, value):
+        return jst_wall_time(value).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class WarekiMonthColumn(tables.Column):
@@ -73,3 +133,46 @@ class YenColumn(tables.Column):
 
     def render(self, value):
         return yen(value)
+
+    def value(self, value):
+        return value
+
+
+class YesNoColumn(tables.BooleanColumn):
+    """A yes/no shown and exported as its two words (`yesno="有効,無効"`), not as a mark or True/False."""
+
+    def value(self, record, value, bound_column):
+        return self.yesno[0] if self._get_bool_value(record, value, bound_column) else self.yesno[1]
+
+
+def csv_field(value) -> str:
+    """One CSV field from a cell's export value: numbers as they are, text neutralised (core.cells)."""
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return csv_text(force_str(value))
+
+
+def table_csv_lines(table: tables.Table) -> Iterator[str]:
+    """Yield the CSV text of every row of `table` (its filters and ordering; no page), in batches, the header first.
+
+    The columns are the table's own (`exclude_from_export` leaves one out, an invisible one is exported); each cell
+    is the column's export value (`value_<name>` on the table, or the column's `value`). A queryset is read in
+    chunks (a server-side cursor inside a transaction on PostgreSQL), so memory stays flat at any size.
+    """
+    columns = [c for c in table.columns.iterall() if not c.column.exclude_from_export]
+    yield ",".join(csv_text(force_str(c.header)) for c in columns) + "\n"
+    data = table.data.data
+    records = data.iterator(chunk_size=EXPORT_BATCH_ROWS) if isinstance(data, QuerySet) else iter(data)
+    batch = []
+    for record in records:
+        row = BoundRow(record, table=table)
+        batch.append(",".join(csv_field(row.get_cell_value(c.name)) for c in columns) + "\n")
+        if len(batch) >= EXPORT_BATCH_ROWS:
+            yield "".join(batch)
+            batch = []
+    if batch:
+        yield "".join(batch)

@@ -1,12 +1,21 @@
-"""The bases of every staff screen: the permission mixin, and one history page per model."""
+"""The bases of every staff screen: the permission mixin, every list's count and CSV download, and one history
+page per model."""
+
+from urllib.parse import quote
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.http import Http404
+from django.db import transaction
+from django.http import Http404, StreamingHttpResponse
 from django.urls import path, reverse
 from django.views.generic import TemplateView
 
+from . import clock
+from .cells import BOM
 from .forms import AsOfForm
 from .history_read import history_entries, record_as_of, record_exists_in_history
+from .tables import COUNT_CAP, count_matches, table_csv_lines
+
+EXPORT_PARAM, CSV = "export", "csv"
 
 
 class StaffPermissionMixin(PermissionRequiredMixin):
@@ -17,6 +26,72 @@ class StaffPermissionMixin(PermissionRequiredMixin):
     """
 
     raise_exception = True
+
+
+def attachment_disposition(filename: str, *, fallback: str) -> str:
+    """A download's Content-Disposition (RFC 6266): the Japanese name as `filename*` (RFC 5987, UTF-8), and an
+    ASCII name for clients that read only `filename`."""
+    if not fallback.isascii() or any(c in fallback for c in '"\\\r\n;'):
+        raise ValueError(f"the fallback filename must be plain ASCII: {fallback!r}")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+class TableListMixin:
+    """Every staff list (a django-tables2 view, with or without a filter): how many rows match, the table's
+    totals while that count is exact, and the same rows as a CSV download (`?export=csv`).
+
+    The download is the page itself, so it has the page's permission check, filters and ordering; it has every
+    matching row (no page), streamed in the report's Excel-safe cells (core.cells: BOM, neutralised text).
+    A table declares its totals as `column_totals = {name: aggregate}` (shown in its footer); the count is
+    capped (core.tables.count_matches), so neither grows with the book.
+    """
+
+    export_name = ""  # the download's Japanese name; the model's verbose_name_plural when empty
+    count_cap = COUNT_CAP
+
+    def exporting(self) -> bool:
+        return self.request.GET.get(EXPORT_PARAM) == CSV
+
+    def get_table_pagination(self, table):
+        return False if self.exporting() else super().get_table_pagination(table)
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        if not self.exporting():
+            table.matches = count_matches(table.data.data, cap=self.count_cap, **getattr(table, "column_totals", {}))
+            query = self.request.GET.copy()
+            query.pop(table.prefixed_page_field, None)
+            query[EXPORT_PARAM] = CSV
+            table.export_url = f"?{query.urlencode()}"
+        return table
+
+    def render_to_response(self, context, **response_kwargs):
+        # A search staff got wrong is the page with its errors, not an empty file.
+        search = context.get("filter") or context.get("form")
+        refused = search is not None and search.is_bound and not search.is_valid()
+        if not self.exporting() or refused:
+            return super().render_to_response(context, **response_kwargs)
+        return self.csv_response(context[self.context_table_name or "table"])
+
+    def csv_response(self, table) -> StreamingHttpResponse:
+        model = table._meta.model or getattr(table.data.data, "model", None)
+        opts = model._meta if model is not None else None
+        name = self.export_name or (str(opts.verbose_name_plural) if opts else "一覧")
+        stamp = f"{clock.today():%Y%m%d}"
+        response = StreamingHttpResponse(_csv_bytes(table), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = attachment_disposition(
+            f"{name}_{stamp}.csv", fallback=f"{opts.model_name if opts else 'list'}-{stamp}.csv"
+        )
+        return response
+
+
+def _csv_bytes(table):
+    # Inside a transaction Django reads `.iterator()` through a server-side cursor, so PostgreSQL streams the
+    # rows instead of materialising the whole result first (Django docs, "Outputting CSV").
+    with transaction.atomic():
+        yield BOM
+        for text in table_csv_lines(table):
+            yield text.encode()
 
 
 class RecordHistoryView(StaffPermissionMixin, TemplateView):

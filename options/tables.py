@@ -14,7 +14,7 @@ class RevisionTable(StaffTable):
     amended_on = WarekiDateColumn("変更日")
     effective_on = WarekiDateColumn("実施日")
     fee_item_count = tables.Column("料金細目", attrs={"td": {"class": "num"}}, orderable=True)
-    history = tables.Column("履歴", empty_values=(), orderable=False)
+    history = tables.Column("履歴", empty_values=(), orderable=False, exclude_from_export=True)
 
     class Meta(StaffTable.Meta):
         model = TariffRevision
@@ -22,6 +22,9 @@ class RevisionTable(StaffTable):
 
     def render_fee_item_count(self, value):
         return f"{value}件" if value else "—"
+
+    def value_fee_item_count(self, value):
+        return value or 0
 
     def render_history(self, record):
         return format_html('<a href="{}">履歴</a>', reverse("options:history_tariffrevision", args=[record.pk]))
@@ -43,7 +46,7 @@ class FeeItemTable(StaffTable):
         order_by=("revision__effective_on",),
     )
     effective_on = WarekiDateColumn("実施日", accessor="revision__effective_on")
-    history = tables.Column("履歴", empty_values=(), orderable=False)
+    history = tables.Column("履歴", empty_values=(), orderable=False, exclude_from_export=True)
 
     class Meta(StaffTable.Meta):
         model = FeeItem

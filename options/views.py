@@ -6,7 +6,7 @@ from django_tables2 import SingleTableMixin, SingleTableView
 
 from core.clock import today
 from core.tables import PAGINATION
-from core.views import StaffPermissionMixin
+from core.views import StaffPermissionMixin, TableListMixin
 
 from . import selectors
 from .forms import AsOfForm, RevisionPairForm
@@ -14,7 +14,7 @@ from .models import EligibilityRule, FeeItem, Option, OptionVariant, Succession,
 from .tables import FeeItemTable, OptionTable, RevisionTable
 
 
-class RevisionListView(StaffPermissionMixin, SingleTableView):
+class RevisionListView(StaffPermissionMixin, TableListMixin, SingleTableView):
     permission_required = "options.view_tariffrevision"
     template_name = "options/revision_list.html"
     table_class = RevisionTable
@@ -56,16 +56,18 @@ class RevisionDetailView(StaffPermissionMixin, SingleTableMixin, DetailView):
         return context
 
 
-class TariffAsOfView(StaffPermissionMixin, SingleTableMixin, TemplateView):
+class TariffAsOfView(StaffPermissionMixin, TableListMixin, SingleTableMixin, TemplateView):
     """The regulation as it stood on a date: the revision in force and every fee item in force."""
 
     permission_required = "options.view_feeitem"
+    export_name = "料金表"
     template_name = "options/tariff_as_of.html"
     table_class = FeeItemTable
     table_pagination = PAGINATION
 
     def get(self, request, *args, **kwargs):
-        self.form = AsOfForm(request.GET or {"on": today().isoformat()})
+        # Today unless a date was asked for (the CSV download's `?export=csv` alone asks for none).
+        self.form = AsOfForm(request.GET if "on" in request.GET else {"on": today().isoformat()})
         self.on = self.form.cleaned_data["on"] if self.form.is_valid() else None
         return super().get(request, *args, **kwargs)
 
@@ -103,7 +105,7 @@ class RevisionDiffView(StaffPermissionMixin, TemplateView):
         return context
 
 
-class OptionListView(StaffPermissionMixin, SingleTableView):
+class OptionListView(StaffPermissionMixin, TableListMixin, SingleTableView):
     permission_required = "options.view_option"
     template_name = "options/option_list.html"
     table_class = OptionTable

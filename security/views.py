@@ -11,6 +11,7 @@ from django_tables2 import SingleTableMixin
 
 from core.errors import DomainError
 from core.tables import PAGINATION
+from core.views import TableListMixin
 
 from .access import is_security_admin
 from .client import client_ip
@@ -32,7 +33,7 @@ class SecurityAdminRequiredMixin(UserPassesTestMixin):
         return is_security_admin(self.request.user)
 
 
-class AuthEventListView(SecurityAdminRequiredMixin, SingleTableMixin, FilterView):
+class AuthEventListView(SecurityAdminRequiredMixin, TableListMixin, SingleTableMixin, FilterView):
     template_name = "security/auth_log.html"
     filterset_class = AuthEventFilter
     table_class = AuthEventTable

@@ -2,15 +2,10 @@
 
 from collections.abc import Callable
 
-# OWASP "CSV injection": a cell beginning with one of these is read as a formula by spreadsheets.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# The rule itself is the product's, shared with every list's CSV download (core.cells).
+from core.cells import FORMULA_TRIGGERS, neutralise
 
-
-def neutralise(text: str) -> str:
-    """Prefix text that a spreadsheet would read as a formula with a single quote (CSV and XLSX alike)."""
-    if text and text[0] in FORMULA_TRIGGERS:
-        return "'" + text
-    return text
+__all__ = ["FORMULA_TRIGGERS", "memoised", "neutralise"]
 
 
 def memoised(format_text: Callable[[str], str], *, blank: str, limit: int = 4096) -> Callable[[str | None], str]:

@@ -14,7 +14,6 @@
 import codecs
 import datetime as dt
 import operator
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -23,13 +22,14 @@ from django.db import connection, transaction
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, Subscriber
 from core import clock
+from core.cells import BOM, csv_text
 from core.clock import jst_wall_time
 from core.downloads import DownloadName
 from core.errors import DomainError
 from core.formats import wareki_month
 
 from .as_closed import Closes, ledger_scope, subscriber_field
-from .cells import FORMULA_TRIGGERS, memoised, neutralise
+from .cells import FORMULA_TRIGGERS, memoised
 from .charge_rows import ChargeRow
 from .layout import (
     CHARGE_COLUMNS,
@@ -56,7 +56,6 @@ CONTENT_TYPES = {
 }
 DETAIL, CHARGES, SUMMARY = "detail", "charges", "summary"
 PARTS = {DETAIL: ("明細", DETAIL_COLUMNS), CHARGES: ("月額", CHARGE_COLUMNS), SUMMARY: ("集計", SUMMARY_COLUMNS)}
-BOM = "\ufeff".encode()
 BATCH_ROWS = 2000
 
 
@@ -125,18 +124,6 @@ def report_snapshot():
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------
-
-_CSV_SPECIAL = re.compile(r'[,"\r\n]')
-
-
-def csv_text(value: str | None) -> str:
-    """A text field: neutralised against formulas, quoted only when COPY would quote it."""
-    if not value:
-        return ""
-    text = neutralise(value)
-    if _CSV_SPECIAL.search(text):
-        return '"' + text.replace('"', '""') + '"'
-    return text
 
 
 def _csv_number(value) -> str:

@@ -20,6 +20,7 @@ from contracts.tables import ApplicationTable
 from core import clock
 from core.errors import DomainError
 from core.tables import PAGINATION
+from core.views import TableListMixin
 from options.models import OptionVariant
 from options.selectors import options_orderable, variant_is_quoted
 
@@ -33,7 +34,7 @@ KIND_TITLES = {
 }
 
 
-class ApplicationListView(StaffPermissionMixin, SingleTableMixin, FilterView):
+class ApplicationListView(StaffPermissionMixin, TableListMixin, SingleTableMixin, FilterView):
     permission_required = "contracts.view_application"
     template_name = "contracts/application_list.html"
     filterset_class = ApplicationFilter

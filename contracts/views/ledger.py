@@ -10,18 +10,24 @@ from contracts.models import LedgerEntry
 from contracts.services.ledger import REVERSIBLE_KINDS, ledger_entry_reverse
 from contracts.tables import LedgerTable
 from core.tables import PAGINATION
+from core.views import TableListMixin
 
 from .base import ActionView, StaffPermissionMixin
 
 
-class LedgerListView(StaffPermissionMixin, SingleTableMixin, FilterView):
+class LedgerListView(StaffPermissionMixin, TableListMixin, SingleTableMixin, FilterView):
     permission_required = "contracts.view_ledgerentry"
     template_name = "contracts/ledger_list.html"
     filterset_class = LedgerFilter
     table_class = LedgerTable
     table_pagination = PAGINATION
+    export_name = "支払義務台帳"
     queryset = LedgerEntry.objects.select_related(
-        "option_contract__subscriber", "option_contract__option", "option_contract__variant", "revision"
+        "option_contract__subscriber",
+        "option_contract__option",
+        "option_contract__variant",
+        "revision",
+        "reversed_by",
     ).order_by("-booked_month", "-arisen_at", "-pk")
 
 

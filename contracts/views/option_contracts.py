@@ -14,13 +14,14 @@ from contracts.services.applications import application_submit
 from contracts.services.option_contracts import option_contract_confirm_migrated, option_contract_set_billing_start
 from contracts.tables import OptionContractTable
 from core.tables import PAGINATION
+from core.views import TableListMixin
 from core.wareki import format_date
 
 from .base import ActionView, StaffPermissionMixin
 from .queues import queue_of
 
 
-class OptionContractListView(StaffPermissionMixin, SingleTableMixin, FilterView):
+class OptionContractListView(StaffPermissionMixin, TableListMixin, SingleTableMixin, FilterView):
     permission_required = "contracts.view_optioncontract"
     template_name = "contracts/optioncontract_list.html"
     filterset_class = OptionContractFilter

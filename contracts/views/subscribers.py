@@ -27,6 +27,7 @@ from contracts.tables import SubscriberTable
 from core import clock
 from core.errors import DomainError
 from core.tables import PAGINATION
+from core.views import TableListMixin
 from core.wareki import format_date
 
 from .base import StaffPermissionMixin, add_domain_error
@@ -34,7 +35,7 @@ from .base import StaffPermissionMixin, add_domain_error
 DETAIL_ROWS = 50
 
 
-class SubscriberListView(StaffPermissionMixin, SingleTableMixin, FilterView):
+class SubscriberListView(StaffPermissionMixin, TableListMixin, SingleTableMixin, FilterView):
     permission_required = "contracts.view_subscriber"
     template_name = "contracts/subscriber_list.html"
     filterset_class = SubscriberFilter

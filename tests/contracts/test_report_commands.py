@@ -46,8 +46,7 @@ def test_monthly_report_writes_the_golden_csv_for_a_month_given_in_any_form(gold
     out, _err = _run("monthly_report", month, "--output", str(target))
 
     assert target.read_bytes() == (GOLDEN / "2026-02-detail.csv").read_bytes()
-    assert out == f"令和8年2月 (2026-02)の月次レポートを {target} に出力しました（2,764 バイト）。
-"
+    assert out == f"令和8年2月 (2026-02)の月次レポートを {target} に出力しました（2,764 バイト）。\n"
     assert list(tmp_path.iterdir()) == [target]
 
 

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from django.db.models import Case, Q, QuerySet, Value, When
 
+from contracts.billing.charges import migration_pending
 from contracts.billing.pricing import Priced, price
 from contracts.billing.timeline import (
     contract_state_label,
@@ -20,7 +21,7 @@ from core.history_read import staff_name
 from core.search import normalize, text_for_storage
 from core.wareki import format_date
 from options.choices import EligibilityKind
-from options.models import CarrierService, Option, OptionVariant, Service
+from options.models import CarrierService, Option, OptionVariant, Service, Succession
 from options.selectors import fee_items_in_force, option_retired_refusal, variant_is_quoted
 from security.accounts import staff_assert_independent
 
@@ -471,8 +472,23 @@ def search_everything(*, text: str, user) -> list[SearchGroup]:
         rows = list(_search_rows(kind, text)[: SEARCH_LIMIT + 1])
         groups.append(SearchGroup(kind, label, rows[:SEARCH_LIMIT], len(rows) > SEARCH_LIMIT))
     return groups
+
+
 def month_close_job_latest(*, month: dt.date):
     """The latest close job of `month` (queued, running or finished), or None."""
     from contracts.models import MonthCloseJob
 
     return MonthCloseJob.objects.filter(month=month).select_related("requested_by").first()
+
+
+def succession_contracts(succession: Succession) -> QuerySet[OptionContract]:
+    """Return the contracts a succession moves and has not moved yet (平成26年3月1日変更 附則第2項〜第4項): on the
+    retired option, made on or before the provision's date, not ended before the succession date (nothing left
+    to continue), and in force (a migrated contract not confirmed yet moves at the run after its confirmation)."""
+    return (
+        OptionContract.objects.filter(option=succession.from_option, contracted_on__lte=succession.contracts_made_until)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=succession.effective_on))
+        .exclude(migration_pending())
+        .select_related("subscriber", "variant")
+        .order_by("subscriber__code", "pk")
+    )

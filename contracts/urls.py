@@ -11,7 +11,7 @@ from .models import (
     OptionContract,
     Subscriber,
 )
-from .views import applications, home, ledger, option_contracts, reports, search, subscribers
+from .views import applications, home, ledger, option_contracts, reports, revisions, search, subscribers
 
 # Namespaced "contracts:"; the home page keeps the plain name "home" that LOGIN_REDIRECT_URL names.
 contract_patterns = [
@@ -54,6 +54,12 @@ contract_patterns = [
         "option-contracts/<int:pk>/correction/",
         option_contracts.OptionContractCorrectionView.as_view(),
         name="optioncontract_correction",
+    ),
+    path("revisions/<int:pk>/impact/", revisions.RevisionImpactView.as_view(), name="revision_impact"),
+    path(
+        "revisions/<int:pk>/impact/download/",
+        revisions.RevisionImpactDownloadView.as_view(),
+        name="revision_impact_download",
     ),
     path("ledger/", ledger.LedgerListView.as_view(), name="ledger_list"),
     path("ledger/<int:pk>/", ledger.LedgerEntryDetailView.as_view(), name="ledgerentry_detail"),

@@ -20,8 +20,8 @@ from core.errors import DomainError
 from core.history_read import staff_name
 from core.search import normalize, text_for_storage
 from core.wareki import format_date
-from options.choices import EligibilityKind
-from options.models import CarrierService, Option, OptionVariant, Service, Succession
+from options.choices import EligibilityKind, FeeKind, RevisionStatus
+from options.models import CarrierService, FeeItem, Option, OptionVariant, Service, Succession
 from options.selectors import fee_items_in_force, option_retired_refusal, variant_is_quoted
 from security.accounts import staff_assert_independent
 
@@ -296,6 +296,7 @@ def option_contract_view(contract: OptionContract, *, on: dt.date | None = None)
         "terms_now": variants.get(current.pk) if current else None,
         "terms_upcoming": [TermsChange(p.valid_from, _terms_label(p)) for p in upcoming],
         "terms_now_label": _terms_label(current) if current else "",
+        "pending_fee_changes": pending_fee_changes(contract, today=today),
     }
     if on is not None:
         then = period_on(periods, on)
@@ -307,6 +308,54 @@ def option_contract_view(contract: OptionContract, *, on: dt.date | None = None)
             ),
         )
     return view
+
+
+@dataclass(frozen=True)
+class PendingFeeChange:
+    """A published revision not yet in force that changes this contract's monthly fee (a pending price change)."""
+
+    effective_on: dt.date
+    amount_label: str
+    revision_title: str
+
+    def __str__(self) -> str:
+        return (
+            f"{format_date(self.effective_on, western=False)}から {self.amount_label}（改定案: {self.revision_title}）"
+        )
+
+
+def pending_fee_changes(contract: OptionContract, *, today: dt.date) -> list[PendingFeeChange]:
+    """Return the monthly fee changes of published revisions not yet in force, for the terms the contract will be
+    on that day (e.g. 「令和9年4月1日から 3,300円（改定案: 令和9年4月1日変更）」); none past its end date."""
+    periods = periods_of(contract)
+    items = (
+        FeeItem.objects.filter(
+            revision__status=RevisionStatus.PUBLISHED,
+            revision__effective_on__gt=today,
+            kind=FeeKind.MONTHLY,
+            variant_id__in={p.variant_id for p in periods},
+        )
+        .select_related("revision")
+        .order_by("revision__effective_on", "revision__amended_on", "pk")
+    )
+    changes = []
+    for item in items:
+        day = item.revision.effective_on
+        period = period_on(periods, day)
+        if period is None or period.variant_id != item.variant_id:
+            continue
+        if contract.end_date is not None and day > contract.end_date:
+            continue
+        if item.discontinued:
+            label = "月額費用の廃止"
+        else:
+            try:
+                priced = price(fee_item=item, quantity=period.quantity, quoted_amount_yen=period.quoted_amount_yen)
+                label = f"{priced.amount_yen:,}円"
+            except DomainError:
+                label = item.price_label
+        changes.append(PendingFeeChange(day, label, item.revision.title))
+    return changes
 
 
 @dataclass(frozen=True)

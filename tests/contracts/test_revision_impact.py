@@ -160,6 +160,7 @@ def test_the_revision_impact_command_prints_the_same_figures_and_writes_the_file
         (["999999"], "見つかりません"),
         (["令和8年2月1日変更"], "既に実施されています"),
         ([str(draft.pk), "--part", "summary"], "--part は --format"),
+        ([str(draft.pk), "--output", str(tmp_path)], "フォルダです"),
         ([str(draft.pk), "--format", "xlsx", "--part", "summary", "--output", str(tmp_path / "x.xlsx")], "出力内容"),
     ]:
         with pytest.raises(CommandError, match=message):

@@ -32,11 +32,11 @@ def test_draft_review_publish_in_the_staff_screens_and_the_contract_page_shows_t
     page = client.get(reverse("options:revision_detail", args=[draft.pk])).content.decode()
     assert "公開されるまで料金の計算には使われません" in page and "影響の試算" in page
     swp = FeeItem.objects.get(variant__option__code=factories.SWP, kind="monthly")
-    form = client.get(reverse("options:feeitem_create", args=[draft.pk]) + f"?from={swp.pk}")
+    form = client.get(reverse("options:revision_feeitem_create", args=[draft.pk]) + f"?from={swp.pk}")
     initial = form.context["form"].initial
     data = {k: v for k, v in initial.items() if v is not None and k != "discontinued"}
     data.update(amount_yen=3300)
-    response = client.post(reverse("options:feeitem_create", args=[draft.pk]), data)
+    response = client.post(reverse("options:revision_feeitem_create", args=[draft.pk]), data)
     assert response.status_code == 302, response.content.decode()
     assert draft.fee_items.get().amount_yen == 3300
     diff = client.get(reverse("options:revision_diff"), {"older": swp.revision_id, "newer": draft.pk})

@@ -70,11 +70,16 @@ class RevisionDetailView(StaffPermissionMixin, SingleTableMixin, DetailView):
         context["can_edit"] = is_draft and user.has_perm("options.change_tariffrevision")
         context["can_add_items"] = is_draft and user.has_perm("options.add_feeitem")
         context["can_edit_items"] = is_draft and user.has_perm("options.change_feeitem")
-        context["transitions"] = [
-            (to, TRANSITION_BUTTONS[to][0])
-            for to in sorted(REVISION_TRANSITIONS[revision.status])
-            if user.has_perm(TRANSITION_BUTTONS[to][1])
+        transitions = [
+            to for to in sorted(REVISION_TRANSITIONS[revision.status]) if user.has_perm(TRANSITION_BUTTONS[to][1])
         ]
+        # The four eyes: the service refuses a revision's author; the page does not offer it to them.
+        context["is_author"] = RevisionStatus.PUBLISHED in transitions and user.pk in selectors.revision_authors(
+            revision
+        )
+        if context["is_author"]:
+            transitions.remove(RevisionStatus.PUBLISHED)
+        context["transitions"] = [(to, TRANSITION_BUTTONS[to][0]) for to in transitions]
         context["transition_form"] = kwargs.get("transition_form") or RevisionTransitionForm()
         context["can_preview"] = user.has_perm("options.preview_tariffrevision") and (
             revision.is_draft or revision.effective_on > today()

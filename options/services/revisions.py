@@ -46,6 +46,10 @@ def revision_draft_save(*, revision: TariffRevision, actor, reason: str) -> Tari
     from . import revision_save
 
     if revision.pk is None:
+        require_permission(actor, "options.add_tariffrevision", action="改定案を作成する")
+    else:
+        require_permission(actor, "options.change_tariffrevision", action="改定案を変更する")
+    if revision.pk is None:
         revision.status = RevisionStatus.DRAFT
         revision.drafted_by = actor
     else:
@@ -68,6 +72,10 @@ def draft_fee_item_save(*, fee_item: FeeItem, actor, reason: str) -> FeeItem:
     """Add to a draft a fee item that it adds, changes or discontinues (its key: option, variant, kind)."""
     from . import fee_item_save
 
+    if fee_item.pk is None:
+        require_permission(actor, "options.add_feeitem", action="改定案の料金細目を登録する")
+    else:
+        require_permission(actor, "options.change_feeitem", action="改定案の料金細目を変更する")
     revision_assert_draft(TariffRevision.objects.get(pk=fee_item.revision_id))
     if fee_item.pk is not None:
         revision_assert_draft(FeeItem.objects.select_related("revision").get(pk=fee_item.pk).revision)

@@ -34,16 +34,26 @@ _READ_CATALOGUE = _view("options", _CATALOGUE_MODELS)
 # applications they hold, their terms over time, the ledger of what they owe, and the month closes over it.
 _READ_RECORDS = _view("contracts", _CONTRACT_RECORDS + ["contractterms", "ledgerentry", "monthclose"])
 _READ_ALL = _READ_CATALOGUE + _READ_RECORDS
+# Publishing a revision is the colleague's step of the four eyes (the service refuses the revision's own authors);
+# its impact preview shows contracts by number, option and amount only, never a subscriber.
+_PUBLISH = ["options.publish_tariffrevision"]
+_PREVIEW = ["options.preview_tariffrevision"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK: _READ_ALL + _edit("contracts", _CONTRACT_RECORDS),
     APPROVER: _READ_ALL + ["contracts.decide_application", "contracts.reverse_ledgerentry"],
-    ACCOUNTING: _READ_ALL + ["contracts.export_report", "contracts.close_month"],
+    ACCOUNTING: _READ_ALL + ["contracts.export_report", "contracts.close_month"] + _PREVIEW,
     # Need to know: the catalogue and its revisions only. None of its screens shows a contract, and whether a
     # revision is cited by the ledger is told by the catalogue services' refusal, not by reading the ledger.
-    TARIFF_MANAGER: _READ_CATALOGUE + _edit("options", _CATALOGUE_MODELS) + ["options.delete_tariffrevision"],
+    TARIFF_MANAGER: _READ_CATALOGUE
+    + _edit("options", _CATALOGUE_MODELS)
+    + ["options.delete_tariffrevision"]
+    + _PUBLISH
+    + _PREVIEW,
     SYSTEM_ADMIN: _READ_ALL
     + _edit("options", _CATALOGUE_MODELS)
+    + _PUBLISH
+    + _PREVIEW
     + _edit("contracts", _CONTRACT_RECORDS)
     + [
         "contracts.decide_application",

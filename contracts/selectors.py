@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from contracts.billing.charges import migration_pending
 from contracts.billing.pricing import Priced, price, tax_for, tax_rate_on
 from contracts.billing.timeline import (
     contract_state_label,
@@ -20,8 +21,8 @@ from core.formats import wareki_datetime
 from core.history_read import staff_name
 from core.search import normalize, text_for_storage
 from core.wareki import format_date
-from options.choices import EligibilityKind, FeeKind
-from options.models import CarrierService, Option, OptionVariant, Service
+from options.choices import EligibilityKind, FeeKind, RevisionStatus
+from options.models import CarrierService, FeeItem, Option, OptionVariant, Service, Succession
 from options.selectors import fee_items_in_force, option_retired_refusal, variant_is_quoted
 from security.accounts import staff_assert_independent
 
@@ -323,6 +324,7 @@ def option_contract_view(contract: OptionContract, *, on: dt.date | None = None)
         "terms_now": variants.get(current.pk) if current else None,
         "terms_upcoming": [TermsChange(p.valid_from, _terms_label(p)) for p in upcoming],
         "terms_now_label": _terms_label(current) if current else "",
+        "pending_fee_changes": pending_fee_changes(contract, today=today),
     }
     if on is not None:
         then = period_on(periods, on)
@@ -334,6 +336,54 @@ def option_contract_view(contract: OptionContract, *, on: dt.date | None = None)
             ),
         )
     return view
+
+
+@dataclass(frozen=True)
+class PendingFeeChange:
+    """A published revision not yet in force that changes this contract's monthly fee (a pending price change)."""
+
+    effective_on: dt.date
+    amount_label: str
+    revision_title: str
+
+    def __str__(self) -> str:
+        return (
+            f"{format_date(self.effective_on, western=False)}から {self.amount_label}（改定案: {self.revision_title}）"
+        )
+
+
+def pending_fee_changes(contract: OptionContract, *, today: dt.date) -> list[PendingFeeChange]:
+    """Return the monthly fee changes of published revisions not yet in force, for the terms the contract will be
+    on that day (e.g. 「令和9年4月1日から 3,300円（改定案: 令和9年4月1日変更）」); none past its end date."""
+    periods = periods_of(contract)
+    items = (
+        FeeItem.objects.filter(
+            revision__status=RevisionStatus.PUBLISHED,
+            revision__effective_on__gt=today,
+            kind=FeeKind.MONTHLY,
+            variant_id__in={p.variant_id for p in periods},
+        )
+        .select_related("revision")
+        .order_by("revision__effective_on", "revision__amended_on", "pk")
+    )
+    changes = []
+    for item in items:
+        day = item.revision.effective_on
+        period = period_on(periods, day)
+        if period is None or period.variant_id != item.variant_id:
+            continue
+        if contract.end_date is not None and day > contract.end_date:
+            continue
+        if item.discontinued:
+            label = "月額費用の廃止"
+        else:
+            try:
+                priced = price(fee_item=item, quantity=period.quantity, quoted_amount_yen=period.quoted_amount_yen)
+                label = f"{priced.amount_yen:,}円"
+            except DomainError:
+                label = item.price_label
+        changes.append(PendingFeeChange(day, label, item.revision.title))
+    return changes
 
 
 @dataclass(frozen=True)
@@ -610,3 +660,16 @@ def month_close_job_latest(*, month: dt.date):
     from contracts.models import MonthCloseJob
 
     return MonthCloseJob.objects.filter(month=month).select_related("requested_by").first()
+
+
+def succession_contracts(succession: Succession) -> QuerySet[OptionContract]:
+    """Return the contracts a succession moves and has not moved yet (平成26年3月1日変更 附則第2項〜第4項): on the
+    retired option, made on or before the provision's date, not ended before the succession date (nothing left
+    to continue), and in force (a migrated contract not confirmed yet moves at the run after its confirmation)."""
+    return (
+        OptionContract.objects.filter(option=succession.from_option, contracted_on__lte=succession.contracts_made_until)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=succession.effective_on))
+        .exclude(migration_pending())
+        .select_related("subscriber", "variant")
+        .order_by("subscriber__code", "pk")
+    )

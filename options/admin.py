@@ -21,6 +21,7 @@ from .models import (
     Succession,
     TariffRevision,
 )
+from .services.revisions import revision_draft_save
 
 
 class RevisionForm(ReasonForm):
@@ -108,12 +109,17 @@ class EligibilityRuleAdmin(RecordAdmin):
 @admin.register(TariffRevision)
 class TariffRevisionAdmin(RecordAdmin):
     form = RevisionForm
-    list_display = ("title", "amended_on", "effective_on")
+    list_display = ("title", "amended_on", "effective_on", "status")
     list_filter = ("effective_on",)
     search_fields = ("title", "provisions")
     date_hierarchy = "effective_on"
+    readonly_fields = ("status", "drafted_by", "published_by", "published_at")
 
     def save_record(self, obj, *, actor, reason):
+        if obj.pk is None:
+            # Entered here too, a new revision prices nothing until a colleague publishes it (the staff screens).
+            revision_draft_save.joined(revision=obj, actor=actor, reason=reason)
+            return
         services.revision_save.joined(revision=obj, actor=actor, reason=reason)
 
     def delete_record(self, obj, *, actor, reason):

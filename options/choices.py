@@ -34,3 +34,20 @@ class Proration(models.TextChoices):
 
     DAILY = "daily", "日割り（切り捨て）"
     FULL_MONTH = "full_month", "1か月分"
+
+
+class RevisionStatus(models.TextChoices):
+    """Where a revision stands in its workflow (options.services.revisions.REVISION_TRANSITIONS)."""
+
+    DRAFT = "draft", "下書き"
+    REVIEW = "review", "確認待ち"
+    PUBLISHED = "published", "公開済み"
+
+
+# The revision workflow: the drafter sends the draft for review; a colleague sends it back or publishes it.
+# A published revision never goes back (what it priced stands; a correction is a new revision).
+REVISION_TRANSITIONS: dict[str, frozenset[str]] = {
+    RevisionStatus.DRAFT: frozenset({RevisionStatus.REVIEW}),
+    RevisionStatus.REVIEW: frozenset({RevisionStatus.DRAFT, RevisionStatus.PUBLISHED}),
+    RevisionStatus.PUBLISHED: frozenset(),
+}

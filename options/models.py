@@ -1,10 +1,11 @@
 """The catalogue of 個別規程 有料オプション: what may be sold, to whom, and at what price on which date."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from .choices import ChargeBasis, EligibilityKind, FeeKind, OptionStatus, Pricing, Proration
+from .choices import ChargeBasis, EligibilityKind, FeeKind, OptionStatus, Pricing, Proration, RevisionStatus
 
 
 class Service(models.Model):
@@ -170,6 +171,28 @@ class TariffRevision(models.Model):
     amended_on = models.DateField("変更日", unique=True)
     effective_on = models.DateField("実施日", db_index=True)
     provisions = models.TextField("附則の本文")
+    # The regulation's own revisions were published before this system; a revision drafted in the staff screens
+    # starts as a draft, which pricing never reads (options.selectors.fee_schedule).
+    status = models.CharField(
+        "状態", max_length=10, choices=RevisionStatus.choices, default=RevisionStatus.PUBLISHED, db_index=True
+    )
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="起案者",
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="公開者",
+    )
+    published_at = models.DateTimeField("公開日時", null=True, blank=True)
 
     history = HistoricalRecords()
 
@@ -177,9 +200,18 @@ class TariffRevision(models.Model):
         verbose_name = "改定（附則）"
         verbose_name_plural = "改定（附則）"
         ordering = ["effective_on", "amended_on", "pk"]
+        permissions = [
+            ("publish_tariffrevision", "改定を公開できる"),
+            ("preview_tariffrevision", "改定の影響を試算できる"),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_draft(self) -> bool:
+        """Not yet published: in the drafter's hands or waiting for a colleague's review."""
+        return self.status != RevisionStatus.PUBLISHED
 
 
 class FeeItem(models.Model):

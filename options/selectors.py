@@ -8,19 +8,39 @@ from django.db.models import Q, QuerySet
 from core.errors import DomainError
 from core.wareki import format_date
 
-from .choices import Pricing
+from .choices import Pricing, RevisionStatus
 from .fees import FeeSchedule
 from .models import FeeItem, Option, OptionVariant, TariffRevision
 
 
-def revision_in_force(*, on: dt.date) -> TariffRevision | None:
-    """Return the latest revision whose 実施日 is on or before `on` (JST date)."""
-    return TariffRevision.objects.filter(effective_on__lte=on).order_by("-effective_on", "-amended_on").first()
+def revision_in_force(*, on: dt.date, excluding: TariffRevision | None = None) -> TariffRevision | None:
+    """Return the latest published revision whose 実施日 is on or before `on` (JST date)."""
+    revisions = TariffRevision.objects.filter(effective_on__lte=on, status=RevisionStatus.PUBLISHED)
+    if excluding is not None:
+        revisions = revisions.exclude(pk=excluding.pk)
+    return revisions.order_by("-effective_on", "-amended_on", "-pk").first()
 
 
-def fee_schedule(*, until: dt.date | None = None, kinds: list[str] | None = None, variants=None) -> FeeSchedule:
-    """Load the fee schedule (one query): items of revisions effective up to `until`, of `kinds`, of `variants`."""
-    items = FeeItem.objects.select_related("revision", "option", "variant", "option__section")
+def fee_schedule(
+    *,
+    until: dt.date | None = None,
+    kinds: list[str] | None = None,
+    variants=None,
+    including: TariffRevision | None = None,
+    excluding: TariffRevision | None = None,
+) -> FeeSchedule:
+    """Load the fee schedule (one query): items of revisions effective up to `until`, of `kinds`, of `variants`.
+
+    Only published revisions price anything: a draft is invisible to pricing. The impact preview asks for the
+    schedule as it would be with a draft (`including`) or as it would have been without a revision (`excluding`),
+    and hands it to the same charge code as the close.
+    """
+    published = Q(revision__status=RevisionStatus.PUBLISHED)
+    if including is not None:
+        published |= Q(revision=including)
+    items = FeeItem.objects.filter(published).select_related("revision", "option", "variant", "option__section")
+    if excluding is not None:
+        items = items.exclude(revision=excluding)
     if until is not None:
         items = items.filter(revision__effective_on__lte=until)
     if kinds is not None:
@@ -34,9 +54,11 @@ def _display_order(item: FeeItem):
     return (item.option.section.number, item.option.name, item.variant.code, item.kind, item.pk)
 
 
-def fee_items_in_force(*, on: dt.date, variant: OptionVariant | None = None) -> list[FeeItem]:
+def fee_items_in_force(
+    *, on: dt.date, variant: OptionVariant | None = None, including: TariffRevision | None = None
+) -> list[FeeItem]:
     """Return, for every (variant, kind), the fee item in force on `on` (discontinued ones left out). One query."""
-    schedule = fee_schedule(until=on, variants=None if variant is None else [variant])
+    schedule = fee_schedule(until=on, variants=None if variant is None else [variant], including=including)
     return sorted(schedule.all_in_force(on=on), key=_display_order)
 
 
@@ -83,11 +105,21 @@ class FeeChange:
 
 
 def revision_diff(*, older: TariffRevision, newer: TariffRevision) -> list[FeeChange]:
-    """Return the fee items added, removed and changed between the tariff as of two revisions."""
+    """Return the fee items added, removed and changed between the tariff as of two revisions.
+
+    A revision not yet published is compared as if it were (its own items counted on its 実施日), so that its
+    reviewer sees what publishing it would change.
+    """
     if older.effective_on > newer.effective_on:
         older, newer = newer, older
-    before = {(i.variant_id, i.kind): i for i in fee_items_in_force(on=older.effective_on)}
-    after = {(i.variant_id, i.kind): i for i in fee_items_in_force(on=newer.effective_on)}
+    before = {
+        (i.variant_id, i.kind): i
+        for i in fee_items_in_force(on=older.effective_on, including=older if older.is_draft else None)
+    }
+    after = {
+        (i.variant_id, i.kind): i
+        for i in fee_items_in_force(on=newer.effective_on, including=newer if newer.is_draft else None)
+    }
     changes = []
     for key in sorted(before.keys() | after.keys(), key=lambda k: (k[0], k[1])):
         b, a = before.get(key), after.get(key)
@@ -107,10 +139,42 @@ def _same_price(a: FeeItem, b: FeeItem) -> bool:
 def fee_history(*, option: Option) -> QuerySet[FeeItem]:
     """Return an option's fee items over time, oldest revision first."""
     return (
-        FeeItem.objects.filter(option=option)
+        FeeItem.objects.filter(option=option, revision__status=RevisionStatus.PUBLISHED)
         .select_related("revision", "variant")
         .order_by("variant__code", "kind", "revision__effective_on", "pk")
     )
+
+
+def revision_compared_with(revision: TariffRevision) -> TariffRevision | None:
+    """Return the revision a draft is reviewed against: the published one in force on its 実施日 without it."""
+    return revision_in_force(on=revision.effective_on, excluding=revision)
+
+
+_REVISION_CONTENT = ("title", "amended_on", "effective_on", "provisions")
+
+
+def revision_authors(revision: TariffRevision) -> set[int]:
+    """Return the ids of everyone who wrote the revision's text or dates or its fee items, for the four eyes.
+
+    Read from the history: its creation and every row that changed what it says count; a row that only moved it
+    through the workflow (sent for review, sent back) does not, so a reviewer who sent a draft back may still
+    publish it once it is mended.
+    """
+    ids: set[int] = set()
+    previous = None
+    for row in revision.history.order_by("history_id").values("history_user_id", *_REVISION_CONTENT):
+        content = tuple(row[f] for f in _REVISION_CONTENT)
+        if row["history_user_id"] is not None and content != previous:
+            ids.add(row["history_user_id"])
+        previous = content
+    ids |= set(
+        FeeItem.history.filter(revision_id=revision.pk)
+        .exclude(history_user=None)
+        .values_list("history_user_id", flat=True)
+    )
+    if revision.drafted_by_id:
+        ids.add(revision.drafted_by_id)
+    return ids
 
 
 def options_orderable(*, on: dt.date) -> QuerySet[Option]:

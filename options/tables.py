@@ -13,12 +13,13 @@ class RevisionTable(StaffTable):
     title = tables.Column("表題", linkify=("options:revision_detail", [tables.A("pk")]))
     amended_on = WarekiDateColumn("変更日")
     effective_on = WarekiDateColumn("実施日")
+    status = tables.Column("状態")
     fee_item_count = tables.Column("料金細目", attrs={"td": {"class": "num"}}, orderable=True)
     history = tables.Column("履歴", empty_values=(), orderable=False, exclude_from_export=True)
 
     class Meta(StaffTable.Meta):
         model = TariffRevision
-        fields = ("title", "amended_on", "effective_on", "fee_item_count")
+        fields = ("title", "amended_on", "effective_on", "status", "fee_item_count")
 
     def render_fee_item_count(self, value):
         return f"{value}件" if value else "—"

@@ -20,7 +20,12 @@ app_name = "options"
 
 urlpatterns = [
     path("", views.RevisionListView.as_view(), name="revision_list"),
+    path("revisions/new/", views.RevisionCreateView.as_view(), name="revision_create"),
     path("revisions/<int:pk>/", views.RevisionDetailView.as_view(), name="revision_detail"),
+    path("revisions/<int:pk>/edit/", views.RevisionUpdateView.as_view(), name="revision_update"),
+    path("revisions/<int:pk>/transition/", views.RevisionTransitionView.as_view(), name="revision_transition"),
+    path("revisions/<int:pk>/fee-items/new/", views.FeeItemCreateView.as_view(), name="revision_feeitem_create"),
+    path("fee-items/<int:pk>/edit/", views.FeeItemUpdateView.as_view(), name="feeitem_update"),
     path("as-of/", views.TariffAsOfView.as_view(), name="tariff_as_of"),
     path("diff/", views.RevisionDiffView.as_view(), name="revision_diff"),
     path("options/", views.OptionListView.as_view(), name="option_list"),

@@ -1,17 +1,31 @@
 """Tariff screens: revisions, the regulation as of a date, revision diffs, options over time."""
 
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Count, Prefetch
-from django.views.generic import DetailView, TemplateView
+from django.shortcuts import redirect
+from django.views.generic import DetailView, FormView, TemplateView
+from django.views.generic.detail import SingleObjectMixin
 from django_tables2 import SingleTableMixin, SingleTableView
 
 from core.clock import today
+from core.errors import DomainError
 from core.tables import PAGINATION
 from core.views import StaffPermissionMixin, TableListMixin
 
 from . import selectors
-from .forms import AsOfForm, RevisionPairForm
+from .choices import REVISION_TRANSITIONS, RevisionStatus
+from .forms import AsOfForm, FeeItemDraftForm, RevisionDraftForm, RevisionPairForm, RevisionTransitionForm
 from .models import EligibilityRule, FeeItem, Option, OptionVariant, Succession, TariffRevision
+from .services.revisions import draft_fee_item_save, revision_draft_save, revision_transition
 from .tables import FeeItemTable, OptionTable, RevisionTable
+
+# What each transition is called on the revision's page, and who may press it.
+TRANSITION_BUTTONS = {
+    RevisionStatus.REVIEW: ("確認を依頼する", "options.change_tariffrevision"),
+    RevisionStatus.DRAFT: ("差し戻す", "options.change_tariffrevision"),
+    RevisionStatus.PUBLISHED: ("公開する", "options.publish_tariffrevision"),
+}
 
 
 class RevisionListView(StaffPermissionMixin, TableListMixin, SingleTableView):
@@ -43,17 +57,178 @@ class RevisionDetailView(StaffPermissionMixin, SingleTableMixin, DetailView):
             "option__section__number", "option__name", "variant__code", "kind", "pk"
         )
 
+    def get_queryset(self):
+        return TariffRevision.objects.select_related("drafted_by", "published_by")
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         revision = self.object
-        context["previous"] = (
-            TariffRevision.objects.filter(effective_on__lte=revision.effective_on)
-            .exclude(pk=revision.pk)
-            .order_by("-effective_on", "-amended_on", "-pk")
-            .first()
-        )
+        user = self.request.user
+        context["previous"] = selectors.revision_compared_with(revision)
         context["successions"] = revision.successions.select_related("from_option", "to_option")
+        is_draft = revision.status == RevisionStatus.DRAFT
+        context["can_edit"] = is_draft and user.has_perm("options.change_tariffrevision")
+        context["can_add_items"] = is_draft and user.has_perm("options.add_feeitem")
+        context["can_edit_items"] = is_draft and user.has_perm("options.change_feeitem")
+        transitions = [
+            to for to in sorted(REVISION_TRANSITIONS[revision.status]) if user.has_perm(TRANSITION_BUTTONS[to][1])
+        ]
+        # The four eyes: the service refuses a revision's author; the page does not offer it to them.
+        context["is_author"] = RevisionStatus.PUBLISHED in transitions and user.pk in selectors.revision_authors(
+            revision
+        )
+        if context["is_author"]:
+            transitions.remove(RevisionStatus.PUBLISHED)
+        context["transitions"] = [(to, TRANSITION_BUTTONS[to][0]) for to in transitions]
+        context["transition_form"] = kwargs.get("transition_form") or RevisionTransitionForm()
+        context["can_preview"] = user.has_perm("options.preview_tariffrevision") and (
+            revision.is_draft or revision.effective_on > today()
+        )
+        if context["can_add_items"]:
+            context["in_force"] = selectors.fee_items_in_force(on=revision.effective_on)
+        context["own_items"] = list(self.get_table_data()) if context["can_edit_items"] else []
         return context
+
+
+class RevisionTransitionView(RevisionDetailView):
+    """Send a draft for review, send it back, or publish it (options.services.revisions.revision_transition)."""
+
+    http_method_names = ["post"]
+    permission_required = "options.change_tariffrevision"
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        form = RevisionTransitionForm(request.POST)
+        if form.is_valid():
+            to = form.cleaned_data["to"]
+            try:
+                revision_transition(revision=self.object, to=to, actor=request.user, reason=form.cleaned_data["reason"])
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"改定「{self.object.title}」を{RevisionStatus(to).label}にしました。")
+                return redirect("options:revision_detail", pk=self.object.pk)
+        self.object = self.get_object()
+        context = self.get_context_data(transition_form=form)
+        context["action_errors"] = _form_errors(form)
+        return self.render_to_response(context)
+
+
+def _form_errors(form) -> list[str]:
+    """Every error of a refused form for the top of the page, each field's named by its label (the form itself
+    may not be on the page for the revision's state)."""
+    errors = list(form.non_field_errors())
+    for name, field_errors in form.errors.items():
+        if name != NON_FIELD_ERRORS:
+            errors += [f"{form.fields[name].label}: {error}" for error in field_errors]
+    return errors
+
+
+class _ServiceFormView(StaffPermissionMixin, FormView):
+    """A form whose valid data a service saves; the service's refusal is the form's error and nothing is saved."""
+
+    success_message = ""
+
+    def save(self, form):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            saved = self.save(form)
+        except DomainError as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message.format(saved))
+        return redirect(
+            "options:revision_detail", pk=saved.pk if isinstance(saved, TariffRevision) else saved.revision_id
+        )
+
+
+class _RecordFormView(SingleObjectMixin, _ServiceFormView):
+    def dispatch(self, request, *args, **kwargs):
+        # The permission before the record: a missing record and an existing one both answer 403 without it.
+        if not self.has_permission():
+            return self.handle_no_permission()
+        self.object = self.get_object()
+        return super().dispatch(request, *args, **kwargs)
+
+
+class RevisionCreateView(_ServiceFormView):
+    permission_required = "options.add_tariffrevision"
+    template_name = "options/revision_form.html"
+    form_class = RevisionDraftForm
+    success_message = "改定案「{}」を下書きとして登録しました。料金細目を追加してください。"
+
+    def save(self, form):
+        return revision_draft_save(
+            revision=form.instance, actor=self.request.user, reason=_reason(form, "改定案の起案")
+        )
+
+
+class RevisionUpdateView(_RecordFormView):
+    permission_required = "options.change_tariffrevision"
+    template_name = "options/revision_form.html"
+    form_class = RevisionDraftForm
+    model = TariffRevision
+    success_message = "改定案「{}」を変更しました。"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": TariffRevision.objects.get(pk=self.object.pk)}
+
+    def save(self, form):
+        return revision_draft_save(revision=form.instance, actor=self.request.user, reason=form.cleaned_data["reason"])
+
+
+class FeeItemCreateView(_RecordFormView):
+    """A fee item of a draft; `?from=<fee item>` starts from an item in force (to change it), `&discontinue=1`
+    to end it."""
+
+    permission_required = "options.add_feeitem"
+    template_name = "options/feeitem_form.html"
+    form_class = FeeItemDraftForm
+    model = TariffRevision
+    success_message = "料金細目「{}」を改定案に追加しました。"
+
+    def get_initial(self):
+        source = FeeItem.objects.filter(pk=_int(self.request.GET.get("from"))).first()
+        if source is None:
+            return {"article": "", "proration": "daily"}
+        fields = FeeItemDraftForm.Meta.fields
+        initial = {name: getattr(source, name) for name in fields if name not in ("option", "variant")}
+        initial.update(option=source.option_id, variant=source.variant_id, discontinued=False)
+        if self.request.GET.get("discontinue") == "1":
+            initial["discontinued"] = True
+        return initial
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": FeeItem(revision=self.object)}
+
+    def save(self, form):
+        return draft_fee_item_save(
+            fee_item=form.instance, actor=self.request.user, reason=_reason(form, "改定案の料金細目")
+        )
+
+
+class FeeItemUpdateView(_RecordFormView):
+    permission_required = "options.change_feeitem"
+    template_name = "options/feeitem_form.html"
+    form_class = FeeItemDraftForm
+    model = FeeItem
+    success_message = "料金細目「{}」を変更しました。"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": FeeItem.objects.get(pk=self.object.pk)}
+
+    def save(self, form):
+        return draft_fee_item_save(fee_item=form.instance, actor=self.request.user, reason=form.cleaned_data["reason"])
+
+
+def _reason(form, default: str) -> str:
+    return form.cleaned_data.get("reason") or default
+
+
+def _int(text) -> int | None:
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 12 else None
 
 
 class TariffAsOfView(StaffPermissionMixin, TableListMixin, SingleTableMixin, TemplateView):

@@ -138,6 +138,11 @@ def tariff_manager(db):
 
 
 @pytest.fixture
+def tariff_manager2(db):
+    return _staff("tariff2", roles.TARIFF_MANAGER)
+
+
+@pytest.fixture
 def sysadmin(db):
     return _staff("sysadmin", roles.SYSTEM_ADMIN)
 

@@ -583,3 +583,55 @@ def february_report_book(*, clerk, approver, approver2, tariff_manager) -> dict:
     )
     ending.refresh_from_db()
     return {"subscribers": [sakura, formula, takahashi], "contracts": [quoted, ending, swp, ipv6]}
+def draft_revision(effective_on: dt.date, *, actor, title: str = "", amended_on: dt.date | None = None):
+    """A draft revision taking effect on `effective_on`, drafted by `actor` (規程管理) in the staff screens."""
+    from core.wareki import to_wareki
+    from options.models import TariffRevision
+    from options.services.revisions import revision_draft_save
+
+    return revision_draft_save(
+        revision=TariffRevision(
+            title=title or f"{to_wareki(effective_on)}変更（案）",
+            amended_on=amended_on or effective_on,
+            effective_on=effective_on,
+            provisions=f"この改正規定は、{to_wareki(effective_on)}から実施します。",
+        ),
+        actor=actor,
+        reason="改定の起案",
+    )
+
+
+def draft_swp_fee(revision, amount_yen: int | None, *, actor):
+    """The draft's SWP 追加アカウント使用料 (per 10 accounts): a new amount, or discontinued when None."""
+    from options.choices import ChargeBasis, FeeKind, Pricing
+    from options.models import FeeItem
+    from options.services.revisions import draft_fee_item_save
+
+    opt = option(SWP)
+    return draft_fee_item_save(
+        fee_item=FeeItem(
+            revision=revision,
+            option=opt,
+            variant=variant(SWP, "additional-accounts"),
+            kind=FeeKind.MONTHLY,
+            name="IIJ セキュア Web プラットフォーム追加アカウント使用料",
+            pricing=Pricing.PER_BLOCK,
+            amount_yen=amount_yen,
+            block_size=None if amount_yen is None else 10,
+            charge_basis=ChargeBasis.PER_BLOCK,
+            discontinued=amount_yen is None,
+            article=opt.fee_article,
+            annex_ref=opt.annex_ref,
+        ),
+        actor=actor,
+        reason="料金の改定案",
+    )
+
+
+def publish_revision(revision, *, drafter, publisher, reason: str = "規程管理の確認済み"):
+    """Send the draft for review (its drafter) and publish it (a colleague): the four eyes."""
+    from options.choices import RevisionStatus
+    from options.services.revisions import revision_transition
+
+    revision_transition(revision=revision, to=RevisionStatus.REVIEW, actor=drafter, reason="確認を依頼します")
+    return revision_transition(revision=revision, to=RevisionStatus.PUBLISHED, actor=publisher, reason=reason)

@@ -23,6 +23,7 @@ import contracts.services
 import contracts.services.month_close
 import contracts.services.month_close_jobs
 import options.services
+import options.services.revisions
 import security.accounts
 from contracts import roles
 from contracts.choices import ApplicationKind, LedgerKind
@@ -36,7 +37,7 @@ from contracts.services import (
 from core.clock import JST
 from core.errors import DomainError
 from core.history_write import system_user
-from options.choices import ChargeBasis, FeeKind, Pricing
+from options.choices import ChargeBasis, FeeKind, Pricing, RevisionStatus
 from options.models import CarrierService, FeeItem, Service, TariffRevision
 from tests.factories import (
     add_fee_item,
@@ -151,6 +152,32 @@ class World:
             actor=self.entrant,
             reason="準備",
         )
+
+    def draft(self, *, review: bool = False) -> TariffRevision:
+        """A draft revision (of SWP's monthly fee) by the entrant, sent for review when asked."""
+        revision = options.services.revisions.revision_draft_save(
+            revision=TariffRevision(
+                title="令和8年7月1日変更",
+                amended_on=dt.date(2026, 7, 1),
+                effective_on=dt.date(2026, 7, 1),
+                provisions="この改正規定は、令和8年7月1日から実施します。",
+            ),
+            actor=self.entrant,
+            reason="起案",
+        )
+        if review:
+            options.services.revisions.revision_transition(
+                revision=revision, to=RevisionStatus.REVIEW, actor=self.entrant, reason="確認依頼"
+            )
+        return revision
+
+    def draft_fee_item(self, revision=None) -> FeeItem:
+        """SWP's 追加アカウント使用料 at 3,300円 per 10 accounts, not saved, for the draft."""
+        item = FeeItem.objects.get(variant__option__code="swp-accounts", kind=FeeKind.MONTHLY)
+        item.pk = None
+        item.revision = revision or self.draft()
+        item.amount_yen = 3300
+        return item
 
     @staticmethod
     def fee_table_item() -> FeeItem:
@@ -493,6 +520,56 @@ WRITES = [
     ),
     write(options.services.fee_item_save, "options.add_feeitem", "料金細目を登録する", _new_fee_item, case="new"),
     write(
+        options.services.revisions.revision_draft_save,
+        "options.add_tariffrevision",
+        "改定案を作成する",
+        lambda w: {
+            "revision": TariffRevision(
+                title="令和8年8月1日変更",
+                amended_on=dt.date(2026, 8, 1),
+                effective_on=dt.date(2026, 8, 1),
+                provisions="この改正規定は、令和8年8月1日から実施します。",
+            ),
+            "reason": "起案",
+        },
+        case="new",
+    ),
+    write(
+        options.services.revisions.revision_draft_save,
+        "options.change_tariffrevision",
+        "改定案を変更する",
+        lambda w: {"revision": w.draft(), "reason": "附則の訂正"},
+        case="edit",
+    ),
+    write(
+        options.services.revisions.draft_fee_item_save,
+        "options.add_feeitem",
+        "改定案の料金細目を登録する",
+        lambda w: {"fee_item": w.draft_fee_item(), "reason": "料金の改定案"},
+        case="new",
+    ),
+    write(
+        options.services.revisions.draft_fee_item_save,
+        "options.change_feeitem",
+        "改定案の料金細目を変更する",
+        lambda w: {"fee_item": _saved_draft_fee_item(w), "reason": "金額の訂正"},
+        case="edit",
+    ),
+    write(
+        options.services.revisions.revision_transition,
+        "options.change_tariffrevision",
+        "改定の確認を依頼する",
+        lambda w: {"revision": w.draft(), "to": RevisionStatus.REVIEW, "reason": "確認依頼"},
+        case="review",
+    ),
+    write(
+        options.services.revisions.revision_transition,
+        ("options.change_tariffrevision", "options.publish_tariffrevision"),
+        "改定を公開する",
+        lambda w: {"revision": w.draft(review=True), "to": RevisionStatus.PUBLISHED, "reason": "確認済み"},
+        case="publish",
+    ),
+    write(
         options.services.fee_item_save, "options.change_feeitem", "料金細目を変更する", _edited_fee_item, case="edit"
     ),
     write(
@@ -503,6 +580,13 @@ WRITES = [
     ),
 ]
 del s
+
+
+def _saved_draft_fee_item(w) -> FeeItem:
+    item = options.services.revisions.draft_fee_item_save(fee_item=w.draft_fee_item(), actor=w.entrant, reason="案")
+    item.amount_yen = 3600
+    return item
+
 
 # Public names that write nothing.
 NOT_WRITES = {
@@ -531,7 +615,13 @@ NOT_WRITES = {
         "require_any_permission",
         "require_permission",
         "revision_assert_editable",
+        "revision_assert_open_to_items",
         "revision_is_cited",
+    },
+    options.services.revisions: {
+        "register_publish_guard",
+        "revision_assert_draft",
+        "revision_collision_refusal",
     },
 }
 
@@ -629,6 +719,12 @@ def test_the_roles_divide_the_writes_as_domain_3_15_says():
         "revision_delete",
         "fee_item_save[new]",
         "fee_item_save[edit]",
+        "revision_draft_save[new]",
+        "revision_draft_save[edit]",
+        "draft_fee_item_save[new]",
+        "draft_fee_item_save[edit]",
+        "revision_transition[review]",
+        "revision_transition[publish]",
     }
     deciding = {
         "application_start_review",

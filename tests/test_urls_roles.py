@@ -15,10 +15,10 @@ from contracts import roles
 from contracts.models import MonthCloseJob
 from contracts.services.month_close import month_close
 from core import clock
-from options.models import Option, TariffRevision
+from options.models import Option
 from security.access import is_security_admin
 from tests import ui_data
-from tests.factories import CarrierLineContractFactory, role_group
+from tests.factories import CarrierLineContractFactory, draft_revision, draft_swp_fee, role_group
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +74,13 @@ REQUIRED = {
     "contracts:month_close_job": "contracts.export_report",
     "options:revision_list": "options.view_tariffrevision",
     "options:revision_detail": "options.view_tariffrevision",
+    "options:revision_create": "options.add_tariffrevision",
+    "options:revision_update": "options.change_tariffrevision",
+    "options:revision_transition": "options.change_tariffrevision",
+    "options:revision_feeitem_create": "options.add_feeitem",
+    "options:feeitem_update": "options.change_feeitem",
+    "contracts:revision_impact": "options.preview_tariffrevision",
+    "contracts:revision_impact_download": "options.preview_tariffrevision",
     "options:tariff_as_of": "options.view_feeitem",
     "options:revision_diff": "options.view_tariffrevision",
     "options:option_list": "options.view_option",
@@ -105,6 +112,9 @@ ENTRY = frozenset({"clerk", "sysadmin"})
 DECISION = frozenset({"approver", "sysadmin"})
 ACCOUNTS = frozenset({"accounting", "sysadmin"})
 SECURITY = frozenset({"sysadmin"})
+CATALOGUE_EDITORS = frozenset({"tariff_manager", "sysadmin"})
+# The impact preview names contracts by number and amount only: 規程管理 drafts with it, 経理 plans with it.
+IMPACT_READERS = frozenset({"accounting", "tariff_manager", "sysadmin"})
 EXPECTED = {
     "home": EVERYONE,
     "contracts:search": PERSONAL_DATA_READERS,
@@ -151,6 +161,13 @@ EXPECTED = {
     "contracts:history_monthclose": PERSONAL_DATA_READERS,
     "options:revision_list": CATALOGUE_READERS,
     "options:revision_detail": CATALOGUE_READERS,
+    "options:revision_create": CATALOGUE_EDITORS,
+    "options:revision_update": CATALOGUE_EDITORS,
+    "options:revision_transition": CATALOGUE_EDITORS,
+    "options:revision_feeitem_create": CATALOGUE_EDITORS,
+    "options:feeitem_update": CATALOGUE_EDITORS,
+    "contracts:revision_impact": IMPACT_READERS,
+    "contracts:revision_impact_download": IMPACT_READERS,
     "options:tariff_as_of": CATALOGUE_READERS,
     "options:revision_diff": CATALOGUE_READERS,
     "options:option_list": CATALOGUE_READERS,
@@ -203,9 +220,12 @@ def required_for(name):
 
 
 @pytest.fixture
-def world(regulation, clerk, approver, accounting):
-    """One of each record, made through the services: an open application and a billing contract."""
+def world(regulation, clerk, approver, accounting, tariff_manager):
+    """One of each record, made through the services: an open application, a billing contract and a draft
+    revision of its fee (so that its impact preview has something to show)."""
     contract = ui_data.billing_contract(clerk=clerk, approver=approver)
+    draft = draft_revision(dt.date(2026, 4, 1), actor=tariff_manager)
+    fee_item = draft_swp_fee(draft, 3300, actor=tariff_manager)
     open_application = ui_data.submit_swp(subscriber=ui_data.swp_subscriber(), actor=clerk, quantity=10)
     line = CarrierLineContractFactory(subscriber=contract.subscriber)
     last_month = clock.month_start(clock.month_start(clock.today()) - dt.timedelta(days=1))
@@ -219,7 +239,8 @@ def world(regulation, clerk, approver, accounting):
         "contracts:application": open_application,
         "contracts:optioncontract": contract,
         "contracts:ledgerentry": contract.ledger_entries.get(),
-        "options:tariffrevision": TariffRevision.objects.get(effective_on="2026-02-01"),
+        "options:tariffrevision": draft,
+        "options:feeitem": fee_item,
         "options:option": Option.objects.get(code=ui_data.SWP),
     }
 

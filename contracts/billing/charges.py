@@ -120,20 +120,29 @@ def migration_pending() -> Q:
 
 
 def contract_charges(
-    *, first_month: dt.date, last_month: dt.date, contracts: Q | None = None, chunk_size: int = CHUNK_SIZE
+    *,
+    first_month: dt.date,
+    last_month: dt.date,
+    contracts: Q | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    fees: FeeSchedule | None = None,
 ) -> Iterator[ContractCharges]:
     """Yield, contract by contract (by id), the MONTHLY_CHARGE lines of every month from first to last (JST).
 
     On each day in billing the terms are the timeline's period in force that day and the fee is the fee item in
     force that day (§3.3): a change of terms or a revision mid-month splits the month into segments, each
     prorated on its own and summed per fee item. Queries: one for the fee schedule, two per chunk of contracts.
+
+    `fees` is the schedule to price with (the published one, loaded here, when not given): the impact preview of a
+    revision passes the schedule with it and the one without it, so that it prices through this very code.
     """
     first_month, last_month = clock.month_start(first_month), clock.month_start(last_month)
     last_day = clock.month_end(last_month)
     scope = OptionContract.objects.filter(in_billing(first_month, last_day))
     if contracts is not None:
         scope = scope.filter(contracts)
-    fees = fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY])
+    if fees is None:
+        fees = fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY])
     memo: dict = {}
     after = 0
     while True:

@@ -4,12 +4,11 @@ successor, with no new application and no new initial fee."""
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
 
-from contracts.billing.charges import migration_pending
 from contracts.billing.timeline import period_on, periods_of, timeline_set
 from contracts.choices import OptionContractStatus, TermsEvent
 from contracts.models import OptionContract
+from contracts.selectors import succession_contracts
 from core.errors import DomainError
 from core.history_write import save_with_history
 from core.wareki import format_date
@@ -45,18 +44,7 @@ def successions_pending() -> list[SuccessionMove]:
     moves = []
     for succession in Succession.objects.select_related("from_option", "to_option").order_by("effective_on", "pk"):
         variants = {v.code: v for v in succession.to_option.variants.all()}
-        contracts = (
-            OptionContract.objects.filter(
-                option=succession.from_option, contracted_on__lte=succession.contracts_made_until
-            )
-            # A contract that ended before the succession date has nothing left to continue.
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=succession.effective_on))
-            # A migrated contract not confirmed yet has no terms in force: it moves at the run after confirmation.
-            .exclude(migration_pending())
-            .select_related("subscriber", "variant")
-            .order_by("subscriber__code", "pk")
-        )
-        for contract in contracts:
+        for contract in succession_contracts(succession):
             to_variant = variants.get(contract.variant.code)
             if to_variant is None:
                 raise DomainError(

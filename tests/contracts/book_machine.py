@@ -6,6 +6,10 @@ rules are the services staff call (subscribers, base contracts, carrier lines, m
 the application workflow, corrections, billing starts, refunds, month closes) and the clock, fixed, moves only
 when a rule moves it. A DomainError is a valid outcome of a rule (the service refused); anything else fails.
 
+Tariff revisions too: "draft a revision" (a new monthly fee, or its discontinuation, for SWP or IPv6 from a day to
+come), "publish it" (sent for review by its drafter, published by a colleague; the drafter is refused) and "close
+across its 実施日" (the clock to the month after the revision's first full month, closing every month on the way).
+
 Invariants (after every step unless said otherwise):
 1. each closed month's report, regenerated in every format and part, is the bytes taken right after its close;
 2. right after each close, for every contract × fee item × closed month: charges + adjustments ==
@@ -13,10 +17,13 @@ Invariants (after every step unless said otherwise):
 3. exports (open months too) and closes raise nothing but DomainError;
 4. ledger rows are only ever added, never changed or removed;
 5. at most one standing obligation per application × fee item (初期費用・一時費用), per contract × fee item ×
-   start (月額費用), per contract × fee item × month (月額料金).
+   start (月額費用), per contract × fee item × month (月額料金);
+6. the impact preview of a published revision, taken right before the close of a month it covers (the month of
+   its 実施日, its first full month), equals to the yen what that close charges less the month's charges without
+   the revision; and a draft's preview is the same figures once it is published.
 
-With INVARIANTS_STRICT=1, two more: 6. a contract row shows the terms of its timeline's last period, and the
-timeline has no gap or overlap; 7. the standing 月額費用 rows of a contract approved in the system are its
+With INVARIANTS_STRICT=1, two more: 7. a contract row shows the terms of its timeline's last period, and the
+timeline has no gap or overlap; 8. the standing 月額費用 rows of a contract approved in the system are its
 timeline from the billing start, each priced on the terms in force on its date. Both break today on known
 defects (the xfail tests of test_invariants.py), hence opt-in.
 
@@ -41,6 +48,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from contracts import roles
 from contracts.billing.charges import contract_charges
+from contracts.billing.impact import ImpactTotals, contract_impacts, impact_window
 from contracts.billing.pricing import price
 from contracts.billing.timeline import period_on, periods_for, periods_of
 from contracts.choices import (
@@ -60,6 +68,7 @@ from contracts.models import (
     Subscriber,
 )
 from contracts.reports import export_response_chunks
+from contracts.reports.impact import revision_impact
 from contracts.services import (
     application_approve,
     application_reject,
@@ -81,9 +90,10 @@ from contracts.services import (
 from contracts.services.month_close import month_close
 from core import clock
 from core.errors import DomainError
-from options.choices import FeeKind
-from options.models import CarrierService, Option, OptionVariant, Service
+from options.choices import ChargeBasis, FeeKind, Pricing, RevisionStatus
+from options.models import CarrierService, FeeItem, Option, OptionVariant, Service, TariffRevision
 from options.selectors import fee_schedule
+from options.services.revisions import draft_fee_item_save, revision_draft_save, revision_transition
 from tests.factories import add_fee_item, role_group
 
 JST = clock.JST
@@ -124,6 +134,13 @@ BASE_SERVICES = ("web-highgrade2", "web-standard2", "fiberaccess-f")
 CARRIER_SERVICES = ("flets-next-prio1", "b-flets", "collabo-hikari")
 ALL_VARIANTS = (SWP, IPV6, TYPE_A, TYPE_E, BFLETS_A, BFLETS_E)
 SIBLING = {TYPE_A: TYPE_E, TYPE_E: TYPE_A, BFLETS_A: BFLETS_E, BFLETS_E: BFLETS_A}
+# The monthly fees a drafted revision may set: (pricing, block size, basis) and the amounts drawn (None: the fee is
+# discontinued, which publishing refuses while a contract still needs it).
+REVISABLE = {
+    SWP: (Pricing.PER_BLOCK, 10, ChargeBasis.PER_BLOCK, (2500, 3300, 3600, None)),
+    IPV6: (Pricing.FIXED, None, ChargeBasis.PER_CONTRACT, (0, 300, 1200, None)),
+}
+MAX_REVISIONS = 3
 SWP_QUANTITIES = (10, 20, 30, 40, 25)  # 25 is not whole blocks of 10: a refusal (DOMAIN §3.4)
 QUOTES = (None, 0, 800, 1500)
 
@@ -423,6 +440,22 @@ def monthly_obligation_problems() -> list:
 # --- The machine ------------------------------------------------------------------------------------------
 
 
+def closed_charges(month: dt.date) -> int:
+    """What the close of `month` charged for it (its MONTHLY_CHARGE rows, refunds aside)."""
+    rows = LedgerEntry.objects.filter(kind=LedgerKind.MONTHLY_CHARGE, charge_month=month, reverses__isnull=True)
+    return sum(rows.values_list("amount_yen", flat=True))
+
+
+def charges_without(month: dt.date, revision) -> int:
+    """The month's charges by the close's code with every published fee but `revision`'s."""
+    fees = fee_schedule(until=clock.month_end(month), kinds=[FeeKind.MONTHLY], excluding=revision)
+    return sum(
+        line.amount_yen
+        for result in contract_charges(first_month=month, last_month=month, fees=fees)
+        for line in result.lines
+    )
+
+
 def _open_month_after_last_close() -> dt.date:
     last = MonthClose.objects.order_by("-month").values_list("month", flat=True).first()
     return FIRST_CLOSE if last is None else clock.next_month(last)
@@ -441,6 +474,7 @@ class BookMachine(RuleBasedStateMachine):
         self.ledger_seen: dict[int, tuple] = {}
         self.checked_state = None
         self.serial = 0
+        self.drafts: list[TariffRevision] = []  # drafted by the machine, in order
 
     # -- helpers -------------------------------------------------------------------------------------------
 
@@ -1029,11 +1063,17 @@ class BookMachine(RuleBasedStateMachine):
     def close_next(self, actor):
         month = _open_month_after_last_close()
         rows_before = LedgerEntry.objects.count()
+        previews = self.previews_for(month)
         close = self.call("month close", month_close, month=month, actor=self.user(actor))
         if close is None:  # refused (a contract it cannot price): nothing written
             assert LedgerEntry.objects.count() == rows_before
             assert not MonthClose.objects.filter(month=month).exists()
             return None
+        # Invariant 6: what each revision's preview said of this month is what the close charged because of it.
+        for revision, expected in previews:
+            made = closed_charges(month) - charges_without(month, revision)
+            assert made == expected, f"{revision.title}: preview {expected:,}円, close {made:,}円 for {month:%Y-%m}"
+            _event("revision preview equals the close")
         with self.travel():
             self.frozen[month] = report_files(month)
         # Invariant 2, right after the close, for every closed month.
@@ -1045,6 +1085,121 @@ class BookMachine(RuleBasedStateMachine):
         again = self.call("month close (again)", month_close, month=month, actor=self.user(actor))
         assert again == close and LedgerEntry.objects.count() == rows_after
         return close
+
+    # -- tariff revisions ----------------------------------------------------------------------------------
+
+    def previews_for(self, month: dt.date) -> list[tuple[TariffRevision, int]]:
+        """The difference each published revision of the machine makes to `month`, by the impact preview's code,
+        for the revisions whose window (実施月, first full month) holds it."""
+        found = []
+        for revision in self.drafts:
+            revision.refresh_from_db()
+            if revision.status != RevisionStatus.PUBLISHED or month not in impact_window(revision).months:
+                continue
+            with self.travel():
+                totals = ImpactTotals(impact_window(revision))
+                for impact in contract_impacts(revision=revision):
+                    totals.add(impact)
+            found.append((revision, totals.difference_yen(month)))
+        return found
+
+    @precondition(lambda self: len(self.drafts) < MAX_REVISIONS and self.today < self.last_day - dt.timedelta(days=90))
+    @rule(data=st.data())
+    def draft_revision(self, data):
+        """規程管理 drafts a new monthly fee (or its end) for SWP or IPv6, from a day to come."""
+        key = data.draw(st.sampled_from(sorted(REVISABLE)), label="fee")
+        pricing, block, basis, amounts = REVISABLE[key]
+        amount = data.draw(st.sampled_from(amounts), label="amount")
+        effective_on = self.day_near(data, self.today, 1, 75, "実施日")
+        tariff = self.user("tariff")
+        revision = self.call(
+            "draft a revision",
+            revision_draft_save,
+            revision=TariffRevision(
+                title=f"{effective_on:%Y-%m-%d}変更（案）",
+                amended_on=effective_on,
+                effective_on=effective_on,
+                provisions="この改正規定は、実施日から実施します。",
+            ),
+            actor=tariff,
+            reason="改定の起案",
+        )
+        if revision is None:
+            return
+        variant = self.variant_of(key)
+        self.call(
+            "draft a fee item",
+            draft_fee_item_save,
+            fee_item=FeeItem(
+                revision=revision,
+                option=variant.option,
+                variant=variant,
+                kind=FeeKind.MONTHLY,
+                name=f"{variant.option.name}（改定）",
+                pricing=pricing,
+                amount_yen=amount,
+                block_size=None if amount is None else block,
+                charge_basis=basis,
+                discontinued=amount is None,
+                article=variant.option.fee_article,
+            ),
+            actor=tariff,
+            reason="料金の改定案",
+        )
+        self.drafts.append(revision)
+
+    @precondition(lambda self: any(r.status != RevisionStatus.PUBLISHED for r in self.drafts))
+    @rule(data=st.data(), publisher=st.sampled_from(("sysadmin", "tariff")))
+    def publish_revision(self, data, publisher):
+        """The drafter sends it for review; a colleague publishes it (the drafter himself is refused, four eyes).
+        A draft's preview and the same revision's once published are the same figures."""
+        revision = self.pick(data, [r for r in self.drafts if r.status != RevisionStatus.PUBLISHED], "draft")
+        with self.travel():
+            try:
+                preview = revision_impact(revision=revision)
+            except DomainError:
+                preview = None
+            before = None if preview is None else [*preview.contracts(), preview.totals.rates]
+        if revision.status == RevisionStatus.DRAFT:
+            self.call("send a revision for review", revision_transition, revision=revision, to=RevisionStatus.REVIEW,
+                      actor=self.user("tariff"), reason="確認依頼")  # fmt: skip
+        published = self.call(
+            f"publish a revision ({publisher})",
+            revision_transition,
+            revision=revision,
+            to=RevisionStatus.PUBLISHED,
+            actor=self.user(publisher),
+            reason="公開",
+        )
+        revision.refresh_from_db()
+        if published is None or before is None:
+            return
+        with self.travel():
+            again = revision_impact(revision=revision)
+            assert [*again.contracts(), again.totals.rates] == before, "the preview changed on publishing"
+
+    @precondition(
+        lambda self: (
+            self.today < self.last_day
+            and any(
+                r.status == RevisionStatus.PUBLISHED and clock.next_month(impact_window(r).full_month) > self.today
+                for r in self.drafts
+            )
+        )
+    )
+    @rule(day=st.integers(1, 4), minutes=st.integers(0, 24 * 60 - 1), actor=st.sampled_from(CLOSERS))
+    def close_across_revision(self, day, minutes, actor):
+        """Accounting closes every month up to a published revision's first full month (invariant 6 at each)."""
+        revision = next(
+            r
+            for r in self.drafts
+            if r.status == RevisionStatus.PUBLISHED and clock.next_month(impact_window(r).full_month) > self.today
+        )
+        after = clock.next_month(impact_window(revision).full_month)
+        self.now = at(min(after + dt.timedelta(days=day - 1), self.last_day), minutes)
+        while self.closable():
+            if self.close_next(actor) is None:
+                return
 
     @precondition(lambda self: MonthClose.objects.exists() or not self.closable())
     @rule(data=st.data())

@@ -183,6 +183,18 @@ HOSTILE: dict[str, st.SearchStrategy[list]] = {
         ).map(lambda t: [t[0], "--output", ("place", t[1]), *t[2]]),
         st.tuples(hostile_month, st.sampled_from(["--format", "--part", "--replacement"]), argument).map(list),
     ),
+    # Every revision of the regulation is in force (no preview), and no hostile text names another.
+    "revision_impact": st.one_of(
+        st.tuples(argument).map(list),
+        st.tuples(
+            st.sampled_from(["1", "令和8年2月1日変更", "999999", "0"]),
+            _bad_output,
+            _with_options(
+                ("--format", st.sampled_from(["csv", "xlsx"])), ("--part", st.sampled_from(["contracts", "summary"]))
+            ),
+        ).map(lambda t: [t[0], "--output", ("place", t[1]), *t[2]]),
+        st.tuples(argument, st.sampled_from(["--format", "--part", "--output"]), argument).map(list),
+    ),
     "import_contracts": st.one_of(
         st.tuples(hostile_csv(), st.sampled_from([[], ["--dry-run"]])).map(lambda t: [("csv", t[0]), *t[1]]),
         st.tuples(_any_place.filter(lambda p: p != "csv"), st.sampled_from([[], ["--dry-run"]])).map(

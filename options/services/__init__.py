@@ -10,9 +10,9 @@ from core.limits import Number, number_assert_in_bounds
 from core.permissions import require_permission
 from core.transactions import durable_service
 
-from . import regulation
-from .choices import OptionStatus
-from .models import (
+from .. import regulation
+from ..choices import OptionStatus, RevisionStatus
+from ..models import (
     Carrier,
     CarrierService,
     EligibilityRule,
@@ -228,6 +228,18 @@ def revision_assert_editable(revision: TariffRevision) -> None:
         )
 
 
+def revision_assert_open_to_items(revision: TariffRevision) -> None:
+    """A revision under review, or published through the workflow, is what its reviewer saw: its fee items are not
+    added to or edited in place (the regulation's own revisions, loaded before the workflow, keep today's rule)."""
+    if revision.status == RevisionStatus.REVIEW or (
+        revision.status == RevisionStatus.PUBLISHED and revision.published_by_id is not None
+    ):
+        raise DomainError(
+            f"改定「{revision.title}」は{revision.get_status_display()}のため、料金細目を追加・変更できません。",
+            code="revision_not_draft",
+        )
+
+
 @durable_service
 def revision_save(*, revision: TariffRevision, actor, reason: str) -> TariffRevision:
     """Create or edit a revision; a cited revision's dates and text cannot change."""
@@ -238,9 +250,13 @@ def revision_save(*, revision: TariffRevision, actor, reason: str) -> TariffRevi
     record_assert_storable(revision)
     if revision.pk:
         stored = TariffRevision.objects.select_for_update().get(pk=revision.pk)
+        workflow = ("status", "drafted_by_id", "published_by_id", "published_at")
+        if any(getattr(stored, f) != getattr(revision, f) for f in workflow):
+            raise DomainError("改定の状態は確認・公開の手続きでのみ変わります。", code="status_by_workflow")
         fields = ("title", "amended_on", "effective_on", "provisions")
         if any(getattr(stored, f) != getattr(revision, f) for f in fields):
             revision_assert_editable(stored)
+            revision_assert_open_to_items(stored)
     save_with_history(revision, actor=actor, reason=reason)
     return revision
 
@@ -273,9 +289,13 @@ def fee_item_save(*, fee_item: FeeItem, actor, reason: str) -> FeeItem:
         number_assert_in_bounds(fee_item.amount_yen, kind=Number.YEN, label="金額（円）")
     if fee_item.block_size is not None:
         number_assert_in_bounds(fee_item.block_size, kind=Number.QUANTITY, label="単位数")
-    revision_assert_editable(TariffRevision.objects.select_for_update().get(pk=fee_item.revision_id))
+    revision = TariffRevision.objects.select_for_update().get(pk=fee_item.revision_id)
+    revision_assert_editable(revision)
+    revision_assert_open_to_items(revision)
     if fee_item.pk:
-        revision_assert_editable(FeeItem.objects.select_related("revision").get(pk=fee_item.pk).revision)
+        stored_revision = FeeItem.objects.select_related("revision").get(pk=fee_item.pk).revision
+        revision_assert_editable(stored_revision)
+        revision_assert_open_to_items(stored_revision)
     if fee_item.variant.option_id != fee_item.option_id:
         raise DomainError("サービス・細目がオプションに属していません。", code="variant_mismatch")
     save_with_history(fee_item, actor=actor, reason=reason)

@@ -1,0 +1,247 @@
+"""What a revision does to the book: each contract's charges with it and without it, through the close's own code.
+
+The preview never prices anything itself. It loads the fee schedule twice, once including the revision (a draft
+is counted as if published) and once excluding it, and runs `charges.contract_charges` over the same contracts
+with each; what differs is the revision's effect, and it is what the close will write once it is in force. Both
+runs stream contract by contract in the same order (by id), so memory holds one chunk whatever the book's size.
+
+The months shown: the month of the 実施日 (prorated by day from it, as the close prorates) and the first month
+wholly under the revision (the same month when the 実施日 is the 1st).
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from contracts.billing.charges import CHUNK_SIZE, ChargeLine, ContractCharges, Unpriced, contract_charges
+from contracts.billing.pricing import tax_for, tax_rate_on
+from contracts.billing.timeline import contract_state_label
+from contracts.models import ContractTerms, OptionContract
+from core import clock
+from core.errors import DomainError
+from options.choices import FeeKind, RevisionStatus
+from options.models import TariffRevision
+from options.selectors import fee_schedule
+
+
+@dataclass(frozen=True)
+class ImpactWindow:
+    effective_on: dt.date
+    effect_month: dt.date  # the month of the 実施日
+    full_month: dt.date  # the first month wholly under the revision
+
+    @property
+    def months(self) -> list[dt.date]:
+        return sorted({self.effect_month, self.full_month})
+
+
+def impact_window(revision: TariffRevision) -> ImpactWindow:
+    effect = clock.month_start(revision.effective_on)
+    full = effect if revision.effective_on == effect else clock.next_month(effect)
+    return ImpactWindow(revision.effective_on, effect, full)
+
+
+def impact_refusal(revision: TariffRevision, *, today: dt.date) -> DomainError | None:
+    """A preview is of a draft, or of a published revision not yet in force; of anything else it is history."""
+    if revision.status == RevisionStatus.PUBLISHED and revision.effective_on <= today:
+        return DomainError(
+            f"改定「{revision.title}」は既に実施されています。影響の試算は下書き、または実施前の改定についてのみ行えます。",
+            code="revision_in_force",
+        )
+    return None
+
+
+class _Differences:
+    """Both months' differences, from the before/after amounts of the class that has them."""
+
+    effect_month_before_yen: int
+    effect_month_after_yen: int
+    full_month_before_yen: int
+    full_month_after_yen: int
+
+    @property
+    def effect_month_difference_yen(self) -> int:
+        return self.effect_month_after_yen - self.effect_month_before_yen
+
+    @property
+    def full_month_difference_yen(self) -> int:
+        return self.full_month_after_yen - self.full_month_before_yen
+
+
+@dataclass(frozen=True)
+class ContractImpact(_Differences):
+    """One contract's charges for the window's months without and with the revision."""
+
+    option_contract_id: int
+    option_id: int
+    option_name: str
+    variant_name: str
+    state_label: str
+    monthly_before_yen: int | None
+    monthly_after_yen: int | None
+    effect_month_before_yen: int
+    effect_month_after_yen: int
+    full_month_before_yen: int
+    full_month_after_yen: int
+    becomes_unpriceable: Unpriced | None = None
+
+
+@dataclass
+class ImpactTotal(_Differences):
+    option_name: str
+    kind_label: str
+    contracts: int = 0
+    effect_month_before_yen: int = 0
+    effect_month_after_yen: int = 0
+    full_month_before_yen: int = 0
+    full_month_after_yen: int = 0
+
+
+@dataclass(frozen=True)
+class RateTotal:
+    month: dt.date
+    rate_percent: int
+    before_yen: int
+    after_yen: int
+
+    @property
+    def difference_yen(self) -> int:
+        return self.after_yen - self.before_yen
+
+    @property
+    def tax_before_yen(self) -> int:
+        return tax_for(amount_yen=self.before_yen, rate_percent=self.rate_percent)
+
+    @property
+    def tax_after_yen(self) -> int:
+        return tax_for(amount_yen=self.after_yen, rate_percent=self.rate_percent)
+
+    @property
+    def tax_difference_yen(self) -> int:
+        return self.tax_after_yen - self.tax_before_yen
+
+
+@dataclass
+class ImpactTotals:
+    """Totals of the contracts seen so far: per option × fee kind, and per month × tax rate (§3.10: the rate of
+    the month charged; tax rounded down on each total, as the report does). Contracts that would become
+    unpriceable are counted apart: what they would owe is not known."""
+
+    window: ImpactWindow
+    per_option: dict[int, ImpactTotal] = field(default_factory=dict)
+    per_rate: dict[tuple[dt.date, int], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    contracts: int = 0
+    unpriceable: int = 0
+
+    def add(self, impact: ContractImpact) -> None:
+        if impact.becomes_unpriceable is not None:
+            self.unpriceable += 1
+            return
+        self.contracts += 1
+        total = self.per_option.get(impact.option_id)
+        if total is None:
+            total = self.per_option[impact.option_id] = ImpactTotal(impact.option_name, FeeKind.MONTHLY.label)
+        total.contracts += 1
+        total.effect_month_before_yen += impact.effect_month_before_yen
+        total.effect_month_after_yen += impact.effect_month_after_yen
+        total.full_month_before_yen += impact.full_month_before_yen
+        total.full_month_after_yen += impact.full_month_after_yen
+        months = {self.window.effect_month: (impact.effect_month_before_yen, impact.effect_month_after_yen)}
+        months[self.window.full_month] = (impact.full_month_before_yen, impact.full_month_after_yen)
+        for month, (before, after) in months.items():
+            sums = self.per_rate[(month, tax_rate_on(month))]
+            sums[0] += before
+            sums[1] += after
+
+    @property
+    def options(self) -> list[ImpactTotal]:
+        return sorted(self.per_option.values(), key=lambda t: t.option_name)
+
+    @property
+    def rates(self) -> list[RateTotal]:
+        return [RateTotal(m, r, b, a) for (m, r), (b, a) in sorted(self.per_rate.items())]
+
+    def difference_yen(self, month: dt.date) -> int:
+        """The difference the revision makes to the month's charges, to the yen."""
+        return sum(a - b for (m, _rate), (b, a) in self.per_rate.items() if m == month)
+
+
+def impact_scope(revision: TariffRevision) -> Q:
+    """The contracts the revision may touch: terms in force on or after its 実施日 naming a variant whose monthly
+    fee it sets (added, changed or discontinued)."""
+    variants = revision.fee_items.filter(kind=FeeKind.MONTHLY).values("variant_id")
+    terms = ContractTerms.objects.filter(superseded_at__isnull=True, variant_id__in=variants).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=revision.effective_on)
+    )
+    return Q(pk__in=terms.values("option_contract_id"))
+
+
+def contract_impacts(*, revision: TariffRevision, chunk_size: int = CHUNK_SIZE) -> Iterator[ContractImpact]:
+    """Yield, by contract id, every contract whose charges for the window's months the revision changes."""
+    window = impact_window(revision)
+    last_day = clock.month_end(window.full_month)
+    scope = impact_scope(revision)
+    runs = {}
+    for name, schedule in (
+        ("after", fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY], including=revision)),
+        ("before", fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY], excluding=revision)),
+    ):
+        runs[name] = contract_charges(
+            first_month=window.effect_month,
+            last_month=window.full_month,
+            contracts=scope,
+            chunk_size=chunk_size,
+            fees=schedule,
+        )
+    batch: list[tuple[ContractCharges, ContractCharges]] = []
+    for after, before in zip(runs["after"], runs["before"], strict=True):
+        if after.option_contract_id != before.option_contract_id:  # the same scope, read in the same order
+            raise RuntimeError("impact runs out of step")
+        if _amounts(after) == _amounts(before) and (after.unpriced is None) == (before.unpriced is None):
+            continue
+        if not (after.lines or before.lines):
+            continue  # priced on no day of the window either way: nothing to show
+        batch.append((before, after))
+        if len(batch) >= chunk_size:
+            yield from _impacts(batch, window)
+            batch = []
+    if batch:
+        yield from _impacts(batch, window)
+
+
+def _amounts(result: ContractCharges) -> tuple:
+    return tuple((line.charge_month, line.fee_item.pk, line.amount_yen) for line in result.lines)
+
+
+def _month_total(lines: list[ChargeLine], month: dt.date) -> int:
+    return sum(line.amount_yen for line in lines if line.charge_month == month)
+
+
+def _impacts(batch: list[tuple[ContractCharges, ContractCharges]], window: ImpactWindow) -> Iterator[ContractImpact]:
+    dates = {
+        pk: (start, end)
+        for pk, start, end in OptionContract.objects.filter(
+            pk__in=[before.option_contract_id for before, _ in batch]
+        ).values_list("pk", "billing_start_date", "end_date")
+    }
+    for before, after in batch:
+        start, end = dates[before.option_contract_id]
+        shown = (after.lines or before.lines)[-1]
+        becomes_unpriceable = after.unpriced if before.unpriced is None else None
+        yield ContractImpact(
+            option_contract_id=before.option_contract_id,
+            option_id=shown.fee_item.option_id,
+            option_name=shown.fee_item.option.name,
+            variant_name=shown.fee_item.variant.name,
+            state_label=contract_state_label(billing_start_date=start, end_date=end, on=window.effective_on),
+            monthly_before_yen=before.lines[-1].monthly_amount_yen if before.lines else None,
+            monthly_after_yen=after.lines[-1].monthly_amount_yen if after.lines else None,
+            effect_month_before_yen=_month_total(before.lines, window.effect_month),
+            effect_month_after_yen=_month_total(after.lines, window.effect_month),
+            full_month_before_yen=_month_total(before.lines, window.full_month),
+            full_month_after_yen=_month_total(after.lines, window.full_month),
+            becomes_unpriceable=becomes_unpriceable,
+        )

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contracts', '0013_month_close_job'),
+        ('contracts', '0014_month_close_summary'),
         ('options', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -37,8 +37,10 @@ _READ_ALL = _READ_CATALOGUE + _READ_RECORDS
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK: _READ_ALL + _edit("contracts", _CONTRACT_RECORDS),
-    APPROVER: _READ_ALL + ["contracts.decide_application", "contracts.reverse_ledgerentry"],
-    ACCOUNTING: _READ_ALL + ["contracts.export_report", "contracts.close_month"],
+    # 承認者 and システム管理者 may read the close's preview (仮締め): the approver, who decides what the ledger
+    # holds, checks what the close will write; only 経理 (and システム管理者) close.
+    APPROVER: _READ_ALL + ["contracts.decide_application", "contracts.reverse_ledgerentry", "contracts.preview_close"],
+    ACCOUNTING: _READ_ALL + ["contracts.export_report", "contracts.close_month", "contracts.preview_close"],
     # Need to know: the catalogue and its revisions only. None of its screens shows a contract, and whether a
     # revision is cited by the ledger is told by the catalogue services' refusal, not by reading the ledger.
     TARIFF_MANAGER: _READ_CATALOGUE + _edit("options", _CATALOGUE_MODELS) + ["options.delete_tariffrevision"],
@@ -50,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.reverse_ledgerentry",
         "contracts.export_report",
         "contracts.close_month",
+        "contracts.preview_close",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",

@@ -290,3 +290,14 @@ def closed_month(month: dt.date, *, actor):
     from contracts.services.month_close import month_close
 
     return month_close(month=month, actor=actor)
+
+
+def close_from_preview(client, month: dt.date, **extra):
+    """Post the close of `month` as the 仮締め page's button does: with the signed digest of the preview shown."""
+    from django.urls import reverse
+
+    page = client.get(reverse("contracts:close_preview"), {"month": f"{month:%Y-%m}"})
+    token = page.context["token"] if page.context and "token" in page.context else ""
+    return client.post(
+        reverse("contracts:month_close"), {"month": f"{month:%Y-%m}", "preview": token, **extra}, follow=True
+    )

@@ -60,6 +60,7 @@ REQUIRED = {
     "contracts:ledgerentry_reverse": "contracts.reverse_ledgerentry",
     "contracts:monthly_report": "contracts.export_report",
     "contracts:monthly_report_download": "contracts.export_report",
+    "contracts:close_preview": "contracts.preview_close",
     "contracts:month_close": "contracts.close_month",
     "contracts:month_close_job": "contracts.export_report",
     "options:revision_list": "options.view_tariffrevision",
@@ -80,6 +81,7 @@ QUERY = {
     "options:tariff_as_of": "?on=令和8年2月1日",
     "contracts:monthly_report": "?month=令和8年2月",
     "contracts:monthly_report_download": "?month=2026-02&fmt=csv",
+    "contracts:close_preview": "?month=2026-02",
 }
 
 
@@ -119,6 +121,7 @@ EXPECTED = {
     "contracts:ledgerentry_reverse": DECISION,
     "contracts:monthly_report": ACCOUNTS,
     "contracts:monthly_report_download": ACCOUNTS,
+    "contracts:close_preview": frozenset({"approver", "accounting", "sysadmin"}),
     "contracts:month_close": ACCOUNTS,
     "contracts:month_close_job": ACCOUNTS,
     "contracts:history_subscriber": PERSONAL_DATA_READERS,

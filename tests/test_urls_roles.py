@@ -11,6 +11,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounting.services import account_mapping_save
 from contracts import roles
 from contracts.models import MonthCloseJob
 from contracts.services.month_close import month_close
@@ -69,6 +70,9 @@ REQUIRED = {
     "options:revision_diff": "options.view_tariffrevision",
     "options:option_list": "options.view_option",
     "options:option_detail": "options.view_option",
+    "accounting:mapping_list": "accounting.view_accountmapping",
+    "accounting:mapping_edit": "accounting.change_accountmapping",
+    "accounting:journal_download": "contracts.export_report",
     "security:auth_log": is_security_admin,
     "security:lockout_list": is_security_admin,
     "security:lockout_release": is_security_admin,
@@ -82,6 +86,7 @@ QUERY = {
     "contracts:monthly_report": "?month=令和8年2月",
     "contracts:monthly_report_download": "?month=2026-02&fmt=csv",
     "contracts:close_preview": "?month=2026-02",
+    "accounting:journal_download": "?month=2026-01&fmt=journal-freee",
 }
 
 
@@ -147,6 +152,10 @@ EXPECTED = {
     "options:history_service": CATALOGUE_READERS,
     "options:history_carrier": CATALOGUE_READERS,
     "options:history_carrierservice": CATALOGUE_READERS,
+    "accounting:mapping_list": ACCOUNTS,
+    "accounting:mapping_edit": ACCOUNTS,
+    "accounting:journal_download": ACCOUNTS,
+    "accounting:history_accountmapping": ACCOUNTS,
     "security:auth_log": SECURITY,
     "security:lockout_list": SECURITY,
     "security:lockout_release": SECURITY,
@@ -193,7 +202,11 @@ def world(regulation, clerk, approver, accounting):
     last_month = clock.month_start(clock.month_start(clock.today()) - dt.timedelta(days=1))
     month_close(month=last_month, actor=accounting)
     job = MonthCloseJob.objects.create(month=last_month, requested_by=accounting, requested_at=clock.now())
+    mapping = account_mapping_save(
+        option=contract.option, kind="monthly_charge", values={}, actor=accounting, reason="勘定科目の対応"
+    )
     return {
+        "accounting:accountmapping": mapping,
         "contracts:month": job,
         "contracts:subscriber": contract.subscriber,
         "contracts:application": open_application,

@@ -173,7 +173,7 @@ def _close(
         raise DomainError(_unpriced_message(month, rows.unpriced, rows.unpriced_count), code="unpriced_contracts")
     adjustment_rows = _write(rows.adjustments(), month=month, actor=actor, reason=reason)
     if expected is not None and expected.get("fingerprint") != rows.digest.fingerprint:
-        raise DomainError(book_changed_message(month, expected, rows), code="book_changed")
+        raise DomainError(_book_changed_message(month, expected, rows), code="book_changed")
     if snapshot:
         _short_lock([LedgerEntry._meta.db_table])
     close = MonthClose(
@@ -195,7 +195,7 @@ def _close(
     return CloseResult(close, created=True)
 
 
-def book_changed_message(month: dt.date, expected: dict, rows: CloseRows) -> str:
+def _book_changed_message(month: dt.date, expected: dict, rows: CloseRows) -> str:
     """The refusal of a close whose rows differ from the preview it was confirmed on, naming the differences."""
     named = "\n".join(f"・{line}" for line in digest_differences(expected, rows.digest))
     return (

@@ -12,7 +12,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from accounting.choices import JOURNAL_KINDS, TaxClass
+from accounting.choices import TaxClass
 from accounting.formats import FORMATS, FREEE, MF, YAYOI, journal_export
 from accounting.journals import journal_of
 from accounting.models import AccountMapping
@@ -21,34 +21,24 @@ from contracts.reports import monthly_report
 from contracts.services.month_close import month_close
 from core.errors import DomainError
 from options.models import Option
+from tests.accounting.journal_checks import (
+    AMOUNTS,
+    TAXES,
+    journal_file,
+    journal_files_checked,
+    journal_rows,
+    map_everything,
+)
 from tests.contracts import report_data as rd
 
 pytestmark = pytest.mark.django_db
 
 GOLDEN = Path(__file__).parent / "golden"
 FEB = dt.date(2026, 2, 1)
-# (debit, credit) columns of the amounts, and the header rows, per format (0-based).
-AMOUNTS = {YAYOI: (8, 14), FREEE: (4, 10), MF: (8, 16)}
-TAXES = {YAYOI: (9, 15), FREEE: (6, 12), MF: (9, 17)}
-HEADER_ROWS = {YAYOI: 0, FREEE: 1, MF: 1}
 
 
 def _at(*args):
     return time_machine.travel(rd.jst(*args), tick=False)
-
-
-def map_everything(actor, *, skip=()):
-    for option in Option.objects.order_by("pk"):
-        for kind in JOURNAL_KINDS:
-            if (option.code, kind.value) in skip:
-                continue
-            account_mapping_save(
-                option=option,
-                kind=kind.value,
-                values={"credit_sub_account": option.code[:24], "department": "ISP事業部"},
-                actor=actor,
-                reason="テストの対応",
-            )
 
 
 @pytest.fixture
@@ -60,17 +50,15 @@ def closed_february(regulation, approver, clerk, accounting):
 
 
 def _file(fmt: str) -> bytes:
-    _name, _type, chunks = journal_export(month=FEB, fmt=fmt)
-    return b"".join(chunks)
+    return journal_file(FEB, fmt)
 
 
 def _rows(fmt: str, data: bytes) -> list[list[str]]:
-    text = data.decode(FORMATS[fmt].encoding)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    return rows[HEADER_ROWS[fmt] :]
+    return journal_rows(fmt, data)
 
 
 def test_journal_debits_equal_credits_and_tax_per_rate_equals_the_report(closed_february):
+    journal_files_checked(FEB)
     journal = journal_of(month=FEB)
     report = monthly_report(month=FEB)
     assert {r.rate_percent: r.tax_yen for r in report.summary.rates} == {

@@ -13,7 +13,9 @@ Invariants (after every step unless said otherwise):
 3. exports (open months too) and closes raise nothing but DomainError;
 4. ledger rows are only ever added, never changed or removed;
 5. at most one standing obligation per application × fee item (初期費用・一時費用), per contract × fee item ×
-   start (月額費用), per contract × fee item × month (月額料金).
+   start (月額費用), per contract × fee item × month (月額料金);
+6. right after each close: it wrote the rows its preview (仮締め) showed (the same fingerprint), and its journal
+   in each format has debit = credit and, per tax rate, the report's tax to the yen (tests/accounting).
 
 With INVARIANTS_STRICT=1, two more: 6. a contract row shows the terms of its timeline's last period, and the
 timeline has no gap or overlap; 7. the standing 月額費用 rows of a contract approved in the system are its
@@ -60,6 +62,7 @@ from contracts.models import (
     Subscriber,
 )
 from contracts.reports import export_response_chunks
+from contracts.reports.close_preview import close_preview
 from contracts.services import (
     application_approve,
     application_reject,
@@ -84,6 +87,7 @@ from core.errors import DomainError
 from options.choices import FeeKind
 from options.models import CarrierService, Option, OptionVariant, Service
 from options.selectors import fee_schedule
+from tests.accounting.journal_checks import journal_files_checked, map_everything
 from tests.factories import add_fee_item, role_group
 
 JST = clock.JST
@@ -196,6 +200,8 @@ def reset_book() -> dict:
         call_command("load_regulation", stdout=io.StringIO())
         users = {name: staff_user(name, role) for name, role in STAFF.items()}
     setup_fees(users["tariff"])
+    with time_machine.travel(jst(2026, 1, 10, 9, 0), tick=False):
+        map_everything(users["accounting"])  # 勘定科目の対応 for every option × kind: every closed month journals
     return users
 
 
@@ -1029,13 +1035,17 @@ class BookMachine(RuleBasedStateMachine):
     def close_next(self, actor):
         month = _open_month_after_last_close()
         rows_before = LedgerEntry.objects.count()
+        with self.travel():
+            preview = close_preview(month=month)
         close = self.call("month close", month_close, month=month, actor=self.user(actor))
         if close is None:  # refused (a contract it cannot price): nothing written
             assert LedgerEntry.objects.count() == rows_before
             assert not MonthClose.objects.filter(month=month).exists()
             return None
+        assert close.fingerprint == preview.fingerprint, "the close wrote other rows than its preview showed"
         with self.travel():
             self.frozen[month] = report_files(month)
+            journal_files_checked(month)  # invariant 6
         # Invariant 2, right after the close, for every closed month.
         unpriced, broken = charge_identity(closed_months())
         assert not unpriced, f"a closed book has contracts it cannot price now: {unpriced}"

@@ -80,4 +80,3 @@ class JournalDownloadView(StaffPermissionMixin, View):
         response = HttpResponse(b"".join(chunks), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
-

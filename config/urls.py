@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tariff/", include("options.urls")),
     path("security/", include("security.urls")),
+    path("accounting/", include("accounting.urls")),
     path("", include("contracts.urls")),
 ]
 

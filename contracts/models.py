@@ -633,13 +633,20 @@ class MonthClose(models.Model):
     contract_history_watermark = models.BigIntegerField("締め時点のオプション契約履歴の最終番号", default=0)
     subscriber_history_watermark = models.BigIntegerField("締め時点の契約者履歴の最終番号", default=0)
     terms_history_watermark = models.BigIntegerField("締め時点の契約条件履歴の最終番号", default=0)
+    # SHA-256 of the rows the close wrote, in their fixed order (contracts.billing.close_rows): equal to the
+    # preview's (仮締め) it was confirmed on. Blank for closes made before the preview existed.
+    fingerprint = models.CharField("締めた行のフィンガープリント", max_length=64, blank=True, default="")
 
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = "月次締め"
         verbose_name_plural = "月次締め"
-        permissions = [("export_report", "月次レポートを出力できる"), ("close_month", "月次締めを実行できる")]
+        permissions = [
+            ("export_report", "月次レポートを出力できる"),
+            ("close_month", "月次締めを実行できる"),
+            ("preview_close", "仮締め（締めの内容）を確認できる"),
+        ]
         ordering = ["-month", "pk"]
 
     def __str__(self) -> str:
@@ -717,6 +724,9 @@ class MonthCloseJob(models.Model):
         MonthClose, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="月次締め"
     )
     message = models.TextField("結果", blank=True)
+    # The digest of the preview (仮締め) the close was confirmed on (CloseDigest.as_dict); the close is refused
+    # when its rows differ from it. Null for a close asked for without a preview (never from the staff screen).
+    preview = models.JSONField("確認した仮締め", null=True, blank=True)
 
     class Meta:
         verbose_name = "月次締めの実行"

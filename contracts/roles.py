@@ -38,11 +38,18 @@ _READ_ALL = _READ_CATALOGUE + _READ_RECORDS
 # its impact preview shows contracts by number, option and amount only, never a subscriber.
 _PUBLISH = ["options.publish_tariffrevision"]
 _PREVIEW = ["options.preview_tariffrevision"]
+# 勘定科目の対応 (accounting app): how the month's money is booked in the accounting system; 経理 keeps it.
+_MAPPINGS = ["accounting.view_accountmapping", "accounting.add_accountmapping", "accounting.change_accountmapping"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK: _READ_ALL + _edit("contracts", _CONTRACT_RECORDS),
-    APPROVER: _READ_ALL + ["contracts.decide_application", "contracts.reverse_ledgerentry"],
-    ACCOUNTING: _READ_ALL + ["contracts.export_report", "contracts.close_month"] + _PREVIEW,
+    # 承認者 and システム管理者 may read the close's preview (仮締め): the approver, who decides what the ledger
+    # holds, checks what the close will write; only 経理 (and システム管理者) close.
+    APPROVER: _READ_ALL + ["contracts.decide_application", "contracts.reverse_ledgerentry", "contracts.preview_close"],
+    ACCOUNTING: _READ_ALL
+    + _MAPPINGS
+    + ["contracts.export_report", "contracts.close_month", "contracts.preview_close"]
+    + _PREVIEW,
     # Need to know: the catalogue and its revisions only. None of its screens shows a contract, and whether a
     # revision is cited by the ledger is told by the catalogue services' refusal, not by reading the ledger.
     TARIFF_MANAGER: _READ_CATALOGUE
@@ -51,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _PUBLISH
     + _PREVIEW,
     SYSTEM_ADMIN: _READ_ALL
+    + _MAPPINGS
     + _edit("options", _CATALOGUE_MODELS)
     + _PUBLISH
     + _PREVIEW
@@ -60,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.reverse_ledgerentry",
         "contracts.export_report",
         "contracts.close_month",
+        "contracts.preview_close",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",

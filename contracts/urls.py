@@ -106,6 +106,7 @@ contract_patterns = [
     path("ledger/<int:pk>/reverse/", ledger.LedgerEntryReverseView.as_view(), name="ledgerentry_reverse"),
     path("reports/monthly/", reports.MonthlyReportView.as_view(), name="monthly_report"),
     path("reports/monthly/download/", reports.MonthlyReportDownloadView.as_view(), name="monthly_report_download"),
+    path("reports/monthly/preview/", reports.ClosePreviewView.as_view(), name="close_preview"),
     path("reports/monthly/close/", reports.MonthCloseView.as_view(), name="month_close"),
     path("reports/monthly/close/<int:pk>/", reports.MonthCloseJobView.as_view(), name="month_close_job"),
     *history_urlpatterns(

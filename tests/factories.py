@@ -583,6 +583,8 @@ def february_report_book(*, clerk, approver, approver2, tariff_manager) -> dict:
     )
     ending.refresh_from_db()
     return {"subscribers": [sakura, formula, takahashi], "contracts": [quoted, ending, swp, ipv6]}
+
+
 def draft_revision(effective_on: dt.date, *, actor, title: str = "", amended_on: dt.date | None = None):
     """A draft revision taking effect on `effective_on`, drafted by `actor` (規程管理) in the staff screens."""
     from core.wareki import to_wareki
@@ -635,3 +637,14 @@ def publish_revision(revision, *, drafter, publisher, reason: str = "規程管�
 
     revision_transition(revision=revision, to=RevisionStatus.REVIEW, actor=drafter, reason="確認を依頼します")
     return revision_transition(revision=revision, to=RevisionStatus.PUBLISHED, actor=publisher, reason=reason)
+
+
+def close_from_preview(client, month: dt.date, **extra):
+    """Post the close of `month` as the 仮締め page's button does: with the signed digest of the preview shown."""
+    from django.urls import reverse
+
+    page = client.get(reverse("contracts:close_preview"), {"month": f"{month:%Y-%m}"})
+    token = page.context["token"] if page.context and "token" in page.context else ""
+    return client.post(
+        reverse("contracts:month_close"), {"month": f"{month:%Y-%m}", "preview": token, **extra}, follow=True
+    )

@@ -19,9 +19,11 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
+import accounting.services
 import contracts.services
 import contracts.services.month_close
 import contracts.services.month_close_jobs
+import options.models
 import options.services
 import options.services.revisions
 import security.accounts
@@ -438,6 +440,17 @@ WRITES = [
         lambda w: {"month": dt.date(2026, 3, 1)},
     ),
     write(
+        accounting.services.account_mapping_save,
+        "accounting.add_accountmapping",
+        "勘定科目の対応を登録する",
+        lambda w: {
+            "option": options.models.Option.objects.get(code="ipv6"),
+            "kind": "monthly_charge",
+            "values": {},
+            "reason": "勘定科目の対応",
+        },
+    ),
+    write(
         options.services.regulation_load,
         tuple(
             f"options.{action}_{model}"
@@ -601,6 +614,7 @@ NOT_WRITES = {
     },
     # The worker's entry runs the job's close as the staff member who asked for it: month_close_run checks them.
     contracts.services.month_close_jobs: {"month_close_job_run", "month_close_task"},
+    accounting.services: {"account_name_problem"},
     security.accounts: {
         "account_permissions",
         "role_permissions",
@@ -735,15 +749,16 @@ def test_the_roles_divide_the_writes_as_domain_3_15_says():
         "ledger_entry_reverse",
     }
     closing = {"month_close", "month_close_run", "month_close_enqueue"}
+    mapping = {"account_mapping_save"}  # 勘定科目の対応, kept by 経理
     accounts = {w.id for w in WRITES if w.service.__module__ == "security.accounts"}
-    entering = {w.id for w in WRITES} - catalogue - deciding - closing - accounts - {"fee_item_delete"}
+    entering = {w.id for w in WRITES} - catalogue - deciding - closing - mapping - accounts - {"fee_item_delete"}
     assert by_role["clerk"] == entering | {"application_set_quote"}
     assert by_role["approver"] == deciding
-    assert by_role["accounting"] == closing  # reads, exports and closes; edits nothing
+    assert by_role["accounting"] == closing | mapping  # reads, exports, closes and keeps the mapping table
     assert by_role["tariff_manager"] == catalogue
     # システム管理者 edits the catalogue but deletes nothing; deleting a fee item is in no role at all (the
     # admin offers both only to whom roles.py grants the delete permission, and to superusers).
-    assert by_role["sysadmin"] == entering | deciding | closing | (catalogue - {"revision_delete"}) | accounts
+    assert by_role["sysadmin"] == entering | deciding | closing | mapping | (catalogue - {"revision_delete"}) | accounts
     assert by_role["no_role"] == set()
 
 

@@ -11,6 +11,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounting.services import account_mapping_save
 from contracts import roles
 from contracts.models import MonthCloseJob
 from contracts.services.month_close import month_close
@@ -70,6 +71,7 @@ REQUIRED = {
     "contracts:ledgerentry_reverse": "contracts.reverse_ledgerentry",
     "contracts:monthly_report": "contracts.export_report",
     "contracts:monthly_report_download": "contracts.export_report",
+    "contracts:close_preview": "contracts.preview_close",
     "contracts:month_close": "contracts.close_month",
     "contracts:month_close_job": "contracts.export_report",
     "options:revision_list": "options.view_tariffrevision",
@@ -85,6 +87,9 @@ REQUIRED = {
     "options:revision_diff": "options.view_tariffrevision",
     "options:option_list": "options.view_option",
     "options:option_detail": "options.view_option",
+    "accounting:mapping_list": "accounting.view_accountmapping",
+    "accounting:mapping_edit": "accounting.change_accountmapping",
+    "accounting:journal_download": "contracts.export_report",
     "security:auth_log": is_security_admin,
     "security:lockout_list": is_security_admin,
     "security:lockout_release": is_security_admin,
@@ -98,6 +103,8 @@ QUERY = {
     "contracts:monthly_report": "?month=令和8年2月",
     "contracts:monthly_report_download": "?month=2026-02&fmt=csv",
     "contracts:subscriber_lookup": "?q=S0",
+    "contracts:close_preview": "?month=2026-02",
+    "accounting:journal_download": "?month=2026-01&fmt=journal-freee",
 }
 
 
@@ -150,6 +157,7 @@ EXPECTED = {
     "contracts:ledgerentry_reverse": DECISION,
     "contracts:monthly_report": ACCOUNTS,
     "contracts:monthly_report_download": ACCOUNTS,
+    "contracts:close_preview": frozenset({"approver", "accounting", "sysadmin"}),
     "contracts:month_close": ACCOUNTS,
     "contracts:month_close_job": ACCOUNTS,
     "contracts:history_subscriber": PERSONAL_DATA_READERS,
@@ -182,6 +190,10 @@ EXPECTED = {
     "options:history_service": CATALOGUE_READERS,
     "options:history_carrier": CATALOGUE_READERS,
     "options:history_carrierservice": CATALOGUE_READERS,
+    "accounting:mapping_list": ACCOUNTS,
+    "accounting:mapping_edit": ACCOUNTS,
+    "accounting:journal_download": ACCOUNTS,
+    "accounting:history_accountmapping": ACCOUNTS,
     "security:auth_log": SECURITY,
     "security:lockout_list": SECURITY,
     "security:lockout_release": SECURITY,
@@ -231,7 +243,11 @@ def world(regulation, clerk, approver, accounting, tariff_manager):
     last_month = clock.month_start(clock.month_start(clock.today()) - dt.timedelta(days=1))
     month_close(month=last_month, actor=accounting)
     job = MonthCloseJob.objects.create(month=last_month, requested_by=accounting, requested_at=clock.now())
+    mapping = account_mapping_save(
+        option=contract.option, kind="monthly_charge", values={}, actor=accounting, reason="勘定科目の対応"
+    )
     return {
+        "accounting:accountmapping": mapping,
         "contracts:month": job,
         "contracts:subscriber": contract.subscriber,
         "contracts:baseservicecontract": contract.base_contract,

@@ -12,7 +12,7 @@ from contracts.models import Application, MonthClose
 from contracts.services import option_contract_set_billing_start
 from core.clock import JST
 from tests import ui_data
-from tests.factories import option, register_migrated_confirmed, variant
+from tests.factories import close_from_preview, option, register_migrated_confirmed, variant
 from tests.tasks import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def test_the_provisional_report_lists_the_contracts_it_cannot_price_and_refuses_
     assert f"オプション契約 #{unquoted.pk}" in html and "見積額を入力してから" in html
     assert priced.pk != unquoted.pk
 
-    response = client.post(reverse("contracts:month_close"), {"month": "2026-11"}, follow=True)
+    response = close_from_preview(client, dt.date(2026, 11, 1))
     assert any("締めを依頼しました" in str(m) for m in response.context["messages"])
     run_queued_tasks()  # the worker finds the contract it cannot price and ends the job with the reason
     page = client.get(response.request["PATH_INFO"]).content.decode()

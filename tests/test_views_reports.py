@@ -9,9 +9,11 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from contracts.models import LedgerEntry, MonthClose
+from contracts.views.reports import preview_token
 from core import clock
 from core.formats import wareki_datetime, wareki_month
 from tests import ui_data
+from tests.factories import close_from_preview
 from tests.tasks import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
@@ -39,9 +41,9 @@ def test_an_open_month_is_shown_as_provisional_with_its_totals(regulation, keiri
     assert "速報" in html
     assert (summary.total_excl_yen, summary.total_tax_yen, summary.total_incl_yen) == (6387, 638, 7025)
     assert "7,025円" in html
-    assert reverse("contracts:month_close") not in html  # this month has not ended: nothing to close yet
+    assert reverse("contracts:close_preview") + "?month" not in html  # this month has not ended: nothing to close
     html = keiri.get(reverse("contracts:monthly_report"), {"month": "2026-02"}).content.decode()
-    assert reverse("contracts:month_close") in html  # 経理 may close an ended month
+    assert reverse("contracts:close_preview") + "?month=2026-02" in html  # 経理 closes an ended month from 仮締め
 
 
 def test_the_month_may_be_entered_in_wareki(regulation, keiri):
@@ -86,13 +88,12 @@ def test_a_refused_download_comes_back_as_a_message(regulation, keiri):
 
 
 def test_closing_an_unfinished_month_is_refused_and_last_month_closes(regulation, keiri, accounting):
-    url = reverse("contracts:month_close")
-    response = keiri.post(url, {"month": f"{clock.today():%Y-%m}"}, follow=True)
+    response = close_from_preview(keiri, clock.month_start(clock.today()))
     assert any("まだ終わっていないため締められません" in str(m) for m in response.context["messages"])
     assert not MonthClose.objects.exists()
 
     month = last_month()
-    response = keiri.post(url, {"month": f"{month:%Y-%m}"}, follow=True)
+    response = close_from_preview(keiri, month)
     assert any("締めを依頼しました" in str(m) for m in response.context["messages"])
     run_queued_tasks()
     assert "を締めました" in keiri.get(response.request["PATH_INFO"]).content.decode()
@@ -107,14 +108,16 @@ def test_closing_an_unfinished_month_is_refused_and_last_month_closes(regulation
 def test_closing_a_closed_month_again_is_refused_saying_when_and_by_whom_and_writes_nothing(
     regulation, keiri, accounting
 ):
-    url, month = reverse("contracts:month_close"), last_month()
-    keiri.post(url, {"month": f"{month:%Y-%m}"}, follow=True)
+    month = last_month()
+    close_from_preview(keiri, month)
     run_queued_tasks()
     keiri.get(reverse("contracts:monthly_report"))  # shows (and so uses up) the messages of the first close
     close = MonthClose.objects.get()
     ledger, history = LedgerEntry.objects.count(), MonthClose.history.count()
 
-    response = keiri.post(url, {"month": f"{month:%Y-%m}"}, follow=True)
+    # A preview confirmed before the first close ended: its token still names the month.
+    token = preview_token(month, {"fingerprint": close.fingerprint, "rows": close.charge_rows, "totals": []})
+    response = keiri.post(reverse("contracts:month_close"), {"month": f"{month:%Y-%m}", "preview": token}, follow=True)
 
     assert [(m.level_tag, str(m)) for m in response.context["messages"]] == [
         (

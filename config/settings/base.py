@@ -30,6 +30,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "core",
     "options",
+    # Before contracts: its permissions exist when contracts syncs the roles, and its monthly_report and
+    # load_demo (which add the journals and the demo mapping) are the ones manage.py runs.
+    "accounting",
     "contracts",
     # Its auth-log receivers run before axes' (security/apps.py).
     "security",

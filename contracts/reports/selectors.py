@@ -22,7 +22,7 @@ from options.models import Option, OptionVariant
 from .as_closed import Closes, catalogue_field, closes_for, ledger_scope, subscriber_field
 from .charge_rows import ChargePart, ChargeRow, charge_part
 from .layout import DETAIL_COLUMNS, DETAIL_ORDER, OBLIGATION_KINDS, PROVISIONAL_LABEL
-from .summary import Summary, summary
+from .summary import Summary, amounts_by_rate, summary
 
 
 def _kind_label():
@@ -111,6 +111,11 @@ class MonthlyReport:
     @cached_property
     def summary(self) -> Summary:
         return summary(self.closes, self.charge_rows)
+
+    @cached_property
+    def amounts_by_rate(self) -> dict[tuple[int, str, int], list[int]]:
+        """The month's money per option × kind × tax rate, [count, yen]: what 集計 adds up (the journals' lines)."""
+        return amounts_by_rate(self.closes, self.charge_rows)
 
 
 def monthly_report(*, month: dt.date) -> MonthlyReport:

@@ -47,15 +47,14 @@ class Summary:
     total_incl_yen: int
 
 
-def summary(closes: Closes, charges: list[ChargeRow]) -> Summary:
-    """Return 集計: per option × kind, per tax rate (the rate in force on the charged date, §3.10) and totals.
+def amounts_by_rate(closes: Closes, charges: list[ChargeRow]) -> dict[tuple[int, str, int], list[int]]:
+    """Return the month's money per option × kind × tax rate as [count, yen]: what 集計 and the journals add up.
 
     The charged date of an initial or one-time fee is the JST date it arose (for a reversal, the date its
     original arose: a refund gives back the tax that was charged); of a monthly charge or an adjustment, the
-    month it charges. Tax is rounded down per rate on the report total.
+    month it charges. The rate is the one in force on that date (§3.10).
     """
-    per_line: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
-    per_rate: dict[int, int] = defaultdict(int)
+    amounts: dict[tuple[int, str, int], list[int]] = defaultdict(lambda: [0, 0])
     billed = (
         LedgerEntry.objects.filter(ledger_scope(closes), kind__in=BILLED_OBLIGATION_KINDS)
         .values(
@@ -67,15 +66,29 @@ def summary(closes: Closes, charges: list[ChargeRow]) -> Summary:
         .order_by()
     )
     for row in billed:
-        totals = per_line[(row["option_id"], row["ledger_kind"])]
+        totals = amounts[(row["option_id"], row["ledger_kind"], tax_rate_on(row["day"]))]
         totals[0] += row["n"]
         totals[1] += row["amount"]
-        per_rate[tax_rate_on(row["day"])] += row["amount"]
     for charge in charges:
-        totals = per_line[(charge.option_id, charge.kind)]
+        totals = amounts[(charge.option_id, charge.kind, tax_rate_on(charge.charge_month))]
         totals[0] += 1
         totals[1] += charge.amount_yen
-        per_rate[tax_rate_on(charge.charge_month)] += charge.amount_yen
+    return amounts
+
+
+def summary(closes: Closes, charges: list[ChargeRow]) -> Summary:
+    """Return 集計: per option × kind, per tax rate (amounts_by_rate) and totals.
+
+    Tax is rounded down once per rate on the report total (適格請求書等保存方式: one rounding per rate per
+    document); the journals allocate exactly that tax to their lines (accounting.journals).
+    """
+    per_line: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    per_rate: dict[int, int] = defaultdict(int)
+    for (option_id, kind, rate), (count, amount) in amounts_by_rate(closes, charges).items():
+        totals = per_line[(option_id, kind)]
+        totals[0] += count
+        totals[1] += amount
+        per_rate[rate] += amount
 
     options = Option.objects.select_related("section").in_bulk({option_id for option_id, _kind in per_line})
     names = option_names(closes, options)

@@ -9,6 +9,10 @@ Decisions, each kept here:
   office does not bill them (migrated contracts reach back to years without fee items, §3.12).
 - A month can be closed only once it has ended (JST).
 - A month with a contract that cannot be priced is not closed: the refusal names each one (§3.12).
+- The rows come from contracts.billing.close_rows.CloseRows, the stream the preview (仮締め) reads too, which
+  fingerprints them as they are written. A close confirmed on a preview carries that preview's digest
+  (`expected`) and is refused, nothing written, with the differences named, when the rows it streams now hash
+  otherwise: the book changed in between. The close keeps its fingerprint (MonthClose.fingerprint).
 - Charges stream from the terms timeline (contracts.billing.charges) and are written in batches through
   simple-history, so memory holds one batch whatever the size of the book.
 - Adjustments for closed months are booked by this close, into this month (contracts.billing.charges.
@@ -33,7 +37,8 @@ from dataclasses import dataclass
 from django.db import OperationalError, connection, transaction
 from django.db.models import Max, Min
 
-from contracts.billing.charges import ChargeLine, Unpriced, adjustment_lines, contract_charges, in_billing
+from contracts.billing.charges import ChargeLine, Unpriced, in_billing
+from contracts.billing.close_rows import CloseRows, digest_differences
 from contracts.billing.entries import ledger_values
 from contracts.models import ContractTerms, LedgerEntry, MonthClose, OptionContract, Subscriber
 from core import clock
@@ -44,7 +49,6 @@ from core.history_write import bulk_append_with_history, save_with_history
 from .audit import require_permission
 
 BATCH_SIZE = 5000
-UNPRICED_NAMED = 20  # how many unpriced contracts a refusal names; the rest are counted
 # The short locks wait this long for in-flight writers, then give way to them and try again, so a waiting close
 # never makes the office queue behind it for long.
 LOCK_TIMEOUT = "500ms"
@@ -75,24 +79,28 @@ class CloseResult:
     created: bool  # False when the month was closed already and nothing was written
 
 
-def month_close(*, month: dt.date, actor) -> MonthClose:
+def month_close(*, month: dt.date, actor, expected: dict | None = None) -> MonthClose:
     """Write `month`'s MONTHLY_CHARGE rows (and ADJUSTMENT rows for closed months changed since) and close it."""
-    return month_close_run(month=month, actor=actor).close
+    return month_close_run(month=month, actor=actor, expected=expected).close
 
 
-def month_close_run(*, month: dt.date, actor, progress: Progress | None = None) -> CloseResult:
+def month_close_run(
+    *, month: dt.date, actor, progress: Progress | None = None, expected: dict | None = None
+) -> CloseResult:
     """`month_close`, saying whether this call closed the month (False: it was closed already, nothing written).
 
     `progress`, if given, is called after every batch written (the task's progress record, a progress bar).
+    `expected`, if given, is the digest of the preview the close was confirmed on (CloseDigest.as_dict): the
+    close is refused, nothing written, when its rows differ from it.
     """
     month = clock.month_start(month)
     require_permission(actor, "contracts.close_month", action="月次締めの")
     with one_close_at_a_time(month):
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             seen = _watermarks_under_short_lock()
-            return _close(month=month, actor=actor, seen=seen, progress=progress, snapshot=True)
+            return _close(month=month, actor=actor, seen=seen, progress=progress, snapshot=True, expected=expected)
         # SQLite, or inside a caller's transaction (a test's): one transaction, the lock held to its end.
-        return _close(month=month, actor=actor, seen=None, progress=progress, snapshot=False)
+        return _close(month=month, actor=actor, seen=None, progress=progress, snapshot=False, expected=expected)
 
 
 @contextmanager
@@ -129,7 +137,15 @@ def close_is_running(month: dt.date) -> bool:
 
 
 @transaction.atomic(durable=True)
-def _close(*, month: dt.date, actor, seen: dict[str, int] | None, progress: Progress | None, snapshot: bool):
+def _close(
+    *,
+    month: dt.date,
+    actor,
+    seen: dict[str, int] | None,
+    progress: Progress | None,
+    snapshot: bool,
+    expected: dict | None,
+):
     if snapshot:
         with connection.cursor() as cursor:
             # The first statement: the snapshot is taken now, after the watermarks' lock was released.
@@ -142,35 +158,23 @@ def _close(*, month: dt.date, actor, seen: dict[str, int] | None, progress: Prog
         return CloseResult(existing, created=False)
     month_close_assert_closable(month)
 
-    adjustments = adjustment_lines(month=month)
-    unpriced: list[Unpriced] = list(adjustments.unpriced)
-    unpriced_count = len(unpriced)
+    rows = CloseRows(month)
     reason = f"{month_label(month)}の月次締め"
     total = _contracts_in_billing(month) if progress else 0
-    done = 0
-
-    def charge_lines() -> Iterator[ChargeLine]:
-        nonlocal unpriced_count, done
-        for result in contract_charges(first_month=month, last_month=month):
-            done += 1
-            if result.unpriced is not None:
-                unpriced_count += 1
-                if len(unpriced) < UNPRICED_NAMED:
-                    unpriced.append(result.unpriced)
-                continue
-            yield from result.lines
 
     on_batch = None
     if progress is not None:
         progress(0, total, 0)
 
         def on_batch(written: int) -> None:
-            progress(done, total, written)
+            progress(rows.contracts_done, total, written)
 
-    charge_rows = _write(charge_lines(), month=month, actor=actor, reason=reason, on_batch=on_batch)
-    if unpriced_count:
-        raise DomainError(_unpriced_message(month, unpriced, unpriced_count), code="unpriced_contracts")
-    adjustment_rows = _write(iter(adjustments.lines), month=month, actor=actor, reason=reason)
+    charge_rows = _write(rows.charge_lines(), month=month, actor=actor, reason=reason, on_batch=on_batch)
+    if rows.unpriced_count:
+        raise DomainError(_unpriced_message(month, rows.unpriced, rows.unpriced_count), code="unpriced_contracts")
+    adjustment_rows = _write(rows.adjustments(), month=month, actor=actor, reason=reason)
+    if expected is not None and expected.get("fingerprint") != rows.digest.fingerprint:
+        raise DomainError(_book_changed_message(month, expected, rows), code="book_changed")
     if snapshot:
         _short_lock([LedgerEntry._meta.db_table])
     close = MonthClose(
@@ -179,6 +183,7 @@ def _close(*, month: dt.date, actor, seen: dict[str, int] | None, progress: Prog
         closed_by=actor,
         charge_rows=charge_rows,
         adjustment_rows=adjustment_rows,
+        fingerprint=rows.digest.fingerprint,
         ledger_watermark=_ledger_watermark(),
         ledger_seen_watermark=seen["ledger_watermark"],
         contract_history_watermark=seen["contract_history_watermark"],
@@ -187,8 +192,17 @@ def _close(*, month: dt.date, actor, seen: dict[str, int] | None, progress: Prog
     )
     save_with_history(close, actor=actor, reason=reason)
     if progress is not None:
-        progress(done, total, charge_rows)
+        progress(rows.contracts_done, total, charge_rows)
     return CloseResult(close, created=True)
+
+
+def _book_changed_message(month: dt.date, expected: dict, rows: CloseRows) -> str:
+    """The refusal of a close whose rows differ from the preview it was confirmed on, naming the differences."""
+    named = "\n".join(f"・{line}" for line in digest_differences(expected, rows.digest))
+    return (
+        f"仮締めの確認後に台帳・契約が変わったため、{month_label(month)}を締めませんでした（何も記帳していません）。"
+        f"仮締めをもう一度確認してから締めてください。\n{named}"
+    )
 
 
 def _unpriced_message(month: dt.date, unpriced: list[Unpriced], count: int) -> str:

@@ -43,8 +43,11 @@ INTERRUPTED = "中断されました（実行中のワーカーが停止しま�
 
 
 @transaction.atomic(durable=True)
-def month_close_enqueue(*, month: dt.date, actor) -> MonthCloseJob:
-    """Queue the close of `month` for a worker and return its job (the queued or running one, if there is one)."""
+def month_close_enqueue(*, month: dt.date, actor, preview: dict | None = None) -> MonthCloseJob:
+    """Queue the close of `month` for a worker and return its job (the queued or running one, if there is one).
+
+    `preview` is the digest of the preview (仮締め) the close is confirmed on: the run refuses to close when the
+    rows it streams differ from it (contracts.services.month_close)."""
     month = clock.month_start(month)
     require_permission(actor, "contracts.close_month", action="月次締めの")
     # Refused at once, in the request, when no pricing is needed to know; an unpriced contract is found by the run.
@@ -57,7 +60,7 @@ def month_close_enqueue(*, month: dt.date, actor) -> MonthCloseJob:
         if not _abandoned(active):
             return active
         _finish(active, MonthCloseJobStatus.FAILED, INTERRUPTED)
-    job = MonthCloseJob(month=month, requested_by=actor, requested_at=clock.now())
+    job = MonthCloseJob(month=month, requested_by=actor, requested_at=clock.now(), preview=preview)
     try:
         with transaction.atomic():
             job.save()
@@ -104,7 +107,7 @@ def month_close_job_run(*, job_id: int) -> dict:
     job.save(update_fields=["status", "started_at"])
     progress = _ProgressWriter(job)
     try:
-        result = month_close_run(month=job.month, actor=job.requested_by, progress=progress)
+        result = month_close_run(month=job.month, actor=job.requested_by, progress=progress, expected=job.preview)
     except DomainError as error:
         _finish(job, MonthCloseJobStatus.FAILED, str(error))
         return {"job": job.pk, "status": job.status, "code": error.code}

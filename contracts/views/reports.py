@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.contrib import messages
+from django.core import signing
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -13,8 +14,10 @@ from django.views.generic import TemplateView
 from contracts import reports
 from contracts.forms import MonthForm, ReportDownloadForm
 from contracts.models import MonthCloseJob
+from contracts.reports.close_preview import DIFF_KINDS, SHOW_LABELS, close_preview
+from contracts.reports.selectors import month_close_of
 from contracts.selectors import month_close_job_latest
-from contracts.services.month_close import month_label
+from contracts.services.month_close import month_close_assert_closable, month_label
 from contracts.services.month_close_jobs import month_close_enqueue
 from core import clock
 from core.downloads import attach
@@ -51,7 +54,7 @@ class MonthlyReportView(StaffPermissionMixin, TemplateView):
             charge_count=len(report.charge_rows),
             unpriced=report.unpriced,
             close_job=month_close_job_latest(month=month),
-            show_close=self.request.user.has_perm("contracts.close_month")
+            show_close=self.request.user.has_perm("contracts.preview_close")
             and report.is_provisional
             and month < clock.month_start(clock.today()),
             formats=ReportDownloadForm.FORMATS,
@@ -81,8 +84,108 @@ class MonthlyReportDownloadView(StaffPermissionMixin, View):
         return attach(response, filename)
 
 
+# The preview's digest travels to the close signed, so the close carries what the preview computed (not what a
+# hand-made form claims); a week is ample between reading a preview and confirming it.
+PREVIEW_SALT = "contracts.close_preview"
+PREVIEW_MAX_AGE = 7 * 24 * 3600
+
+
+def preview_url(month, **params) -> str:
+    return reverse("contracts:close_preview") + "?" + urlencode({"month": f"{month:%Y-%m}", **params})
+
+
+def preview_token(month, digest: dict) -> str:
+    return signing.dumps({"month": f"{month:%Y-%m}", **digest}, salt=PREVIEW_SALT, compress=True)
+
+
+def preview_from_token(month, token: str) -> dict | None:
+    """The preview digest the token carries, or None when it is missing, forged, stale or of another month."""
+    try:
+        data = signing.loads(token or "", salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.pop("month", None) != f"{month:%Y-%m}":
+        return None
+    return data
+
+
+def _positive_int(text, default=None):
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        return default
+    return value if 0 < value <= 10**9 else default
+
+
+class ClosePreviewView(StaffPermissionMixin, TemplateView):
+    """仮締め: what the close of a month would write, its totals and its differences from the previous month, paged;
+    nothing is written. 経理 confirms the close from here; 承認者 reads it only."""
+
+    permission_required = "contracts.preview_close"
+    template_name = "contracts/close_preview.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today_month = clock.month_start(clock.today())
+        default = clock.month_start(today_month - dt.timedelta(days=1))
+        form = MonthForm(self.request.GET if "month" in self.request.GET else {"month": f"{default:%Y-%m}"})
+        context["form"] = form
+        if not form.is_valid():
+            return context
+        month = form.cleaned_data["month"]
+        context["month"] = month
+        closed = month_close_of(month=month)
+        if closed is not None:
+            context["closed"] = closed
+            context["report_url"] = report_url(month)
+            return context
+        show = self.request.GET.get("show", "rows")
+        option_id = _positive_int(self.request.GET.get("option"))
+        page = _positive_int(self.request.GET.get("page"), 1)
+        try:
+            preview = close_preview(month=month, show=show, option_id=option_id, page=page)
+        except DomainError as error:
+            context["preview_error"] = str(error)
+            return context
+        refusal = None
+        try:
+            month_close_assert_closable(month)
+        except DomainError as error:
+            refusal = str(error)
+        if preview.unpriced_count:
+            refusal = "月額料金を計算できない契約が残っているため締められません（上の一覧）。"
+        params = {"show": preview.show, **({"option": option_id} if option_id else {})}
+        context.update(
+            preview=preview,
+            show_title=SHOW_LABELS[preview.show],
+            diff_headers=[SHOW_LABELS[kind] for kind in DIFF_KINDS],
+            all_rows_url=preview_url(month),
+            page_previous_url=preview_url(month, **params, page=preview.page - 1),
+            page_next_url=preview_url(month, **params, page=preview.page + 1),
+            close_job=month_close_job_latest(month=month),
+            may_close=self.request.user.has_perm("contracts.close_month"),
+            close_refusal=refusal,
+            token=preview_token(month, preview.digest),
+        )
+        context["diff_rows"] = [
+            (
+                line,
+                [
+                    (kind, line.counts[kind], preview_url(month, show=kind, option=line.option_id))
+                    for kind in DIFF_KINDS
+                ],
+            )
+            for line in preview.diff_lines
+        ]
+        context["diff_total_links"] = [
+            (kind, preview.diff_totals[kind], preview_url(month, show=kind)) for kind in DIFF_KINDS
+        ]
+        return context
+
+
 class MonthCloseView(StaffPermissionMixin, View):
-    """Queue the close for a worker and return at once: the job's page shows its progress and result."""
+    """Queue the close confirmed on a preview for a worker and return at once: the job's page shows its progress and
+    result (a refusal, when the book changed since the preview, names the differences)."""
 
     permission_required = "contracts.close_month"
     http_method_names = ["post"]
@@ -91,13 +194,17 @@ class MonthCloseView(StaffPermissionMixin, View):
         form = MonthForm(request.POST)
         if not form.is_valid():
             messages.error(request, "締める月を正しく指定してください。")
-            return redirect("contracts:monthly_report")
+            return redirect("contracts:close_preview")
         month = form.cleaned_data["month"]
+        preview = preview_from_token(month, request.POST.get("preview", ""))
+        if preview is None:
+            messages.error(request, "仮締めの内容を確認してから締めてください（確認した仮締めが見つかりません）。")
+            return redirect(preview_url(month))
         try:
-            job = month_close_enqueue(month=month, actor=request.user)
+            job = month_close_enqueue(month=month, actor=request.user, preview=preview)
         except DomainError as error:
             messages.error(request, str(error))
-            return redirect(report_url(month))
+            return redirect(preview_url(month))
         if job.requested_by_id != request.user.pk or job.requested_at < clock.now() - _JUST_NOW:
             messages.info(
                 request, f"{month_label(month)}の締めはすでに依頼されています（{job.get_status_display()}）。"
@@ -133,4 +240,6 @@ class MonthCloseJobView(StaffPermissionMixin, TemplateView):
                     "message": job.message,
                 }
             )
-        return self.render_to_response(self.get_context_data(job=job, report_url=report_url(job.month)))
+        return self.render_to_response(
+            self.get_context_data(job=job, report_url=report_url(job.month), preview_url=preview_url(job.month))
+        )

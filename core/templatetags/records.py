@@ -9,7 +9,7 @@ from core.history_read import staff_name as _staff_name
 register = template.Library()
 
 # The URL namespace of each app's history pages (options/urls.py, contracts/urls.py).
-_NAMESPACES = {"options": "options", "contracts": "contracts"}
+_NAMESPACES = {"options": "options", "contracts": "contracts", "accounting": "accounting"}
 
 
 @register.filter

@@ -24,6 +24,7 @@ from contracts.services.month_close import month_close
 from core import clock
 from options.choices import FeeKind
 from options.models import FeeItem
+from tests.accounting.journal_checks import journal_file, journal_files_checked
 
 pytestmark = pytest.mark.django_db
 
@@ -202,10 +203,14 @@ def test_the_demo_book_closes(now):
         assert len(months) >= 5
 
         closed: dict[dt.date, dict] = {}
+        journals: dict[dt.date, dict] = {}
         for month in months:
             close = month_close(month=month, actor=keiri)
             assert (close.month, close.closed_by) == (month, keiri)
             closed[month] = _exports(month)
+            # load_demo mapped every option × kind: each closed month exports its journals, balanced, with the
+            # report's tax (tests/accounting/journal_checks.py).
+            journals[month] = journal_files_checked(month)
             for key, (filename, data) in closed[month].items():
                 assert "provisional" not in filename
                 assert _export(month, *key) == (filename, data)  # regenerated at once: the same bytes
@@ -215,6 +220,8 @@ def test_the_demo_book_closes(now):
         for month, exports in closed.items():
             for key, exported in exports.items():
                 assert _export(month, *key) == exported, (month, key)
+            for fmt, data in journals[month].items():
+                assert journal_file(month, fmt) == data, (month, fmt)
 
         # This month is open: 速報, in every format.
         for key, (filename, _) in _exports(this_month).items():

@@ -297,3 +297,26 @@ def test_monthly_report_replaces_an_existing_report_keeping_its_file_mode(golden
     assert target.read_bytes() == (GOLDEN / "2026-02-detail.csv").read_bytes()
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_close_month_preview_writes_nothing_and_a_close_on_a_stale_fingerprint_is_refused(regulation, approver):
+    oc = rd.contract(rd.subscriber("C000001"), approver=approver)
+    rd.bill(oc, start=dt.date(2026, 2, 15), actor=approver)
+
+    with time_machine.travel(rd.jst(2026, 3, 2, 9, 0), tick=False):
+        before = _all_rows()
+        out, _err = _run("close_month", "2026-02", "--preview")
+        assert _all_rows() == before
+        assert "2026年2月の仮締め（何も記帳していません）: 1行" in out
+        assert "月額料金（月次）・税率10%: 1件 1,500円" in out
+        fingerprint = out.rsplit("フィンガープリント: ", 1)[1].strip()
+        with pytest.raises(CommandError, match="64桁の16進数"):
+            _run("close_month", "2026-02", "--fingerprint", "xyz")
+        with pytest.raises(CommandError) as stale:
+            _run("close_month", "2026-02", "--fingerprint", "0" * 64)
+        assert "締めませんでした（何も記帳していません）" in str(stale.value) and stale.value.returncode == 1
+        assert _all_rows() == before
+        _out, err = _run("close_month", "2026-02", "--fingerprint", fingerprint, "--progress")
+
+    assert MonthClose.objects.get().fingerprint == fingerprint
+    assert "2026年2月の締め" in err  # the progress bar, on stderr

@@ -13,6 +13,7 @@ FUZZ_EXAMPLES (default 20) bounds the examples per command; the run is derandomi
 
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from core.wareki import WarekiError, parse_month
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = {"contracts", "options", "security"}
+PROJECT_APPS = {"contracts", "options", "security", "accounting"}
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 FUZZ_SEED = os.environ.get("FUZZ_SEED")
 
@@ -171,8 +172,18 @@ HOSTILE: dict[str, st.SearchStrategy[list]] = {
             list
         ),
     ),
-    "close_month": st.tuples(hostile_month, _with_options(("--user", st.one_of(argument, st.just("system"))))).map(
-        lambda t: [t[0], *t[1]]
+    "close_month": st.one_of(
+        st.tuples(hostile_month, _with_options(("--user", st.one_of(argument, st.just("system"))))).map(
+            lambda t: [t[0], *t[1]]
+        ),
+        # The preview writes nothing but answers only for a month it can read; a fingerprint not 64 hex digits.
+        st.tuples(hostile_month, st.sampled_from([["--preview"], ["--preview", "--progress"]])).map(
+            lambda t: [t[0], *t[1]]
+        ),
+        st.tuples(
+            st.sampled_from(["2026-02", "令和8年2月"]),
+            st.one_of(argument.filter(lambda a: not re.fullmatch(r"[0-9a-f]{64}", a)), st.just("A" * 64)),
+        ).map(lambda t: [t[0], "--fingerprint", t[1]]),
     ),
     "monthly_report": st.one_of(
         st.tuples(hostile_month, st.just([])).map(lambda t: [t[0], "--output", ("place", "csv")]),
@@ -181,6 +192,12 @@ HOSTILE: dict[str, st.SearchStrategy[list]] = {
             _bad_output,
             _with_options(("--format", st.sampled_from(["csv", "csv-cp932", "xlsx"])), ("--part", st.just("detail"))),
         ).map(lambda t: [t[0], "--output", ("place", t[1]), *t[2]]),
+        # The journals: of a month not closed (none is, here), or with the report's options they do not take.
+        st.tuples(
+            st.sampled_from(["2026-01", "令和8年2月"]),
+            st.sampled_from(["journal-yayoi", "journal-freee", "journal-mf"]),
+            st.sampled_from([[], ["--part", "detail"], ["--replacement", "?"]]),
+        ).map(lambda t: [t[0], "--format", t[1], *t[2], "--output", ("place", "csv")]),
         st.tuples(hostile_month, st.sampled_from(["--format", "--part", "--replacement"]), argument).map(list),
     ),
     # Every revision of the regulation is in force (no preview), and no hostile text names another.

@@ -29,7 +29,7 @@ from tests.accounting.journal_checks import (
     journal_rows,
     map_everything,
 )
-from tests.contracts import report_data as rd
+from tests.factories import february_report_book, jst
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +38,12 @@ FEB = dt.date(2026, 2, 1)
 
 
 def _at(*args):
-    return time_machine.travel(rd.jst(*args), tick=False)
+    return time_machine.travel(jst(*args), tick=False)
 
 
 @pytest.fixture
-def closed_february(regulation, approver, clerk, accounting):
-    rd.golden_data_set(approver=approver, clerk=clerk)
+def closed_february(regulation, approver, approver2, clerk, tariff_manager, accounting):
+    february_report_book(clerk=clerk, approver=approver, approver2=approver2, tariff_manager=tariff_manager)
     map_everything(accounting)
     with _at(2026, 3, 2, 9, 0):
         month_close(month=FEB, actor=accounting)
@@ -114,8 +114,10 @@ def test_each_format_has_its_encoding_line_endings_and_date_format(closed_februa
         assert not data.startswith(b"\xef\xbb\xbf") and data.endswith(b"\r\n")
 
 
-def test_a_missing_mapping_refuses_the_export_naming_the_row(regulation, approver, clerk, accounting):
-    rd.golden_data_set(approver=approver, clerk=clerk)
+def test_a_missing_mapping_refuses_the_export_naming_the_row(
+    regulation, approver, approver2, clerk, tariff_manager, accounting
+):
+    february_report_book(clerk=clerk, approver=approver, approver2=approver2, tariff_manager=tariff_manager)
     map_everything(accounting, skip={("swp-accounts", "one_time")})
     with _at(2026, 3, 2, 9, 0):
         month_close(month=FEB, actor=accounting)

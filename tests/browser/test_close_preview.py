@@ -7,9 +7,10 @@ import pytest
 from django.urls import reverse
 
 from contracts.models import MonthClose
+from contracts.services import option_contract_set_billing_start
 from contracts.services.month_close import month_close
 from tests.browser.test_application_story import log_in
-from tests.contracts import report_data as rd
+from tests.factories import contract_approved, contract_billed_from, entry_clerk, jst
 from tests.tasks import run_queued_tasks
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,8 +21,10 @@ def test_accounting_previews_sees_the_differences_is_refused_on_a_stale_preview_
     live_server, page, shot, regulation, approver, accounting
 ):
     for n, (start, quantity) in enumerate(((dt.date(2026, 2, 15), 10), (dt.date(2026, 2, 1), 30))):
-        oc = rd.contract(rd.subscriber(f"B{n:06d}", f"株式会社ブラウザ{n}"), approver=approver, quantity=quantity)
-        rd.bill(oc, start=start, actor=approver)
+        contract_billed_from(start, code=f"B{n:06d}", name=f"株式会社ブラウザ{n}", quantity=quantity, approver=approver)
+    late = contract_approved(
+        code="B000009", name="株式会社あとから", quantity=10, approved_at=jst(2026, 2, 1, 9, 0), approver=approver
+    )
     month_close(month=dt.date(2026, 1, 1), actor=accounting)  # January: the previous closed month (nothing billed)
     page.on("dialog", lambda dialog: dialog.accept())
     log_in(page, live_server, accounting)
@@ -40,8 +43,8 @@ def test_accounting_previews_sees_the_differences_is_refused_on_a_stale_preview_
     shot(page, "close_preview_02_drill_down_new")
 
     page.goto(live_server.url + reverse("contracts:close_preview") + "?month=2026-02")
-    late = rd.contract(rd.subscriber("B000009", "株式会社あとから"), approver=approver, quantity=10)
-    rd.bill(late, start=dt.date(2026, 2, 1), actor=approver)  # the book changes after the preview was read
+    # The book changes after the preview was read: the 課金開始日 2/1 of the contract approved on 2/1 is entered.
+    option_contract_set_billing_start(option_contract=late, billing_start_date=dt.date(2026, 2, 1), actor=entry_clerk())
     page.click("#preview-close button[type=submit]")
     page.wait_for_selector("#close-job")
     run_queued_tasks()
@@ -60,6 +63,6 @@ def test_accounting_previews_sees_the_differences_is_refused_on_a_stale_preview_
     page.wait_for_selector("#close-job")
     run_queued_tasks()
     page.reload()
-    assert "2026年2月を締めました（月額料金 3行・調整 0行を記帳）" in page.locator("#close-job-message").inner_text()
+    assert "令和8年2月 (2026-02)を締めました（月額料金 3行・調整 0行を記帳）" in page.locator("#close-job-message").inner_text()
     assert MonthClose.objects.get(month=dt.date(2026, 2, 1)).fingerprint == fingerprint
     shot(page, "close_preview_04_closed")

@@ -11,10 +11,10 @@ from contracts.choices import LedgerKind
 from contracts.models import ContractTerms, LedgerEntry, MonthClose
 from contracts.reports import close_preview as preview_module
 from contracts.reports.close_preview import ADJUSTED, ALL, CHANGED, ENDED, NEW, close_preview
+from contracts.services import option_contract_set_billing_start
 from contracts.services.month_close import month_close
 from core.errors import DomainError
-
-from . import report_data as rd
+from tests.factories import contract_approved, contract_billed_from, contract_change, entry_clerk, jst
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ FEB, MAR = dt.date(2026, 2, 1), dt.date(2026, 3, 1)
 
 
 def _at(*args):
-    return time_machine.travel(rd.jst(*args), tick=False)
+    return time_machine.travel(jst(*args), tick=False)
 
 
 def _written() -> tuple:
@@ -45,11 +45,9 @@ def february(regulation, approver):
         ("C", FEB, 30, None),
         ("D", FEB, 10, dt.date(2026, 2, 20)),
     ):
-        oc = rd.contract(
-            rd.subscriber(f"P{name}0001", f"株式会社{name}"), approver=approver, quantity=quantity, end_date=end
+        made[name] = contract_billed_from(
+            start, code=f"P{name}0001", name=f"株式会社{name}", quantity=quantity, end_date=end, approver=approver
         )
-        rd.bill(oc, start=start, actor=approver)
-        made[name] = oc
     return made
 
 
@@ -77,10 +75,13 @@ def test_the_preview_shows_exactly_the_rows_the_close_writes_and_writes_nothing(
 def test_a_close_confirmed_on_a_stale_preview_is_refused_naming_the_differences_and_writes_nothing(
     february, accounting, approver
 ):
+    late = contract_approved(
+        code="PE0001", name="株式会社E", quantity=10, approved_at=jst(2026, 2, 1, 9, 0), approver=approver
+    )
     with _at(2026, 3, 2, 9, 0):
         preview = close_preview(month=FEB)
-        late = rd.contract(rd.subscriber("PE0001", "株式会社E"), approver=approver, quantity=10)
-        rd.bill(late, start=FEB, actor=approver)  # the book changes after the preview
+        # The book changes after the preview: the 課金開始日 2/1 of a contract approved on 2/1 is entered now.
+        option_contract_set_billing_start(option_contract=late, billing_start_date=FEB, actor=entry_clerk())
         before = _written()
         with pytest.raises(DomainError) as refused:
             month_close(month=FEB, actor=accounting, expected=preview.digest)
@@ -88,7 +89,8 @@ def test_a_close_confirmed_on_a_stale_preview_is_refused_naming_the_differences_
         assert refused.value.code == "book_changed"
         message = str(refused.value)
         assert (
-            "仮締めの確認後に台帳・契約が変わったため、2026年2月を締めませんでした（何も記帳していません）" in message
+            "仮締めの確認後に台帳・契約が変わったため、令和8年2月 (2026-02)を締めませんでした（何も記帳していません）"
+            in message
         )
         assert "月額料金（月次）・税率10%: 仮締め 4件 15,642円 → 現在 5件 18,642円（差額 +3,000円）" in message
 
@@ -102,13 +104,16 @@ def test_the_preview_compares_with_the_previous_closed_month_new_ended_changed_a
     february, accounting, approver, monkeypatch
 ):
     a, b, c, d = (february[k] for k in "ABCD")
+    e = contract_approved(  # new in March: approved on 2/15, its 課金開始日 3/1 entered in April
+        code="PE0001", name="株式会社E", quantity=10, approved_at=jst(2026, 2, 15, 9, 0), approver=approver
+    )
     with _at(2026, 3, 2, 9, 0):
         month_close(month=FEB, actor=accounting)
     with _at(2026, 4, 2, 9, 0):
-        e = rd.contract(rd.subscriber("PE0001", "株式会社E"), approver=approver, quantity=10)
-        rd.bill(e, start=MAR, actor=approver)  # new in March
-        rd.monthly_obligation(c, effective_from=MAR, quantity=20, actor=approver)  # 9,000 → 6,000円
-        rd.monthly_obligation(b, effective_from=dt.date(2026, 2, 10), quantity=20, actor=approver)  # backdated
+        now = jst(2026, 4, 2, 9, 0)
+        option_contract_set_billing_start(option_contract=e, billing_start_date=MAR, actor=entry_clerk())
+        contract_change(c, approver=approver, approved_at=now, effective_date=MAR, quantity=20)  # 9,000 → 6,000円
+        contract_change(b, approver=approver, approved_at=now, effective_date=dt.date(2026, 2, 10), quantity=20)
         before = _written()
         preview = close_preview(month=MAR)
         assert _written() == before

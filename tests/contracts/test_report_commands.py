@@ -300,14 +300,13 @@ def test_monthly_report_replaces_an_existing_report_keeping_its_file_mode(golden
 
 
 def test_close_month_preview_writes_nothing_and_a_close_on_a_stale_fingerprint_is_refused(regulation, approver):
-    oc = rd.contract(rd.subscriber("C000001"), approver=approver)
-    rd.bill(oc, start=dt.date(2026, 2, 15), actor=approver)
+    contract_billed_from(dt.date(2026, 2, 15), code="C000001", approver=approver)
 
-    with time_machine.travel(rd.jst(2026, 3, 2, 9, 0), tick=False):
+    with time_machine.travel(jst(2026, 3, 2, 9, 0), tick=False):
         before = _all_rows()
         out, _err = _run("close_month", "2026-02", "--preview")
         assert _all_rows() == before
-        assert "2026年2月の仮締め（何も記帳していません）: 1行" in out
+        assert "令和8年2月 (2026-02)の仮締め（何も記帳していません）: 1行" in out
         assert "月額料金（月次）・税率10%: 1件 1,500円" in out
         fingerprint = out.rsplit("フィンガープリント: ", 1)[1].strip()
         with pytest.raises(CommandError, match="64桁の16進数"):
@@ -319,4 +318,4 @@ def test_close_month_preview_writes_nothing_and_a_close_on_a_stale_fingerprint_i
         _out, err = _run("close_month", "2026-02", "--fingerprint", fingerprint, "--progress")
 
     assert MonthClose.objects.get().fingerprint == fingerprint
-    assert "2026年2月の締め" in err  # the progress bar, on stderr
+    assert "令和8年2月 (2026-02)の締め" in err  # the progress bar, on stderr

@@ -14,6 +14,7 @@ lists those; the close refuses while there is one (DOMAIN §3.12).
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 from django.db.models import Q, Sum
 from django.urls import reverse
@@ -24,6 +25,7 @@ from contracts.choices import LedgerKind
 from contracts.models import ContractTerms, LedgerEntry, MonthClose, OptionContract
 from core import clock
 from core.errors import DomainError
+from core.text import code_point_order
 from core.wareki import format_date
 from options.choices import FeeKind, Proration
 from options.fees import FeeSchedule
@@ -72,6 +74,7 @@ class ContractCharges:
 
     option_contract_id: int
     subscriber_id: int
+    subscriber_code: str
     lines: list[ChargeLine] = field(default_factory=list)
     unpriced: Unpriced | None = None
 
@@ -119,13 +122,22 @@ def migration_pending() -> Q:
 
 
 def contract_charges(
-    *, first_month: dt.date, last_month: dt.date, contracts: Q | None = None, chunk_size: int = CHUNK_SIZE
+    *,
+    first_month: dt.date,
+    last_month: dt.date,
+    contracts: Q | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    by_subscriber_code: bool = False,
 ) -> Iterator[ContractCharges]:
     """Yield, contract by contract (by id), the MONTHLY_CHARGE lines of every month from first to last (JST).
 
     On each day in billing the terms are the timeline's period in force that day and the fee is the fee item in
     force that day (§3.3): a change of terms or a revision mid-month splits the month into segments, each
     prorated on its own and summed per fee item. Queries: one for the fee schedule, two per chunk of contracts.
+
+    `by_subscriber_code`: yield them in the report's order instead (subscriber code by code point, then id), read
+    through one ordered query in chunks; inside a transaction that is a server-side cursor (PostgreSQL), so memory
+    still holds one chunk.
     """
     first_month, last_month = clock.month_start(first_month), clock.month_start(last_month)
     last_day = clock.month_end(last_month)
@@ -134,22 +146,38 @@ def contract_charges(
         scope = scope.filter(contracts)
     fees = fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY])
     memo: dict = {}
-    after = 0
-    while True:
-        rows = list(
-            scope.filter(pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", "subscriber_id", "subscriber__code", "billing_start_date", "end_date")[:chunk_size]
-        )
-        if not rows:
-            return
+    chunks = _ordered_chunks(scope, chunk_size) if by_subscriber_code else _chunks_by_id(scope, chunk_size)
+    for rows in chunks:
         timelines = periods_for(row[0] for row in rows)
         for pk, subscriber_id, code, start, end in rows:
             contract = _Contract(pk, subscriber_id, code, start, end, timelines.get(pk, []))
             yield _charge_contract(contract, first_month, last_month, fees, memo)
+
+
+_CONTRACT_FIELDS = ("pk", "subscriber_id", "subscriber__code", "billing_start_date", "end_date")
+
+
+def _chunks_by_id(scope, chunk_size: int) -> Iterator[list[tuple]]:
+    """The contracts by id, a chunk per query (keyset): no cursor stays open between chunks."""
+    after = 0
+    while True:
+        rows = list(scope.filter(pk__gt=after).order_by("pk").values_list(*_CONTRACT_FIELDS)[:chunk_size])
+        if rows:
+            yield rows
         if len(rows) < chunk_size:
             return
         after = rows[-1][0]
+
+
+def _ordered_chunks(scope, chunk_size: int) -> Iterator[list[tuple]]:
+    """The contracts by subscriber code (code point order, as Python sorts) and id, from one query read in chunks."""
+    rows = (
+        scope.order_by(code_point_order("subscriber__code"), "pk")
+        .values_list(*_CONTRACT_FIELDS)
+        .iterator(chunk_size=chunk_size)
+    )
+    while chunk := list(islice(rows, chunk_size)):
+        yield chunk
 
 
 def month_charges(*, month: dt.date) -> list[ChargeLine]:
@@ -169,7 +197,7 @@ def month_charges(*, month: dt.date) -> list[ChargeLine]:
 def _charge_contract(
     contract: _Contract, first_month: dt.date, last_month: dt.date, fees: FeeSchedule, memo: dict | None = None
 ):
-    result = ContractCharges(contract.pk, contract.subscriber_id)
+    result = ContractCharges(contract.pk, contract.subscriber_id, contract.subscriber_code)
     month = first_month
     memo = {} if memo is None else memo
     try:

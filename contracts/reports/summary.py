@@ -14,7 +14,7 @@ from core import clock
 from options.models import Option
 
 from .as_closed import Closes, ledger_scope, option_names
-from .charge_rows import ChargeRow
+from .charge_rows import ChargeTally
 from .layout import BILLED_OBLIGATION_KINDS, KIND_ORDER
 
 if TYPE_CHECKING:
@@ -46,13 +46,15 @@ class Summary:
     total_incl_yen: int
 
 
-def summary(closes: Closes, charges: list[ChargeRow]) -> Summary:
+def summary(closes: Closes, charges: ChargeTally) -> Summary:
     """Return 集計: per option × kind, per tax rate (the rate in force on the charged date, §3.10) and totals.
 
     The charged date of an initial or one-time fee is the JST date it arose (for a reversal, the date its
     original arose: a refund gives back the tax that was charged); of a monthly charge or an adjustment, the
-    month it charges. Tax is rounded down per rate on the report total.
+    month it charges. Tax is rounded down per rate on the report total. `charges` is 月額 counted and summed
+    (a whole pass over it, or a closed month's GROUP BY).
     """
+    assert charges.complete, "集計 needs the whole of 月額"
     per_line: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     per_rate: dict[int, int] = defaultdict(int)
     billed = (
@@ -70,11 +72,12 @@ def summary(closes: Closes, charges: list[ChargeRow]) -> Summary:
         totals[0] += row["n"]
         totals[1] += row["amount"]
         per_rate[tax_rate_on(row["day"])] += row["amount"]
-    for charge in charges:
-        totals = per_line[(charge.option_id, charge.kind)]
-        totals[0] += 1
-        totals[1] += charge.amount_yen
-        per_rate[tax_rate_on(charge.charge_month)] += charge.amount_yen
+    for key, (count, amount) in charges.per_line.items():
+        totals = per_line[key]
+        totals[0] += count
+        totals[1] += amount
+    for charge_month, amount in charges.per_month.items():
+        per_rate[tax_rate_on(charge_month)] += amount
 
     options = Option.objects.select_related("section").in_bulk({option_id for option_id, _kind in per_line})
     names = option_names(closes, options)

@@ -318,7 +318,7 @@ def test_only_the_first_open_month_receives_adjustments(regulation, approver, ac
     oc.save()
 
     assert [r.kind for r in monthly_report(month=MAR).charge_rows] == [LedgerKind.ADJUSTMENT]
-    assert monthly_report(month=APR).charge_rows == []
+    assert list(monthly_report(month=APR).charge_rows) == []
 
 
 @pytest.mark.postgres

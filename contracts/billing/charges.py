@@ -14,13 +14,15 @@ lists those; the close refuses while there is one (DOMAIN §3.12).
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from functools import lru_cache
+from itertools import groupby
+from typing import NamedTuple
 
-from django.db.models import Q, Sum
+from django.db.models import FilteredRelation, Q, Sum
 from django.urls import reverse
 
 from contracts.billing.pricing import price, prorate
-from contracts.billing.timeline import Period, period_on, periods_for
+from contracts.billing.timeline import PERIOD_FIELDS, Period, period_on, periods_for
 from contracts.choices import LedgerKind
 from contracts.models import ContractTerms, LedgerEntry, MonthClose, OptionContract
 from core import clock
@@ -35,9 +37,9 @@ from options.selectors import fee_schedule
 CHUNK_SIZE = 2000
 
 
-@dataclass(frozen=True)
-class ChargeLine:
-    """One option contract × fee item × month: a MONTHLY_CHARGE, or an ADJUSTMENT of a closed month."""
+class ChargeLine(NamedTuple):
+    """One option contract × fee item × month: a MONTHLY_CHARGE, or an ADJUSTMENT of a closed month (a named
+    tuple: a month has one per contract)."""
 
     kind: str
     option_contract_id: int
@@ -77,6 +79,7 @@ class ContractCharges:
     subscriber_code: str
     lines: list[ChargeLine] = field(default_factory=list)
     unpriced: Unpriced | None = None
+    subscriber_name: str = ""  # read with the contract in the report's order (by_subscriber_code) only
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class _Contract:
     billing_start: dt.date
     end_date: dt.date | None
     periods: list[Period]
+    subscriber_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,9 +139,9 @@ def contract_charges(
     force that day (§3.3): a change of terms or a revision mid-month splits the month into segments, each
     prorated on its own and summed per fee item. Queries: one for the fee schedule, two per chunk of contracts.
 
-    `by_subscriber_code`: yield them in the report's order instead (subscriber code by code point, then id), read
-    through one ordered query in chunks; inside a transaction that is a server-side cursor (PostgreSQL), so memory
-    still holds one chunk.
+    `by_subscriber_code`: yield them in the report's order instead (subscriber code by code point, then id), with
+    the subscriber's name: one query of the contracts joined to their periods, ordered by the database and read in
+    chunks; inside a transaction that is a server-side cursor (PostgreSQL), so memory still holds one chunk.
     """
     first_month, last_month = clock.month_start(first_month), clock.month_start(last_month)
     last_day = clock.month_end(last_month)
@@ -146,8 +150,11 @@ def contract_charges(
         scope = scope.filter(contracts)
     fees = fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY])
     memo: dict = {}
-    chunks = _ordered_chunks(scope, chunk_size) if by_subscriber_code else _chunks_by_id(scope, chunk_size)
-    for rows in chunks:
+    if by_subscriber_code:
+        for contract in _contracts_by_subscriber_code(scope, chunk_size):
+            yield _charge_contract(contract, first_month, last_month, fees, memo)
+        return
+    for rows in _chunks_by_id(scope, chunk_size):
         timelines = periods_for(row[0] for row in rows)
         for pk, subscriber_id, code, start, end in rows:
             contract = _Contract(pk, subscriber_id, code, start, end, timelines.get(pk, []))
@@ -169,15 +176,22 @@ def _chunks_by_id(scope, chunk_size: int) -> Iterator[list[tuple]]:
         after = rows[-1][0]
 
 
-def _ordered_chunks(scope, chunk_size: int) -> Iterator[list[tuple]]:
-    """The contracts by subscriber code (code point order, as Python sorts) and id, from one query read in chunks."""
+def _contracts_by_subscriber_code(scope, chunk_size: int) -> Iterator[_Contract]:
+    """The contracts by subscriber code (code point order, as Python sorts) and id, each with its timeline: one
+    query, a row per period (a contract without one keeps a row: it cannot be priced, and says so)."""
     rows = (
-        scope.order_by(code_point_order("subscriber__code"), "pk")
-        .values_list(*_CONTRACT_FIELDS)
+        scope.annotate(period=FilteredRelation("terms", condition=Q(terms__superseded_at__isnull=True)))
+        .order_by(code_point_order("subscriber__code"), "pk", "period__valid_from", "period__pk")
+        .values_list(*_CONTRACT_FIELDS, "subscriber__name", *(f"period__{name}" for name in PERIOD_FIELDS))
         .iterator(chunk_size=chunk_size)
     )
-    while chunk := list(islice(rows, chunk_size)):
-        yield chunk
+    make = Period._make
+    head = len(_CONTRACT_FIELDS) + 1
+    for _pk, group in groupby(rows, key=lambda row: row[0]):
+        first, *more = group
+        periods = [] if first[head] is None else [make(first[head:]), *(make(row[head:]) for row in more)]
+        pk, subscriber_id, code, start, end, name = first[:head]
+        yield _Contract(pk, subscriber_id, code, start, end, periods, name)
 
 
 def month_charges(*, month: dt.date) -> list[ChargeLine]:
@@ -197,13 +211,15 @@ def month_charges(*, month: dt.date) -> list[ChargeLine]:
 def _charge_contract(
     contract: _Contract, first_month: dt.date, last_month: dt.date, fees: FeeSchedule, memo: dict | None = None
 ):
-    result = ContractCharges(contract.pk, contract.subscriber_id, contract.subscriber_code)
+    result = ContractCharges(
+        contract.pk, contract.subscriber_id, contract.subscriber_code, subscriber_name=contract.subscriber_name
+    )
     month = first_month
     memo = {} if memo is None else memo
     try:
         while month <= last_month:
             result.lines.extend(_contract_month(contract, month, fees, memo))
-            month = clock.next_month(month)
+            month = _next_month(month)
     except _CannotPrice as problem:
         result.lines = []
         result.unpriced = Unpriced(
@@ -216,6 +232,11 @@ def _charge_contract(
     return result
 
 
+# The calendar of the months charged, asked for once per contract and month: computed once per month.
+_month_end = lru_cache(maxsize=1024)(clock.month_end)
+_next_month = lru_cache(maxsize=1024)(clock.next_month)
+
+
 # Distinct (month, days, terms) seen by one run before its memo starts again: bounds the memo's memory.
 MEMO_LIMIT = 50_000
 
@@ -224,7 +245,7 @@ def _contract_month(contract: _Contract, month: dt.date, fees: FeeSchedule, memo
     """The contract's lines for `month`. What they charge depends only on the days in billing and the periods'
     terms on those days, which many contracts share: it is computed once per run for each such key (`memo`)."""
     first = max(contract.billing_start, month)
-    last = clock.month_end(month)
+    last = _month_end(month)
     if contract.end_date is not None:
         last = min(last, contract.end_date)
     if first > last:

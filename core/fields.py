@@ -66,6 +66,8 @@ class WarekiAdminDateWidget(AdminDateWidget):
 
     def __init__(self, attrs=None, format=None):
         super().__init__(attrs={"size": "24", "placeholder": PLACEHOLDER, **(attrs or {})}, format=format or "%Y-%m-%d")
+
+
 class YenAmountField(forms.IntegerField):
     """A whole-yen amount as staff type it: `1,100`, `１１００`, `1100円`, `-1,100` (a reversal is negative)."""
 

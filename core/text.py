@@ -24,6 +24,10 @@ import enum
 import re
 import unicodedata
 
+from django.db import connection
+from django.db.models import F
+from django.db.models.functions import Collate
+
 from .errors import DomainError
 
 
@@ -167,3 +171,13 @@ def record_texts_assert_clean(instance, *, fields=None) -> None:
         problem = field_text_problem(model, field, getattr(instance, field.attname))
         if problem:
             raise DomainError(f"{field.verbose_name}: {problem}", code="text_invalid")
+
+
+def code_point_order(field: str) -> Collate:
+    """`field` compared character by character by code point, as Python sorts str, on every database.
+
+    A list that is merged or compared with one sorted in Python (the report's 月額 by subscriber code) is ordered by
+    this, not by the database's collation: PostgreSQL's "C" compares UTF-8 bytes, which is code point order, and so
+    does SQLite's BINARY; a locale's collation may ignore dashes or fold case.
+    """
+    return Collate(F(field), "C" if connection.vendor == "postgresql" else "BINARY")

@@ -14,17 +14,21 @@ lists those; the close refuses while there is one (DOMAIN §3.12).
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import groupby
+from typing import NamedTuple
 
-from django.db.models import Q, Sum
+from django.db.models import FilteredRelation, Q, Sum
 from django.urls import reverse
 
 from contracts.billing.pricing import price, prorate
-from contracts.billing.timeline import Period, period_on, periods_for
+from contracts.billing.timeline import PERIOD_FIELDS, Period, period_on, periods_for
 from contracts.choices import LedgerKind
 from contracts.models import ContractTerms, LedgerEntry, MonthClose, OptionContract
 from core import clock
 from core.errors import DomainError
 from core.formats import wareki_month
+from core.text import code_point_order
 from core.wareki import format_date
 from options.choices import FeeKind, Proration
 from options.fees import FeeSchedule
@@ -34,9 +38,9 @@ from options.selectors import fee_schedule
 CHUNK_SIZE = 2000
 
 
-@dataclass(frozen=True)
-class ChargeLine:
-    """One option contract × fee item × month: a MONTHLY_CHARGE, or an ADJUSTMENT of a closed month."""
+class ChargeLine(NamedTuple):
+    """One option contract × fee item × month: a MONTHLY_CHARGE, or an ADJUSTMENT of a closed month (a named
+    tuple: a month has one per contract)."""
 
     kind: str
     option_contract_id: int
@@ -73,8 +77,10 @@ class ContractCharges:
 
     option_contract_id: int
     subscriber_id: int
+    subscriber_code: str
     lines: list[ChargeLine] = field(default_factory=list)
     unpriced: Unpriced | None = None
+    subscriber_name: str = ""  # read with the contract in the report's order (by_subscriber_code) only
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class _Contract:
     billing_start: dt.date
     end_date: dt.date | None
     periods: list[Period]
+    subscriber_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,7 @@ def contract_charges(
     contracts: Q | None = None,
     chunk_size: int = CHUNK_SIZE,
     fees: FeeSchedule | None = None,
+    by_subscriber_code: bool = False,
 ) -> Iterator[ContractCharges]:
     """Yield, contract by contract (by id), the MONTHLY_CHARGE lines of every month from first to last (JST).
 
@@ -135,6 +143,9 @@ def contract_charges(
 
     `fees` is the schedule to price with (the published one, loaded here, when not given): the impact preview of a
     revision passes the schedule with it and the one without it, so that it prices through this very code.
+    `by_subscriber_code`: yield them in the report's order instead (subscriber code by code point, then id), with
+    the subscriber's name: one query of the contracts joined to their periods, ordered by the database and read in
+    chunks; inside a transaction that is a server-side cursor (PostgreSQL), so memory still holds one chunk.
     """
     first_month, last_month = clock.month_start(first_month), clock.month_start(last_month)
     last_day = clock.month_end(last_month)
@@ -144,22 +155,48 @@ def contract_charges(
     if fees is None:
         fees = fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY])
     memo: dict = {}
-    after = 0
-    while True:
-        rows = list(
-            scope.filter(pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", "subscriber_id", "subscriber__code", "billing_start_date", "end_date")[:chunk_size]
-        )
-        if not rows:
-            return
+    if by_subscriber_code:
+        for contract in _contracts_by_subscriber_code(scope, chunk_size):
+            yield _charge_contract(contract, first_month, last_month, fees, memo)
+        return
+    for rows in _chunks_by_id(scope, chunk_size):
         timelines = periods_for(row[0] for row in rows)
         for pk, subscriber_id, code, start, end in rows:
             contract = _Contract(pk, subscriber_id, code, start, end, timelines.get(pk, []))
             yield _charge_contract(contract, first_month, last_month, fees, memo)
+
+
+_CONTRACT_FIELDS = ("pk", "subscriber_id", "subscriber__code", "billing_start_date", "end_date")
+
+
+def _chunks_by_id(scope, chunk_size: int) -> Iterator[list[tuple]]:
+    """The contracts by id, a chunk per query (keyset): no cursor stays open between chunks."""
+    after = 0
+    while True:
+        rows = list(scope.filter(pk__gt=after).order_by("pk").values_list(*_CONTRACT_FIELDS)[:chunk_size])
+        if rows:
+            yield rows
         if len(rows) < chunk_size:
             return
         after = rows[-1][0]
+
+
+def _contracts_by_subscriber_code(scope, chunk_size: int) -> Iterator[_Contract]:
+    """The contracts by subscriber code (code point order, as Python sorts) and id, each with its timeline: one
+    query, a row per period (a contract without one keeps a row: it cannot be priced, and says so)."""
+    rows = (
+        scope.annotate(period=FilteredRelation("terms", condition=Q(terms__superseded_at__isnull=True)))
+        .order_by(code_point_order("subscriber__code"), "pk", "period__valid_from", "period__pk")
+        .values_list(*_CONTRACT_FIELDS, "subscriber__name", *(f"period__{name}" for name in PERIOD_FIELDS))
+        .iterator(chunk_size=chunk_size)
+    )
+    make = Period._make
+    head = len(_CONTRACT_FIELDS) + 1
+    for _pk, group in groupby(rows, key=lambda row: row[0]):
+        first, *more = group
+        periods = [] if first[head] is None else [make(first[head:]), *(make(row[head:]) for row in more)]
+        pk, subscriber_id, code, start, end, name = first[:head]
+        yield _Contract(pk, subscriber_id, code, start, end, periods, name)
 
 
 def month_charges(*, month: dt.date) -> list[ChargeLine]:
@@ -179,13 +216,15 @@ def month_charges(*, month: dt.date) -> list[ChargeLine]:
 def _charge_contract(
     contract: _Contract, first_month: dt.date, last_month: dt.date, fees: FeeSchedule, memo: dict | None = None
 ):
-    result = ContractCharges(contract.pk, contract.subscriber_id)
+    result = ContractCharges(
+        contract.pk, contract.subscriber_id, contract.subscriber_code, subscriber_name=contract.subscriber_name
+    )
     month = first_month
     memo = {} if memo is None else memo
     try:
         while month <= last_month:
             result.lines.extend(_contract_month(contract, month, fees, memo))
-            month = clock.next_month(month)
+            month = _next_month(month)
     except _CannotPrice as problem:
         result.lines = []
         result.unpriced = Unpriced(
@@ -198,6 +237,11 @@ def _charge_contract(
     return result
 
 
+# The calendar of the months charged, asked for once per contract and month: computed once per month.
+_month_end = lru_cache(maxsize=1024)(clock.month_end)
+_next_month = lru_cache(maxsize=1024)(clock.next_month)
+
+
 # Distinct (month, days, terms) seen by one run before its memo starts again: bounds the memo's memory.
 MEMO_LIMIT = 50_000
 
@@ -206,7 +250,7 @@ def _contract_month(contract: _Contract, month: dt.date, fees: FeeSchedule, memo
     """The contract's lines for `month`. What they charge depends only on the days in billing and the periods'
     terms on those days, which many contracts share: it is computed once per run for each such key (`memo`)."""
     first = max(contract.billing_start, month)
-    last = clock.month_end(month)
+    last = _month_end(month)
     if contract.end_date is not None:
         last = min(last, contract.end_date)
     if first > last:

@@ -48,7 +48,7 @@ class Period(NamedTuple):
         return (self.option_id, self.variant_id, self.quantity, self.quoted_amount_yen)
 
 
-_PERIOD_FIELDS = (
+PERIOD_FIELDS = (
     "pk",
     "option_contract_id",
     "option_id",
@@ -67,7 +67,7 @@ def periods_for(contract_ids: Iterable[int]) -> dict[int, list[Period]]:
     rows = (
         ContractTerms.objects.filter(option_contract_id__in=list(contract_ids), superseded_at__isnull=True)
         .order_by("option_contract_id", "valid_from", "pk")
-        .values_list(*_PERIOD_FIELDS)
+        .values_list(*PERIOD_FIELDS)
     )
     found: dict[int, list[Period]] = defaultdict(list)
     make = Period._make

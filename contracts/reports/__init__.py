@@ -4,7 +4,8 @@ only; the month close, which writes, is contracts.services.month_close.
     monthly_report(*, month: date) -> MonthlyReport
         .month, .is_closed, .is_provisional (速報), .close (MonthClose | None),
         .detail_rows (lazy values queryset of 明細; iterate inside transaction.atomic() with .iterator()),
-        .charge_rows (list[ChargeRow], 月額), .summary (Summary, 集計)
+        .charge_rows (iterator of ChargeRow, 月額, streamed in the report's order; a new pass each time),
+        .charge_tally (月額 counted and summed), .unpriced, .summary (Summary, 集計)
 
     export_response_chunks(*, month: date, fmt: str, part: str | None = None, replacement: str | None = None)
         -> (filename, content_type, iterator of bytes); filename is a core.downloads.DownloadName: ASCII, with

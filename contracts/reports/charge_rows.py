@@ -1,21 +1,37 @@
-"""月額 of the monthly report: the frozen MONTHLY_CHARGE/ADJUSTMENT rows of a closed month, or an open month's
-charges and adjustments computed now (what its close would write) with the contracts it cannot price."""
+"""月額 of the monthly report, streamed in the report's order: the frozen MONTHLY_CHARGE/ADJUSTMENT rows of a closed
+month, or an open month's charges and adjustments computed now (what its close would write) with the contracts it
+cannot price.
+
+The order is (subscriber code, contract, month, kind, revision, fee item, ledger row) (`ChargeRow.sort_key`). No
+month is held in memory: frozen rows come from the database in that order through a server-side cursor; an open
+month's charges from `contract_charges` reading contracts in subscriber-code order in chunks; its adjustments (the
+few contracts changed since the last close) are sorted in memory; `heapq.merge` interleaves the three. Totals
+and counts are taken on the way (`ChargeTally`), so 集計 after 月額 needs no second pass, and a closed month's
+totals are one GROUP BY of its frozen rows.
+"""
 
 import datetime as dt
-from dataclasses import dataclass
+import heapq
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from django.db.models import Case, Count, Sum, Value, When
 
 from contracts.billing.charges import ChargeLine, Unpriced, adjustment_lines, contract_charges
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, Subscriber
+from core.text import code_point_order
 from options.models import FeeItem, Option, OptionVariant
 
 from .as_closed import Closes, catalogue_field, ledger_scope, subscriber_field
 from .layout import CHARGE_KINDS, KIND_ORDER
 
 
-@dataclass(frozen=True)
-class ChargeRow:
-    """A line of 月額, from a computed ChargeLine (open month) or a frozen ledger row (closed month)."""
+class ChargeRow(NamedTuple):
+    """A line of 月額, from a computed ChargeLine (open month) or a frozen ledger row (closed month). A named tuple:
+    a month has one per contract, made as fast as Python makes anything."""
 
     option_contract_id: int
     subscriber_code: str
@@ -52,35 +68,123 @@ class ChargeRow:
         )
 
 
-@dataclass(frozen=True)
-class ChargePart:
-    """月額 of a month: its rows, and (for an open month) the contracts that could not be priced."""
-
-    rows: list[ChargeRow]
-    unpriced: list[Unpriced]
+KIND_LABELS = dict(LedgerKind.choices)
+BATCH = 2000
 
 
-def charge_part(closes: Closes) -> ChargePart:
-    """Return 月額: ledger rows of kind MONTHLY_CHARGE/ADJUSTMENT in the month's scope, plus, for an open month,
-    its charges and adjustments computed now (what its close would write) and the contracts it cannot price."""
-    rows = _frozen_charge_rows(closes)
-    unpriced: list[Unpriced] = []
+def _sort_key(row: ChargeRow) -> tuple:
+    return row.sort_key
+
+
+@dataclass
+class ChargeTally:
+    """What one whole pass over 月額 saw: its rows counted and summed per (option, kind) and per month charged, and
+    the contracts the month could not price (sorted by subscriber code and contract once the pass is complete)."""
+
+    rows: int = 0
+    per_line: dict[tuple[int, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    per_month: dict[dt.date, int] = field(default_factory=lambda: defaultdict(int))
+    # per (option, kind, month charged): what the tax rate of each line is read from (集計's rates, the journals)
+    per_line_month: dict[tuple[int, str, dt.date], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0])
+    )
+    unpriced: list[Unpriced] = field(default_factory=list)
+    complete: bool = False
+
+    def add(self, *, option_id: int, kind: str, charge_month: dt.date, count: int, amount_yen: int) -> None:
+        totals = self.per_line[(option_id, kind)]
+        totals[0] += count
+        totals[1] += amount_yen
+        self.per_month[charge_month] += amount_yen
+        by_month = self.per_line_month[(option_id, kind, charge_month)]
+        by_month[0] += count
+        by_month[1] += amount_yen
+        self.rows += count
+
+    def finish(self) -> None:
+        self.unpriced.sort(key=lambda u: (u.subscriber_code, u.option_contract_id))
+        self.complete = True
+
+
+def charge_rows(closes: Closes, tally: ChargeTally | None = None) -> Iterator[ChargeRow]:
+    """Yield 月額 in the report's order: ledger rows of kind MONTHLY_CHARGE/ADJUSTMENT in the month's scope, plus,
+    for an open month, its charges and adjustments computed now (what its close would write).
+
+    `tally`, if given, counts and sums every row yielded and collects the contracts that cannot be priced; it is
+    `complete` once the last row has been yielded.
+    """
+    tally = ChargeTally() if tally is None else tally
+    streams = [_frozen_charge_rows(closes)]
     if closes.this is None:
-        lines: list[ChargeLine] = []
-        for result in contract_charges(first_month=closes.month, last_month=closes.month):
-            if result.unpriced is not None:
-                unpriced.append(result.unpriced)
-            lines.extend(result.lines)
         adjustments = adjustment_lines(month=closes.month)
-        lines.extend(adjustments.lines)
-        unpriced.extend(adjustments.unpriced)
-        rows += _computed_charge_rows(lines)
-    rows.sort(key=lambda r: r.sort_key)
-    unpriced.sort(key=lambda u: (u.subscriber_code, u.option_contract_id))
-    return ChargePart(rows, unpriced)
+        tally.unpriced.extend(adjustments.unpriced)
+        streams.append(iter(sorted(_adjustment_rows(adjustments.lines), key=_sort_key)))
+        streams.append(_computed_charge_rows(closes.month, tally.unpriced))
+    for row in heapq.merge(*streams, key=_sort_key):
+        tally.add(
+            option_id=row.option_id,
+            kind=row.kind,
+            charge_month=row.charge_month,
+            count=1,
+            amount_yen=row.amount_yen,
+        )
+        yield row
+    tally.finish()
 
 
-def _frozen_charge_rows(closes: Closes) -> list[ChargeRow]:
+def charge_tally(closes: Closes) -> ChargeTally:
+    """Count and sum 月額 without keeping it: a closed month by one GROUP BY of its frozen rows, an open month by a
+    pass over its rows (its charges are computed, not stored)."""
+    tally = ChargeTally()
+    if closes.this is None:
+        for _row in charge_rows(closes, tally):
+            pass
+        return tally
+    grouped = (
+        LedgerEntry.objects.filter(ledger_scope(closes), kind__in=CHARGE_KINDS)
+        .values("fee_item__option_id", "kind", "charge_month")
+        .annotate(n=Count("pk"), amount=Sum("amount_yen"))
+        .order_by()
+    )
+    for row in grouped:
+        tally.add(
+            option_id=row["fee_item__option_id"],
+            kind=row["kind"],
+            charge_month=row["charge_month"],
+            count=row["n"],
+            amount_yen=row["amount"],
+        )
+    tally.finish()
+    return tally
+
+
+_FROZEN_FIELDS = (
+    "pk",
+    "option_contract_id",
+    "subscriber_code",
+    "subscriber_name",
+    "fee_item__option_id",
+    "option_name",
+    "variant_name",
+    "kind",
+    "charge_month",
+    "quantity",
+    "blocks",
+    "unit_amount_yen",
+    "days_billed",
+    "days_in_month",
+    "amount_yen",
+    "revision__title",
+    "revision__effective_on",
+    "article",
+    "reason",
+    "fee_item_id",
+)
+
+
+def _frozen_charge_rows(closes: Closes) -> Iterator[ChargeRow]:
+    """The month's frozen charge rows, ordered by the database as `ChargeRow.sort_key` orders them."""
+    kind_order = Case(*[When(kind=kind, then=Value(index)) for kind, index in KIND_ORDER.items()])
     entries = (
         LedgerEntry.objects.filter(ledger_scope(closes), kind__in=CHARGE_KINDS)
         .annotate(
@@ -89,31 +193,41 @@ def _frozen_charge_rows(closes: Closes) -> list[ChargeRow]:
             option_name=catalogue_field(closes, Option, "fee_item__option", "name"),
             variant_name=catalogue_field(closes, OptionVariant, "fee_item__variant", "name"),
         )
-        .values_list(
-            "pk",
+        .order_by(
+            code_point_order("subscriber_code"),
             "option_contract_id",
-            "subscriber_code",
-            "subscriber_name",
-            "fee_item__option_id",
-            "option_name",
-            "variant_name",
-            "kind",
             "charge_month",
-            "quantity",
-            "blocks",
-            "unit_amount_yen",
-            "days_billed",
-            "days_in_month",
-            "amount_yen",
-            "revision__title",
+            kind_order,
             "revision__effective_on",
-            "article",
-            "reason",
             "fee_item_id",
+            "pk",
         )
+        .values_list(*_FROZEN_FIELDS)
     )
-    return [
-        ChargeRow(
+    labels = KIND_LABELS
+    for (
+        pk,
+        contract_id,
+        code,
+        name,
+        option_id,
+        option_name,
+        variant_name,
+        kind,
+        charge_month,
+        quantity,
+        blocks,
+        unit,
+        days,
+        days_in_month,
+        amount,
+        revision,
+        effective_on,
+        article,
+        reason,
+        fee_item_id,
+    ) in entries.iterator(chunk_size=BATCH):
+        yield ChargeRow(
             option_contract_id=contract_id,
             subscriber_code=code,
             subscriber_name=name,
@@ -121,7 +235,7 @@ def _frozen_charge_rows(closes: Closes) -> list[ChargeRow]:
             option_name=option_name,
             variant_name=variant_name,
             kind=kind,
-            kind_label=LedgerKind(kind).label,
+            kind_label=labels[kind],
             charge_month=charge_month,
             quantity=quantity,
             blocks=blocks,
@@ -136,66 +250,70 @@ def _frozen_charge_rows(closes: Closes) -> list[ChargeRow]:
             fee_item_id=fee_item_id,
             ledger_id=pk,
         )
-        for (
-            pk,
-            contract_id,
-            code,
-            name,
-            option_id,
-            option_name,
-            variant_name,
-            kind,
-            charge_month,
-            quantity,
-            blocks,
-            unit,
-            days,
-            days_in_month,
-            amount,
-            revision,
-            effective_on,
-            article,
-            reason,
-            fee_item_id,
-        ) in entries
-    ]
 
 
-def _computed_charge_rows(lines: list[ChargeLine]) -> list[ChargeRow]:
+def _computed_charge_rows(month: dt.date, unpriced: list[Unpriced]) -> Iterator[ChargeRow]:
+    """The open month's charges, contract by contract in subscriber-code order (`contract_charges`, streamed).
+
+    Each contract's lines come in (revision, fee item) order, the tail of the sort key, so the stream is in the
+    report's order without sorting it."""
+    for result in contract_charges(first_month=month, last_month=month, by_subscriber_code=True, chunk_size=BATCH):
+        if result.unpriced is not None:
+            unpriced.append(result.unpriced)
+            continue
+        for line in result.lines:
+            yield charge_row_from_line(line, result.subscriber_code, result.subscriber_name)
+
+
+def _adjustment_rows(lines: list[ChargeLine]) -> list[ChargeRow]:
+    ids = {line.subscriber_id for line in lines}
     subscribers = (
-        dict(
-            (pk, (code, name))
-            for pk, code, name in Subscriber.objects.filter(pk__in={line.subscriber_id for line in lines}).values_list(
-                "pk", "code", "name"
-            )
-        )
-        if lines
+        {pk: (code, name) for pk, code, name in Subscriber.objects.filter(pk__in=ids).values_list("pk", "code", "name")}
+        if ids
         else {}
     )
     return [charge_row_from_line(line, *subscribers[line.subscriber_id]) for line in lines]
 
 
 def charge_row_from_line(line: ChargeLine, subscriber_code: str, subscriber_name: str) -> ChargeRow:
-    fee_item: FeeItem = line.fee_item
+    option_id, option_name, variant_name, revision, effective_on, article = _fee_columns(line.fee_item)
     return ChargeRow(
-        option_contract_id=line.option_contract_id,
-        subscriber_code=subscriber_code,
-        subscriber_name=subscriber_name,
-        option_id=fee_item.option_id,
-        option_name=fee_item.option.name,
-        variant_name=fee_item.variant.name,
-        kind=line.kind,
-        kind_label=LedgerKind(line.kind).label,
-        charge_month=line.charge_month,
-        quantity=line.quantity,
-        blocks=line.blocks,
-        monthly_amount_yen=line.monthly_amount_yen,
-        days_billed=line.days_billed,
-        days_in_month=line.days_in_month,
-        amount_yen=line.amount_yen,
-        revision=fee_item.revision.title,
-        revision_effective_on=fee_item.revision.effective_on,
-        article=fee_item.article,
-        reason=line.reason,
-        fee_item_id=fee_item.pk,
+        line.option_contract_id,
+        subscriber_code,
+        subscriber_name,
+        option_id,
+        option_name,
+        variant_name,
+        line.kind,
+        KIND_LABELS[line.kind],
+        line.charge_month,
+        line.quantity,
+        line.blocks,
+        line.monthly_amount_yen,
+        line.days_billed,
+        line.days_in_month,
+        line.amount_yen,
+        revision,
+        effective_on,
+        article,
+        line.reason,
+        line.fee_item.pk,
     )
+
+
+def _fee_columns(fee_item: FeeItem) -> tuple:
+    """What a row shows of its fee item: read from its option, variant and revision once per fee item, not per row
+    (a fee item object belongs to one run's fee schedule)."""
+    columns = getattr(fee_item, "_charge_row_columns", None)
+    if columns is None:
+        revision = fee_item.revision
+        columns = (
+            fee_item.option_id,
+            fee_item.option.name,
+            fee_item.variant.name,
+            revision.title,
+            revision.effective_on,
+            fee_item.article,
+        )
+        fee_item._charge_row_columns = columns
+    return columns

@@ -6,6 +6,7 @@ subscribers as they were at the close, so it gives the same bytes whenever it is
 """
 
 import datetime as dt
+from collections.abc import Iterator
 from functools import cached_property
 
 from django.db.models import Case, F, QuerySet, Value, When
@@ -20,7 +21,7 @@ from core.formats import wareki_datetime
 from options.models import Option, OptionVariant
 
 from .as_closed import Closes, catalogue_field, closes_for, ledger_scope, subscriber_field
-from .charge_rows import ChargePart, ChargeRow, charge_part
+from .charge_rows import ChargeRow, ChargeTally, charge_rows, charge_tally
 from .layout import DETAIL_COLUMNS, DETAIL_ORDER, OBLIGATION_KINDS, PROVISIONAL_LABEL
 from .summary import Summary, amounts_by_rate, summary
 
@@ -95,27 +96,34 @@ class MonthlyReport:
     def detail_rows(self) -> QuerySet:
         return detail_queryset(self.closes)
 
-    @cached_property
-    def charge_part(self) -> ChargePart:
-        return charge_part(self.closes)
+    @property
+    def charge_rows(self) -> Iterator[ChargeRow]:
+        """月額, streamed in the report's order (a new pass each time). A whole pass leaves its totals behind, so
+        集計 after 月額 (the workbook's sheets, in order) computes nothing twice."""
+        tally = ChargeTally()
+        yield from charge_rows(self.closes, tally)
+        self._charge_tally = tally
 
     @property
-    def charge_rows(self) -> list[ChargeRow]:
-        return self.charge_part.rows
+    def charge_tally(self) -> ChargeTally:
+        """月額 counted and summed: from the last whole pass over `charge_rows`, or one made now."""
+        if getattr(self, "_charge_tally", None) is None:
+            self._charge_tally = charge_tally(self.closes)
+        return self._charge_tally
 
     @property
     def unpriced(self) -> list[Unpriced]:
         """Contracts in billing the 速報 could not price (empty for a closed month): each is named on the page."""
-        return self.charge_part.unpriced
+        return self.charge_tally.unpriced
 
     @cached_property
     def summary(self) -> Summary:
-        return summary(self.closes, self.charge_rows)
+        return summary(self.closes, self.charge_tally)
 
     @cached_property
     def amounts_by_rate(self) -> dict[tuple[int, str, int], list[int]]:
         """The month's money per option × kind × tax rate, [count, yen]: what 集計 adds up (the journals' lines)."""
-        return amounts_by_rate(self.closes, self.charge_rows)
+        return amounts_by_rate(self.closes, self.charge_tally)
 
 
 def monthly_report(*, month: dt.date) -> MonthlyReport:

@@ -14,7 +14,7 @@ from core import clock
 from options.models import Option
 
 from .as_closed import Closes, ledger_scope, option_names
-from .charge_rows import ChargeRow
+from .charge_rows import ChargeTally
 from .layout import BILLED_OBLIGATION_KINDS, KIND_ORDER
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class Summary:
     total_incl_yen: int
 
 
-def amounts_by_rate(closes: Closes, charges: list[ChargeRow]) -> dict[tuple[int, str, int], list[int]]:
+def amounts_by_rate(closes: Closes, charges: ChargeTally) -> dict[tuple[int, str, int], list[int]]:
     """Return the month's money per option × kind × tax rate as [count, yen]: what 集計 and the journals add up.
 
     The charged date of an initial or one-time fee is the JST date it arose (for a reversal, the date its
@@ -69,19 +69,21 @@ def amounts_by_rate(closes: Closes, charges: list[ChargeRow]) -> dict[tuple[int,
         totals = amounts[(row["option_id"], row["ledger_kind"], tax_rate_on(row["day"]))]
         totals[0] += row["n"]
         totals[1] += row["amount"]
-    for charge in charges:
-        totals = amounts[(charge.option_id, charge.kind, tax_rate_on(charge.charge_month))]
-        totals[0] += 1
-        totals[1] += charge.amount_yen
+    for (option_id, kind, charge_month), (count, amount) in charges.per_line_month.items():
+        totals = amounts[(option_id, kind, tax_rate_on(charge_month))]
+        totals[0] += count
+        totals[1] += amount
     return amounts
 
 
-def summary(closes: Closes, charges: list[ChargeRow]) -> Summary:
+def summary(closes: Closes, charges: ChargeTally) -> Summary:
     """Return 集計: per option × kind, per tax rate (amounts_by_rate) and totals.
 
     Tax is rounded down once per rate on the report total (適格請求書等保存方式: one rounding per rate per
-    document); the journals allocate exactly that tax to their lines (accounting.journals).
+    document); the journals allocate exactly that tax to their lines (accounting.journals). `charges` is 月額
+    counted and summed (a whole pass over it, or a closed month's GROUP BY).
     """
+    assert charges.complete, "集計 needs the whole of 月額"
     per_line: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     per_rate: dict[int, int] = defaultdict(int)
     for (option_id, kind, rate), (count, amount) in amounts_by_rate(closes, charges).items():

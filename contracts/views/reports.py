@@ -51,7 +51,7 @@ class MonthlyReportView(StaffPermissionMixin, TemplateView):
         context.update(
             report=report,
             summary=summary,
-            charge_count=len(report.charge_rows),
+            charge_count=report.charge_tally.rows,
             unpriced=report.unpriced,
             close_job=month_close_job_latest(month=month),
             show_close=self.request.user.has_perm("contracts.preview_close")

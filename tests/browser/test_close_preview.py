@@ -63,6 +63,7 @@ def test_accounting_previews_sees_the_differences_is_refused_on_a_stale_preview_
     page.wait_for_selector("#close-job")
     run_queued_tasks()
     page.reload()
-    assert "令和8年2月 (2026-02)を締めました（月額料金 3行・調整 0行を記帳）" in page.locator("#close-job-message").inner_text()
+    closed = page.locator("#close-job-message").inner_text()
+    assert "令和8年2月 (2026-02)を締めました（月額料金 3行・調整 0行を記帳）" in closed
     assert MonthClose.objects.get(month=dt.date(2026, 2, 1)).fingerprint == fingerprint
     shot(page, "close_preview_04_closed")

@@ -335,7 +335,7 @@ def test_only_the_first_open_month_receives_adjustments(regulation, approver, ac
         option_contract_end(option_contract=oc, end_date=dt.date(2026, 2, 10), actor=approver, reason="解約の申出")
 
     assert [r.kind for r in monthly_report(month=MAR).charge_rows] == [LedgerKind.ADJUSTMENT]
-    assert monthly_report(month=APR).charge_rows == []
+    assert list(monthly_report(month=APR).charge_rows) == []
 
 
 @pytest.mark.postgres

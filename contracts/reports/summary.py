@@ -119,7 +119,9 @@ def summary(closes: Closes, charges: ChargeTally) -> Summary:
 def booked_obligations(closes: Closes) -> Summary:
     """集計 of what the ledger already holds for an open month without its 月額 (its 初期費用 and 一時費用, with
     their tax): cheap at any size of the book, because the month's charges are not priced."""
-    return summary(closes, [])
+    nothing = ChargeTally()
+    nothing.finish()
+    return summary(closes, nothing)
 
 
 def summary_table(report: "MonthlyReport") -> list[tuple]:

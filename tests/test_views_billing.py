@@ -82,7 +82,7 @@ def test_the_provisional_report_lists_the_contracts_it_cannot_price_and_refuses_
     assert any("締めを依頼しました" in str(m) for m in response.context["messages"])
     run_queued_tasks()  # the worker finds the contract it cannot price and ends the job with the reason
     page = client.get(response.request["PATH_INFO"]).content.decode()
-    assert "失敗" in page and "2026年11月は、月額料金を計算できない契約が1件あるため締められません。" in page
+    assert "失敗" in page and "令和8年11月 (2026-11)は、月額料金を計算できない契約が1件あるため締められません。" in page
     assert not MonthClose.objects.exists()
 
 

@@ -149,7 +149,7 @@ def test_correction_four_eyes_the_entrant_cannot_approve_it(swp, sysadmin):
         ),
         (
             {"correction_target": CorrectionTarget.TERMS, "corrected_date": dt.date(2026, 2, 5), "quantity": 20},
-            "訂正する期間の開始日を選んでください（この契約の契約条件の期間の開始日: 令和8年2月1日 (2026-02-01)）",
+            "訂正する期間の開始日を選んでください（この契約の契約条件の期間の開始日: 令和8年2月1日 \\(2026-02-01\\)）",
         ),
         (
             {"correction_target": CorrectionTarget.TERMS, "corrected_date": FEB, "quantity": 25},

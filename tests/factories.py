@@ -338,9 +338,9 @@ def at(instant: dt.datetime):
 
 
 def subscriber_for(
-    key=SWP_ACCOUNTS, *, code: str = "", name: str = "", kana: str = "", clerk=None, since=dt.date(2010, 4, 1)
+    key=SWP_ACCOUNTS, *keys, code: str = "", name: str = "", kana: str = "", clerk=None, since=dt.date(2010, 4, 1)
 ):
-    """A subscriber entered by a 受付担当, holding since `since` what the option of `key` rests on."""
+    """A subscriber entered by a 受付担当, holding since `since` what the options of `key` (and `keys`) rest on."""
     from contracts.services import base_contract_create, carrier_line_confirm, carrier_line_create, subscriber_create
 
     clerk = clerk or entry_clerk()
@@ -348,20 +348,20 @@ def subscriber_for(
     subscriber = subscriber_create(
         actor=clerk, code=code, name=name or f"株式会社{code}", kana=kana or f"カブシキガイシャ{code}"
     )
-    basis = _BASIS_OF[key[0]]
-    if basis.startswith("line:"):
-        line = carrier_line_create(
-            subscriber=subscriber,
-            carrier_service=CarrierService.objects.get(code=basis.removeprefix("line:")),
-            line_id=f"CAF{code}",
-            start_date=since,
-            actor=clerk,
-        )
-        carrier_line_confirm(carrier_line=line, actor=clerk)
-    else:
-        base_contract_create(
-            subscriber=subscriber, service=Service.objects.get(code=basis), start_date=since, actor=clerk
-        )
+    for basis in dict.fromkeys(_BASIS_OF[k[0]] for k in (key, *keys)):
+        if basis.startswith("line:"):
+            line = carrier_line_create(
+                subscriber=subscriber,
+                carrier_service=CarrierService.objects.get(code=basis.removeprefix("line:")),
+                line_id=f"CAF{code}",
+                start_date=since,
+                actor=clerk,
+            )
+            carrier_line_confirm(carrier_line=line, actor=clerk)
+        else:
+            base_contract_create(
+                subscriber=subscriber, service=Service.objects.get(code=basis), start_date=since, actor=clerk
+            )
     return subscriber
 
 

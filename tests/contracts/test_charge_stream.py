@@ -8,15 +8,22 @@ import pytest
 import time_machine
 
 from contracts.billing import charges as charges_module
-from contracts.choices import LedgerKind
+from contracts.choices import CorrectionTarget, LedgerKind
 from contracts.models import LedgerEntry
 from contracts.reports import charge_rows as charge_rows_module
 from contracts.reports import monthly_report
 from contracts.reports.as_closed import closes_for
 from contracts.reports.charge_rows import ChargeTally, charge_rows, charge_tally
 from contracts.services.month_close import month_close
-
-from . import report_data as rd
+from tests.factories import (
+    SWP_ACCOUNTS,
+    TYPE_A,
+    contract_billed_from,
+    contract_correct,
+    jst,
+    ledger_reverse_at,
+    subscriber_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +33,7 @@ CODES = ["A-2", "A1", "B.1", "B/1", "a-1", "a0", "b_9"]
 
 
 def _at(*args):
-    return time_machine.travel(rd.jst(*args), tick=False)
+    return time_machine.travel(jst(*args), tick=False)
 
 
 @pytest.fixture
@@ -36,20 +43,35 @@ def book(regulation, approver, accounting):
     and one February charge refunded (a frozen row of March's 月額)."""
     contracts = []
     for index, code in enumerate(reversed(CODES)):  # created out of order: ids do not give the order either
-        sub = rd.subscriber(code, f"株式会社{index}")
-        for key in (rd.SWP, rd.TYPE_A) if index % 3 == 0 else (rd.SWP,):
-            quoted = 5000 if key == rd.TYPE_A else None
-            oc = rd.contract(sub, approver=approver, key=key, quantity=10 * (1 + index % 3), quoted=quoted)
-            rd.bill(oc, start=dt.date(2026, 2, 1 + index), actor=approver)
-            contracts.append(oc)
+        keys = (SWP_ACCOUNTS, TYPE_A) if index % 3 == 0 else (SWP_ACCOUNTS,)
+        sub = subscriber_for(*keys, code=code, name=f"株式会社{index}")
+        for key in keys:
+            quoted = 5000 if key == TYPE_A else None
+            start = dt.date(2026, 2, 1 + index)
+            contracts.append(
+                contract_billed_from(
+                    start,
+                    key,
+                    subscriber=sub,
+                    quantity=10 * (1 + index % 3),
+                    quoted=quoted,
+                    approved_at=jst(2026, 2, 1, 9, 0),
+                    approver=approver,
+                )
+            )
     with _at(2026, 3, 2, 9, 0):
         month_close(month=FEB, actor=accounting)
     corrected = next(oc for oc in contracts if oc.billing_start_date != FEB)
-    corrected.billing_start_date = FEB
-    corrected.save()
-    rd.monthly_obligation(corrected, effective_from=FEB, actor=approver)
+    # The 課金開始日 was really 2/1: a 訂正申込 approved in March (an adjustment of the closed February).
+    contract_correct(
+        corrected,
+        approver=approver,
+        approved_at=jst(2026, 3, 3, 9, 0),
+        target=CorrectionTarget.BILLING_START,
+        corrected_date=FEB,
+    )
     refunded = LedgerEntry.objects.filter(kind=LedgerKind.MONTHLY_CHARGE, option_contract=contracts[-1]).get()
-    rd.reverse(refunded, at=rd.jst(2026, 3, 3, 10, 0), reason="返金", actor=approver)
+    ledger_reverse_at(refunded, actor=approver, at_instant=jst(2026, 3, 3, 10, 0), reason="返金")
     return contracts
 
 

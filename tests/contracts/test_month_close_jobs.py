@@ -68,7 +68,9 @@ def test_a_close_request_queues_the_close_and_returns_before_anything_is_written
     _book(approver)
     with _at(2026, 3, 2, 9, 0):
         client.force_login(accounting)
-        response = client.post(reverse("contracts:month_close"), {"month": "2026-02"})
+        # Confirmed on the preview (仮締め) shown: its signed digest goes with the request.
+        token = client.get(reverse("contracts:close_preview"), {"month": "2026-02"}).context["token"]
+        response = client.post(reverse("contracts:month_close"), {"month": "2026-02", "preview": token})
         page = client.get(reverse("contracts:month_close_job", args=[job_pk := MonthCloseJob.objects.get().pk]))
     job = MonthCloseJob.objects.get()
     assert response.status_code == 302 and response.url == reverse("contracts:month_close_job", args=[job.pk])

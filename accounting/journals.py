@@ -25,6 +25,7 @@ from contracts.choices import LedgerKind
 from contracts.reports.layout import KIND_ORDER
 from core import clock
 from core.errors import DomainError
+from core.formats import wareki_month
 from options.models import Option
 
 from .choices import JOURNAL_KINDS
@@ -93,7 +94,7 @@ def journal_of(*, month: dt.date) -> Journal:
     report = reports.monthly_report(month=month)
     if not report.is_closed:
         raise DomainError(
-            f"{month.year}年{month.month}月は締められていないため、仕訳を出力できません（仕訳は締め済みの月だけです）。",
+            f"{wareki_month(month)}は締められていないため、仕訳を出力できません（仕訳は締め済みの月だけです）。",
             code="journal_month_open",
         )
     amounts = {key: value for key, value in report.amounts_by_rate.items() if value[1] != 0}

@@ -14,6 +14,7 @@ from contracts.billing.charges import migration_pending
 from contracts.models import ContractTerms, MonthClose, OptionContract
 from core import clock
 from core.errors import DomainError
+from core.formats import wareki_month
 from core.wareki import format_date
 from options.choices import FeeKind
 from options.models import TariffRevision
@@ -29,7 +30,7 @@ def closed_month_refusal(revision: TariffRevision) -> DomainError | None:
     if closed is None:
         return None
     return DomainError(
-        f"実施日 {format_date(revision.effective_on)} は締め済みの月（{closed.month.year}年{closed.month.month}月）に"
+        f"実施日 {format_date(revision.effective_on)} は締め済みの月（{wareki_month(closed.month)}）に"
         "当たります。締め済みの月は書き換えられないため、実施日を締めていない月にしてください。",
         code="revision_in_closed_month",
     )

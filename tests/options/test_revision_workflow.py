@@ -124,7 +124,7 @@ def test_publishing_is_refused_when_the_effective_date_falls_in_a_closed_month(
 ):
     closed_month(dt.date(2026, 1, 1), actor=accounting)
     draft = draft_revision(dt.date(2026, 1, 20), actor=tariff_manager)
-    with pytest.raises(DomainError, match=r"締め済みの月（2026年1月）に当たります"):
+    with pytest.raises(DomainError, match=r"締め済みの月（令和8年1月 \(2026-01\)）に当たります"):
         publish_revision(draft, drafter=tariff_manager, publisher=tariff_manager2)
 
 

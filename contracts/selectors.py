@@ -32,6 +32,7 @@ from .choices import (
     ApplicationKind,
     ApplicationStatus,
     LedgerKind,
+    OptionContractStatus,
 )
 from .models import Application, BaseServiceContract, CarrierLineContract, LedgerEntry, OptionContract, Subscriber
 
@@ -146,6 +147,60 @@ def eligibility_evaluate(
 def eligibility_check(*, subscriber: Subscriber, option: Option, on: dt.date) -> EligibilityResult:
     """The 確認 of a new application (what the preview shows): eligibility_evaluate in APPLICATION mode."""
     return eligibility_evaluate(subscriber=subscriber, option=option, on=on, mode=EligibilityMode.APPLICATION)
+
+
+def basis_fields(basis: BaseServiceContract | CarrierLineContract | None) -> dict:
+    """The contract an option contract or a 新規利用申込 rests on, as its two fields."""
+    if isinstance(basis, BaseServiceContract):
+        return {"base_contract": basis, "carrier_line": None}
+    return {"base_contract": None, "carrier_line": basis}
+
+
+def option_held_refusal(
+    subscriber: Subscriber,
+    option: Option,
+    *,
+    base_contract: BaseServiceContract | None,
+    carrier_line: CarrierLineContract | None,
+) -> EligibilityResult | None:
+    """A subscriber holds an option once per contract it rests on (more accounts is a contract change): the
+    refusal naming the contract held, or None. The database's option_contract_one_open_per_basis stands behind."""
+    held = subscriber.option_contracts.filter(option=option, base_contract=base_contract, carrier_line=carrier_line)
+    contract = held.exclude(status=OptionContractStatus.ENDED).order_by("pk").first()
+    if contract is None:
+        return None
+    message = (
+        f"契約者「{subscriber}」は{option.name}を既に契約しています（契約 #{contract.pk}）。"
+        "数量やサービス・細目の変更は契約内容変更申込で受け付けてください。"
+    )
+    return EligibilityResult(False, "", message, None, code="already_held")
+
+
+def new_use_evaluate(
+    *, subscriber: Subscriber, option: Option, on: dt.date, pending: Application | None = None
+) -> EligibilityResult:
+    """Whether a 新規利用申込 of `option` may be received on `on`: what 確認 and 申込 check
+    (services.applications.application_check / application_submit) and what an open application's page shows.
+
+    利用の条件 (eligibility_evaluate), then the option not held already on the same basis, then no other open
+    新規利用申込 of it on that basis (`pending`, the application whose page asks, is not another)."""
+    result = eligibility_check(subscriber=subscriber, option=option, on=on)
+    if not result.ok:
+        return result
+    fields = basis_fields(result.basis)
+    held = option_held_refusal(subscriber, option, **fields)
+    if held is not None:
+        return held
+    others = subscriber.applications.filter(
+        kind=ApplicationKind.NEW, option=option, status__in=OPEN_APPLICATION_STATUSES, **fields
+    )
+    if pending is not None:
+        others = others.exclude(pk=pending.pk)
+    duplicate = others.order_by("pk").first()
+    if duplicate is not None:
+        message = f"{option.name}の新規利用申込（#{duplicate.pk}、{duplicate.get_status_display()}）が処理中です。"
+        return EligibilityResult(False, "", message, None, code="duplicate_application")
+    return result
 
 
 def _migrated(subscriber, option, on, given: GivenBasis, rules) -> EligibilityResult:

@@ -446,6 +446,58 @@ class TestConfirmRunsTheSubmitChecks:
         [error] = response.context["form"].errors["variant"]
         assert f"（#{pending.pk}、受付）が処理中です" in error
 
+    def test_an_open_applications_page_runs_the_same_checks_an_option_held_since_is_not_met(
+        self, regulation, client, clerk, approver
+    ):
+        """The page's 利用の条件 box asks what 確認 and 申込 ask (selectors.new_use_evaluate), not 利用の条件 alone: an
+        option the subscriber came to hold after the application was received is refused there, naming the
+        contract; the application itself is not a second one."""
+        from tests.factories import register_migrated_confirmed
+
+        subscriber = ui_data.swp_subscriber()
+        pending = ui_data.submit_swp(subscriber=subscriber, actor=clerk, quantity=10)
+        url = reverse("contracts:application_detail", args=[pending.pk])
+        login(client, approver)
+        html = client.get(url).content.decode()
+        assert "利用の条件を満たしています" in html and "処理中です" not in html
+
+        option, variant = ui_data.swp()
+        held = register_migrated_confirmed(
+            subscriber=subscriber,
+            option=option,
+            variant=variant,
+            quantity=10,
+            contracted_on=dt.date(2026, 1, 5),
+            base_contract=subscriber.base_contracts.get(),
+            actor=clerk,
+        )
+        response = client.get(url)
+        html = response.content.decode()
+        eligibility = response.context["eligibility"]
+        assert (eligibility.ok, eligibility.code) == (False, "already_held")
+        assert f"既に契約しています（契約 #{held.pk}）" in html
+        assert "利用の条件を満たしています" not in html
+        data = new_application_data(subscriber, variant, 10)
+        confirmed = login(client, clerk).post(self.url, {**data, "step": "confirm"})
+        [error] = confirmed.context["form"].errors["variant"]
+        assert error == eligibility.message  # one message, from one place
+
+    def test_a_change_applications_page_shows_no_new_use_box(self, regulation, client, clerk, approver):
+        contract = approved_swp_contract(clerk=clerk, approver=approver)
+        change = application_submit(
+            actor=clerk,
+            subscriber=contract.subscriber,
+            kind=ApplicationKind.CHANGE,
+            option_contract=contract,
+            quantity=20,
+            effective_date=clock.today(),
+        )
+        response = login(client, approver).get(reverse("contracts:application_detail", args=[change.pk]))
+        html = response.content.decode()
+        assert "eligibility" not in response.context
+        assert "既に契約しています" not in html and "利用の条件を満たしています" not in html
+        assert "料金（" in html
+
     def test_15_accounts_are_refused_by_the_quantity_field_not_in_the_preview_box(self, regulation, client, clerk):
         subscriber = ui_data.swp_subscriber()
         _, variant = ui_data.swp()

@@ -26,8 +26,8 @@ from contracts.choices import (
     OptionContractStatus,
     TermsEvent,
 )
-from contracts.models import Application, BaseServiceContract, LedgerEntry, OptionContract, Subscriber
-from contracts.selectors import EligibilityMode, application_four_eyes_refusal
+from contracts.models import Application, LedgerEntry, OptionContract, Subscriber
+from contracts.selectors import EligibilityMode, application_four_eyes_refusal, basis_fields
 from core import clock
 from core.errors import DomainError
 from core.history_read import staff_name
@@ -41,7 +41,7 @@ from options.selectors import option_retired_refusal, variant_is_quoted
 
 from .audit import require_any_permission, require_permission, require_reason
 from .corrections import correction_approve, correction_fields
-from .eligibility import eligibility_assert
+from .eligibility import eligibility_assert, new_use_assert
 from .ledger import ledger_append_monthly, ledger_append_on_approval, ledger_price_monthly
 from .locks import lock_application, lock_option_contract, lock_subscriber
 from .option_contracts import (
@@ -120,27 +120,12 @@ def application_assert_version_seen(application: Application, seen_version: str 
     )
 
 
-def _basis_fields(basis) -> dict:
-    if isinstance(basis, BaseServiceContract):
-        return {"base_contract": basis, "carrier_line": None}
-    return {"base_contract": None, "carrier_line": basis}
-
-
 def _new_use(subscriber: Subscriber, option, variant, *, on: dt.date) -> dict:
     """The fields of a 新規利用申込, once 利用の条件 hold and no such application or contract exists."""
     if option is None or variant is None:
         raise DomainError("オプションとサービス・細目を選択してください。", code="option_required")
-    basis = eligibility_assert(subscriber=subscriber, option=option, on=on).basis
-    option_contract_assert_not_held(subscriber, option, **_basis_fields(basis))
-    duplicate = subscriber.applications.filter(
-        kind=ApplicationKind.NEW, option=option, status__in=OPEN_APPLICATION_STATUSES, **_basis_fields(basis)
-    ).first()
-    if duplicate is not None:
-        raise DomainError(
-            f"{option.name}の新規利用申込（#{duplicate.pk}、{duplicate.get_status_display()}）が処理中です。",
-            code="duplicate_application",
-        )
-    return {"option": option, "variant": variant, **_basis_fields(basis)}
+    basis = new_use_assert(subscriber=subscriber, option=option, on=on).basis
+    return {"option": option, "variant": variant, **basis_fields(basis)}
 
 
 def _on_contract(subscriber: Subscriber, kind: str, option_contract, option, effective_date) -> OptionContract:
@@ -385,7 +370,7 @@ def _approve_new(application: Application, *, actor, now: dt.datetime) -> None:
     today = clock.jst_date(now)
     subscriber, option = application.subscriber, application.option
     basis = eligibility_assert(subscriber=subscriber, option=option, on=today, mode=EligibilityMode.APPROVAL).basis
-    option_contract_assert_not_held(subscriber, option, **_basis_fields(basis))
+    option_contract_assert_not_held(subscriber, option, **basis_fields(basis))
     priced = terms_price_all(
         option=option,
         variant=application.variant,
@@ -405,7 +390,7 @@ def _approve_new(application: Application, *, actor, now: dt.datetime) -> None:
         contracted_on=today,
         approved_at=now,
         approved_by=actor,
-        **_basis_fields(basis),
+        **basis_fields(basis),
     )
     reason = f"申込 #{application.pk}（新規利用申込）の承諾"
     save_with_history(contract, actor=actor, reason=f"{reason}により契約成立（初期費用の支払義務発生）")
@@ -422,7 +407,7 @@ def _approve_new(application: Application, *, actor, now: dt.datetime) -> None:
         reason=reason,
     )
     application.option_contract = contract
-    for name, value in _basis_fields(basis).items():
+    for name, value in basis_fields(basis).items():
         setattr(application, name, value)
     _decide(application, ApplicationStatus.APPROVED, actor=actor, now=now, reason=reason)
     ledger_append_on_approval(

@@ -7,7 +7,7 @@ from django.db import transaction
 from contracts.billing.timeline import timeline_set
 from contracts.choices import OPTION_CONTRACT_TRANSITIONS, OptionContractStatus, TermsEvent
 from contracts.models import BaseServiceContract, CarrierLineContract, OptionContract, Subscriber
-from contracts.selectors import EligibilityMode, GivenBasis
+from contracts.selectors import EligibilityMode, GivenBasis, option_held_refusal
 from core import clock
 from core.errors import DomainError
 from core.history_write import save_with_history
@@ -151,17 +151,10 @@ def option_contract_assert_not_held(
     base_contract: BaseServiceContract | None,
     carrier_line: CarrierLineContract | None,
 ) -> None:
-    """A subscriber holds an option once per contract it rests on; more accounts is a contract change. The
-    database's option_contract_one_open_per_basis stands behind."""
-    held = subscriber.option_contracts.filter(option=option, base_contract=base_contract, carrier_line=carrier_line)
-    held = held.exclude(status=OptionContractStatus.ENDED)
-    contract = held.first()
-    if contract is not None:
-        raise DomainError(
-            f"契約者「{subscriber}」は{option.name}を既に契約しています（契約 #{contract.pk}）。"
-            "数量やサービス・細目の変更は契約内容変更申込で受け付けてください。",
-            code="already_held",
-        )
+    """Refuse a second open contract of `option` on the same basis (selectors.option_held_refusal)."""
+    refusal = option_held_refusal(subscriber, option, base_contract=base_contract, carrier_line=carrier_line)
+    if refusal is not None:
+        raise DomainError(refusal.message, code=refusal.code)
 
 
 @durable_service

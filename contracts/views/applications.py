@@ -223,10 +223,11 @@ class ApplicationDetailView(StaffPermissionMixin, DetailView):
         )
         if actions.is_open:
             context["on"] = today
-            if application.kind != ApplicationKind.CANCEL:
-                context["eligibility"] = selectors.eligibility_check(
-                    subscriber=application.subscriber, option=application.option, on=today
+            if application.kind == ApplicationKind.NEW:  # as 確認 shows it: what 申込 checked, as of today
+                context["eligibility"] = selectors.new_use_evaluate(
+                    subscriber=application.subscriber, option=application.option, on=today, pending=application
                 )
+            if application.kind != ApplicationKind.CANCEL:
                 context["priced"], context["preview_error"] = _preview(
                     option=application.option,
                     variant=application.variant,

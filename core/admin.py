@@ -7,6 +7,7 @@ rolls back Django's transaction and is an admin message, never a 500 (RefusalAsM
 """
 
 import datetime as dt
+from urllib.parse import parse_qs, urlsplit
 
 from django import forms
 from django.contrib.admin import helpers
@@ -23,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.fields import WarekiAdminDateWidget, WarekiDateField
-from core.formats import wareki, wareki_datetime
+from core.formats import wareki, wareki_datetime, wareki_month, wareki_year
 
 from .errors import DomainError
 from .forms import TextRuleFormMixin
@@ -74,8 +75,37 @@ def display_for_value(value, empty_value_display, boolean=False):
     return _django_display_for_value(value, empty_value_display, boolean)
 
 
+def date_hierarchy_relabelled(django_date_hierarchy):
+    """Django's date drill-down (`date_hierarchy`) with its years and months named as staff read them: 「令和8年
+    (2026)」, 「令和8年3月 (2026-03)」. A day stays 「3月2日」: month and day are the same in both calendars. Each link
+    names the year and month it leads to, so the label is read from the link (the other filters ride along)."""
+
+    def date_hierarchy(cl):
+        context = django_date_hierarchy(cl)
+        if not context:
+            return context
+        field = cl.date_hierarchy
+
+        def relabel(entry):
+            if not entry or not entry.get("link"):
+                return entry
+            params = parse_qs(urlsplit(entry["link"]).query)
+            year, month = params.get(f"{field}__year"), params.get(f"{field}__month")
+            if not year or params.get(f"{field}__day"):
+                return entry
+            if month:
+                return {**entry, "title": wareki_month(dt.date(int(year[0]), int(month[0]), 1))}
+            return {**entry, "title": wareki_year(int(year[0]))}
+
+        back = context.get("back")
+        return {**context, "back": relabel(back), "choices": [relabel(c) for c in context.get("choices", ())]}
+
+    return date_hierarchy
+
+
 def install_wareki_display() -> None:
-    """Called once from CoreConfig.ready(); the admin modules imported the functions by name, so each is replaced."""
+    """Called once from CoreConfig.ready(); the admin modules imported the functions by name, so each is replaced.
+    The date_hierarchy tag looks its function up when a template is compiled, after this."""
     from django.contrib.admin.templatetags import admin_list
 
     for module in (admin_utils, helpers, admin_list):
@@ -83,6 +113,9 @@ def install_wareki_display() -> None:
             module.display_for_field = display_for_field
         if hasattr(module, "display_for_value"):
             module.display_for_value = display_for_value
+    if not getattr(admin_list.date_hierarchy, "relabelled", False):
+        admin_list.date_hierarchy = date_hierarchy_relabelled(admin_list.date_hierarchy)
+        admin_list.date_hierarchy.relabelled = True
 
 
 # Every admin date field reads what the staff screens read: 和暦, abbreviations or Western (core.fields).

@@ -1,6 +1,8 @@
 """Form fields that read dates and months written as 和暦, abbreviations or Western dates.
 
-A re-rendered initial value is shown in ISO form (`2026-02-01`, `2026-02`): simple and unambiguous.
+A filled-in date reads as every other date does, `令和8年2月1日 (2026-02-01)`, and is read back as it is shown
+(core.wareki.parse_date accepts the pair when both parts name the same day). A month stays `2026-02`: month fields
+are the report pages' GET forms, whose value is the page's address.
 """
 
 import unicodedata
@@ -11,9 +13,25 @@ from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import ValidationError
 
 from core.limits import date_out_of_bounds
-from core.wareki import WarekiError, parse_date, parse_month
+from core.wareki import WarekiError, format_date, parse_date, parse_month
 
 PLACEHOLDER = "令和8年2月1日 または 2026-02-01"
+
+
+class WarekiValueMixin:
+    """A date input's filled-in value as staff read dates: `令和8年2月1日 (2026-02-01)` (what they type stays)."""
+
+    def format_value(self, value):
+        if isinstance(value, date) and not isinstance(value, datetime):
+            try:
+                return format_date(value)
+            except WarekiError:  # before 明治6年: no 和暦; the Western date, which the field refuses anyway
+                pass
+        return super().format_value(value)
+
+
+class WarekiDateInput(WarekiValueMixin, forms.DateInput):
+    pass
 
 
 class WarekiDateField(forms.DateField):
@@ -22,10 +40,11 @@ class WarekiDateField(forms.DateField):
     placeholder = PLACEHOLDER
     display_format = "%Y-%m-%d"
     parse = staticmethod(parse_date)
+    widget_class = WarekiDateInput
 
     def __init__(self, **kwargs):
         kwargs.setdefault(
-            "widget", forms.DateInput(format=self.display_format, attrs={"placeholder": self.placeholder})
+            "widget", self.widget_class(format=self.display_format, attrs={"placeholder": self.placeholder})
         )
         super().__init__(**kwargs)
 
@@ -55,17 +74,20 @@ class WarekiMonthField(WarekiDateField):
     placeholder = "令和8年2月 または 2026-02"
     display_format = "%Y-%m"
     parse = staticmethod(parse_month)
+    widget_class = forms.DateInput
 
     def to_python(self, value) -> date | None:
         month = super().to_python(value)
         return None if month is None else month.replace(day=1)
 
 
-class WarekiAdminDateWidget(AdminDateWidget):
-    """The admin's date input with its calendar, wide enough for 和暦 (`令和8年2月1日`); the calendar writes ISO."""
+class WarekiAdminDateWidget(WarekiValueMixin, AdminDateWidget):
+    """The admin's date input with its calendar, wide enough for `令和8年12月31日 (2026-12-31)`. The calendar writes
+    ISO (read as well); on a value in 和暦 it opens at the current month, as on an empty field (Django's
+    DateTimeShortcuts reads only DATE_INPUT_FORMATS[0])."""
 
     def __init__(self, attrs=None, format=None):
-        super().__init__(attrs={"size": "24", "placeholder": PLACEHOLDER, **(attrs or {})}, format=format or "%Y-%m-%d")
+        super().__init__(attrs={"size": "28", "placeholder": PLACEHOLDER, **(attrs or {})}, format=format or "%Y-%m-%d")
 
 
 class YenAmountField(forms.IntegerField):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from core.clock import JST
-from core.wareki import format_date, format_month
+from core.wareki import format_date, format_month, format_year
 
 
 def _jst_date(value: date) -> date:
@@ -43,6 +43,13 @@ def wareki_month(value: date | None) -> str:
     if value is None or value == "":
         return ""
     return format_month(_jst_date(value))
+
+
+def wareki_year(year: int | None) -> str:
+    """`令和8年 (2026)` for the Western year 2026 (`平成31年・令和元年 (2019)`); None -> ''."""
+    if year is None or year == "":
+        return ""
+    return format_year(int(year))
 
 
 def yen(value: int | Decimal | None) -> str:

@@ -118,6 +118,14 @@ def format_month(d: date, *, western: bool = True) -> str:
     return f"{wareki} ({d:%Y-%m})" if western else wareki
 
 
+def format_year(year: int) -> str:
+    """Return a Western year in 和暦 with the year beside it, e.g. `令和8年 (2026)`; a year two eras share names
+    both (`平成31年・令和元年 (2019)`)."""
+    first, last = WarekiDate.from_date(date(year, 1, 1)), WarekiDate.from_date(date(year, 12, 31))
+    names = dict.fromkeys(f"{w.era}{_year_label(w.year)}年" for w in (first, last))
+    return f"{'・'.join(names)} ({year})"
+
+
 _ERA = "|".join(era.name for era in ERAS)
 _YEAR = r"(元|\d{1,2})"
 _DATE_PATTERNS = (
@@ -142,6 +150,9 @@ def parse_date(text: str) -> date:
     compact = _normalize(text)
     if not compact:
         raise WarekiError(EMPTY_MESSAGE, code="required")
+    both = _BOTH.fullmatch(compact)
+    if both is not None:  # what format_date writes, `令和8年2月1日 (2026-02-01)`: both parts, agreeing
+        return _agreeing(parse_date(both.group(1)), parse_date(both.group(2)), both.group(1), both.group(2))
     for kind, pattern in _DATE_PATTERNS:
         match = pattern.fullmatch(compact)
         if match is None:
@@ -170,6 +181,11 @@ def parse_month(text: str) -> date:
     compact = _normalize(text)
     if not compact:
         raise WarekiError(MONTH_EMPTY_MESSAGE, code="required")
+    both = _BOTH.fullmatch(compact)
+    if both is not None:  # what format_month writes, `令和8年2月 (2026-02)`
+        return _agreeing(
+            parse_month(both.group(1)), parse_month(both.group(2)), both.group(1), both.group(2), what="月"
+        )
     for kind, pattern in _MONTH_PATTERNS:
         match = pattern.fullmatch(compact)
         if match is None:
@@ -181,6 +197,18 @@ def parse_month(text: str) -> date:
         era = _BY_LETTER[key.upper()] if kind == "letter" else _BY_NAME[key]
         return _era_month(era, _era_year(year), int(month))
     raise WarekiError(MONTH_FORMAT_MESSAGE)
+
+
+# A 和暦 followed by the Western form in brackets (whitespace is dropped first; NFKC folds full-width brackets).
+_BOTH = re.compile(r"([^()]+)\((\d{4}[-/.][\d./-]+)\)", re.ASCII)
+
+
+def _agreeing(first: date, second: date, first_text: str, second_text: str, *, what: str = "日付") -> date:
+    if first != second:
+        raise WarekiError(
+            f"{first_text}と{second_text}は同じ{what}ではありません。どちらか一方を入力してください。", code="mismatch"
+        )
+    return first
 
 
 def _normalize(text: str) -> str:

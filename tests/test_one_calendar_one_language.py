@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from contracts.forms import ReasonForm, SubscriberForm
@@ -137,6 +138,35 @@ def test_the_admin_lists_and_read_only_fields_show_dates_in_wareki(regulation, c
     revision = TariffRevision.objects.get(effective_on=dt.date(2026, 2, 1))
     change = client.get(reverse("admin:options_tariffrevision_change", args=[revision.pk])).content.decode()
     assert 'placeholder="令和8年2月1日 または 2026-02-01"' in change
+
+
+def test_the_admin_date_hierarchy_names_years_and_months_in_wareki(regulation, client, sysadmin):
+    staff_admin(client, sysadmin)
+    url = reverse("admin:options_tariffrevision_changelist")
+    years = client.get(url).content.decode()
+    assert '>令和8年 (2026)</a>' in years and '>平成31年・令和元年 (2019)</a>' in years
+    assert ">2026</a>" not in years
+    months = client.get(url, {"effective_on__year": "2026"}).content.decode()
+    assert "&lsaquo; いつでも</a>" in months  # Django's 「All dates」
+    assert ">令和8年2月 (2026-02)</a>" in months and "2026年2月" not in months
+    days = client.get(url, {"effective_on__year": "2026", "effective_on__month": "2"}).content.decode()
+    assert "&lsaquo; 令和8年 (2026)</a>" in days and ">2月1日</a>" in days  # a day is the same in both calendars
+
+
+def test_a_filled_in_admin_date_reads_wareki_and_is_read_back_as_shown(regulation, client, sysadmin):
+    staff_admin(client, sysadmin)
+    revision = TariffRevision.objects.get(effective_on=dt.date(2026, 2, 1))
+    change = client.get(reverse("admin:options_tariffrevision_change", args=[revision.pk])).content.decode()
+    assert 'value="令和8年2月1日 (2026-02-01)"' in change
+    field = WarekiDateField()
+    assert field.clean("令和8年2月1日 (2026-02-01)") == dt.date(2026, 2, 1)
+    assert field.clean("令和８年２月１日（2026-02-01）") == dt.date(2026, 2, 1)  # as an input method types it
+    assert not field.has_changed(dt.date(2026, 2, 1), "令和8年2月1日 (2026-02-01)")
+    with pytest.raises(ValidationError) as refused:
+        field.clean("令和8年2月1日 (2026-02-02)")
+    assert refused.value.messages == [
+        "令和8年2月1日と2026-02-02は同じ日付ではありません。どちらか一方を入力してください。"
+    ]
 
 
 def test_the_admin_read_only_ledger_shows_its_dates_in_wareki(regulation, client, sysadmin, clerk, approver):

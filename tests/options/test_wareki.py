@@ -281,11 +281,12 @@ def test_date_field_widget(settings):
     form = DateForm(initial={"start": date(2026, 2, 1), "month": date(2026, 2, 1)})
     start = str(form["start"])
     assert 'type="text"' in start
-    assert 'value="2026-02-01"' in start
+    assert 'value="令和8年2月1日 (2026-02-01)"' in start  # as every date reads; read back as shown
     assert 'placeholder="令和8年2月1日 または 2026-02-01"' in start
     assert 'value="2026-02"' in str(form["month"])
     assert isinstance(DateForm.base_fields["start"].widget, forms.TextInput)
     assert not DateForm(data={"start": "R8.2.1"}, initial={"start": date(2026, 2, 1)}).has_changed()
+    assert DateForm(data={"start": "令和8年2月1日 (2026-02-01)", "month": "令和8年2月 (2026-02)"}).is_valid()
 
 
 def test_bound_invalid_input_is_shown_back(settings):

@@ -144,7 +144,7 @@ def test_the_admin_date_hierarchy_names_years_and_months_in_wareki(regulation, c
     staff_admin(client, sysadmin)
     url = reverse("admin:options_tariffrevision_changelist")
     years = client.get(url).content.decode()
-    assert '>令和8年 (2026)</a>' in years and '>平成31年・令和元年 (2019)</a>' in years
+    assert ">令和8年 (2026)</a>" in years and ">平成31年・令和元年 (2019)</a>" in years
     assert ">2026</a>" not in years
     months = client.get(url, {"effective_on__year": "2026"}).content.decode()
     assert "&lsaquo; いつでも</a>" in months  # Django's 「All dates」

@@ -23,19 +23,3 @@ document.addEventListener("submit", function (event) {
   }, 0);
 });
 
-// The header's menu (<details class="site-menu">) is always open on a wide screen and folded on a phone; the CSS
-// shows it on a wide screen already, this keeps its open state (what assistive technology reads) the same.
-(function () {
-  var menu = document.querySelector("details.site-menu");
-  if (!menu || !window.matchMedia) {
-    return;
-  }
-  var wide = window.matchMedia("(min-width: 761px)");
-  function follow() {
-    menu.open = wide.matches;
-  }
-  follow();
-  if (wide.addEventListener) {
-    wide.addEventListener("change", follow);
-  }
-})();

@@ -22,4 +22,3 @@ document.addEventListener("submit", function (event) {
     });
   }, 0);
 });
-

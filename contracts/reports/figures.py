@@ -189,10 +189,11 @@ class RowsPage:
         return self.number > 1
 
 
-def charge_rows_page(*, month: dt.date, number: int, size: int = ROWS_PER_PAGE) -> RowsPage:
+def charge_rows_page(*, month: dt.date, number: int, size: int | None = None) -> RowsPage:
     """Page `number` of 月額 in the report's order: a closed month's frozen rows sliced by the database (LIMIT/OFFSET);
     an open month's stream computed up to the end of the page only (the first pages are cheap; a deep page costs
     the contracts before it)."""
+    size = size or ROWS_PER_PAGE
     report = monthly_report(month=month)
     start = (number - 1) * size
     if report.is_closed:

@@ -118,7 +118,7 @@ def charge_rows(closes: Closes, tally: ChargeTally | None = None) -> Iterator[Ch
     if closes.this is None:
         adjustments = adjustment_lines(month=closes.month)
         tally.unpriced.extend(adjustments.unpriced)
-        streams.append(iter(sorted(_adjustment_rows(adjustments.lines), key=_sort_key)))
+        streams.append(iter(sorted(charge_rows_of_lines(adjustments.lines), key=_sort_key)))
         streams.append(_computed_charge_rows(closes.month, tally.unpriced))
     for row in heapq.merge(*streams, key=_sort_key):
         tally.add(
@@ -275,7 +275,8 @@ def _computed_charge_rows(month: dt.date, unpriced: list[Unpriced]) -> Iterator[
             yield charge_row_from_line(line, result.subscriber_code, result.subscriber_name)
 
 
-def _adjustment_rows(lines: list[ChargeLine]) -> list[ChargeRow]:
+def charge_rows_of_lines(lines: list[ChargeLine]) -> list[ChargeRow]:
+    """ChargeRows of computed lines, their subscribers' codes and names read in one query."""
     ids = {line.subscriber_id for line in lines}
     subscribers = (
         {pk: (code, name) for pk, code, name in Subscriber.objects.filter(pk__in=ids).values_list("pk", "code", "name")}

@@ -13,17 +13,16 @@ its 月額 count and the contracts it cannot price, read in one pass over the st
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import islice
 
-from django.db import transaction
+from django.db.models import Q
 
-from contracts.billing.charges import Unpriced
+from contracts.billing.charges import Unpriced, contract_charges
 from contracts.billing.watermarks import book_watermark, changed_since
 from contracts.choices import ACTIVE_CLOSE_JOB_STATUSES, LedgerKind, MonthCloseJobStatus
 from contracts.models import MonthClose, MonthCloseSummary, ReportFigures
 from core import clock
 
-from .charge_rows import charge_rows, frozen_charge_queryset, frozen_rows
+from .charge_rows import charge_rows_of_lines, frozen_charge_queryset, frozen_rows
 from .layout import CHARGE_KINDS
 from .selectors import monthly_report
 from .summary import RateLine, Summary, SummaryLine
@@ -178,33 +177,42 @@ ROWS_PER_PAGE = 50
 
 @dataclass(frozen=True)
 class RowsPage:
-    """One page of 月額 on the report page: never the whole month built."""
+    """One page of the month's 月額料金 rows on the report page: never the whole month built."""
 
     rows: list
-    number: int
-    has_next: bool
+    after: int  # where this page starts (0: the first page)
+    next_after: int | None  # where the next page starts, None on the last page
 
     @property
-    def has_previous(self) -> bool:
-        return self.number > 1
+    def is_first(self) -> bool:
+        return self.after == 0
 
 
-def charge_rows_page(*, month: dt.date, number: int, size: int | None = None) -> RowsPage:
-    """Page `number` of 月額 in the report's order: a closed month's frozen rows sliced by the database (LIMIT/OFFSET);
-    an open month's stream computed up to the end of the page only (the first pages are cheap; a deep page costs
-    the contracts before it)."""
+def charge_rows_page(*, month: dt.date, after: int = 0, size: int | None = None) -> RowsPage:
+    """A page of the month's 月額料金 (MONTHLY_CHARGE) rows in contract order, read by keyset from an index, so that
+    any page costs what the first does at any size of the book: a closed month's frozen rows after ledger row
+    `after` (the close writes them contract by contract); an open month's charges computed for the contracts after
+    contract `after` only. Adjustments and contracts that cannot be priced are in the figures and the downloads."""
     size = size or ROWS_PER_PAGE
     report = monthly_report(month=month)
-    start = (number - 1) * size
     if report.is_closed:
-        rows = list(frozen_rows(frozen_charge_queryset(report.closes)[start : start + size + 1]))
-    else:
-        # In a transaction, the frozen part's server-side cursor streams (PostgreSQL) instead of materialising; the
-        # stream is closed inside it, its cursors with it.
-        with transaction.atomic():
-            stream = charge_rows(report.closes)
-            try:
-                rows = list(islice(stream, start, start + size + 1))
-            finally:
-                stream.close()
-    return RowsPage(rows[:size], number, len(rows) > size)
+        entries = (
+            frozen_charge_queryset(report.closes)
+            .filter(booked_month=report.month, kind=LedgerKind.MONTHLY_CHARGE, pk__gt=after)
+            .order_by("pk")[: size + 1]
+        )
+        rows = list(frozen_rows(entries))
+        more = len(rows) > size
+        rows = rows[:size]
+        return RowsPage(rows, after, rows[-1].ledger_id if more else None)
+    lines = []
+    more = False
+    for result in contract_charges(
+        first_month=report.month, last_month=report.month, contracts=Q(pk__gt=after), chunk_size=size + 1
+    ):
+        if len(lines) >= size:
+            more = True
+            break
+        lines.extend(result.lines)
+    rows = charge_rows_of_lines(lines)
+    return RowsPage(rows, after, rows[-1].option_contract_id if more and rows else None)

@@ -48,11 +48,11 @@ class MonthlyReportView(StaffPermissionMixin, TemplateView):
             return context
         month = form.cleaned_data["month"]
         context["month"] = month
-        page_number = _positive_int(self.request.GET.get("page"), 1)
+        after = _positive_int(self.request.GET.get("after"), 0)
         try:
             report = reports.monthly_report(month=month)
             figures = report_page_figures(month=month)
-            rows_page = charge_rows_page(month=month, number=page_number)
+            rows_page = charge_rows_page(month=month, after=after)
         except DomainError as error:
             context["report_error"] = str(error)
             return context
@@ -63,8 +63,8 @@ class MonthlyReportView(StaffPermissionMixin, TemplateView):
             charge_count=figures.charge_count,
             unpriced=figures.unpriced,
             rows_page=rows_page,
-            page_previous_url=_report_page_url(month, page_number - 1),
-            page_next_url=_report_page_url(month, page_number + 1),
+            page_first_url=report_url(month) + "#charge-rows",
+            page_next_url=f"{report_url(month)}&after={rows_page.next_after}#charge-rows",
             may_refresh=report.is_provisional,
             close_job=month_close_job_latest(month=month),
             show_close=self.request.user.has_perm("contracts.preview_close")
@@ -74,10 +74,6 @@ class MonthlyReportView(StaffPermissionMixin, TemplateView):
             parts=ReportDownloadForm.PARTS,
         )
         return context
-
-
-def _report_page_url(month, page: int) -> str:
-    return report_url(month) + (f"&page={page}" if page > 1 else "")
 
 
 class ReportFiguresRefreshView(StaffPermissionMixin, View):

@@ -245,24 +245,30 @@ def test_the_report_page_runs_as_many_queries_for_many_rows_as_for_few(regulatio
     assert (many["2026-03"], many["2026-04"]) == (few["2026-02"], few["2026-03"])
 
 
-def test_the_rows_on_the_page_are_a_page_of_the_months_rows_in_the_reports_order(
-    regulation, approver, accounting, client, monkeypatch
-):
-    monkeypatch.setattr(figures_module, "ROWS_PER_PAGE", 2)
+def _walk(month, size=2) -> list:
+    pages, after = [], 0
+    while after is not None:
+        pages.append(charge_rows_page(month=month, after=after, size=size))
+        after = pages[-1].next_after
+    return pages
+
+
+def test_the_rows_on_the_page_are_read_a_page_at_a_time_in_contract_order(regulation, approver, accounting, client):
     _book(approver, contracts=5)
     with _at(2026, 2, 20, 9, 0):
-        every = list(monthly_report(month=FEB).charge_rows)
-        open_pages = [charge_rows_page(month=FEB, number=n, size=2) for n in (1, 2, 3)]
+        every = sorted(monthly_report(month=FEB).charge_rows, key=lambda r: r.option_contract_id)
+        open_pages = _walk(FEB)
+        html = _page(client, accounting, "2026-02").content.decode()
     with _at(2026, 3, 2, 9, 0):
         month_close(month=FEB, actor=accounting)
-        frozen = list(monthly_report(month=FEB).charge_rows)
-        closed_pages = [charge_rows_page(month=FEB, number=n, size=2) for n in (1, 2, 3)]
-        html = _page(client, accounting, "2026-02", page="2").content.decode()
-    for pages, rows in ((open_pages, every), (closed_pages, frozen)):
+        closed_pages = _walk(FEB)
+        first = charge_rows_page(month=FEB, size=2)
+        second = _page(client, accounting, "2026-02", after=str(first.next_after)).content.decode()
+    for pages in (open_pages, closed_pages):
         assert [len(p.rows) for p in pages] == [2, 2, 1]
-        assert [p.has_next for p in pages] == [True, True, False]
-        assert [r.option_contract_id for p in pages for r in p.rows] == [r.option_contract_id for r in rows]
-    assert "月額（2ページ目" in html and "前のページ" in html and "次のページ" in html
+        assert [r[:16] for p in pages for r in p.rows] == [r[:16] for r in every]  # the same rows, same yen
+    assert "月額料金の行（契約順・先頭から5件）" in html
+    assert "月額料金の行（契約順・続き3件）" in second and "先頭へ" in second
 
 
 def test_a_month_never_refreshed_has_no_figures_and_nothing_is_shown_as_current(regulation, approver, accounting):

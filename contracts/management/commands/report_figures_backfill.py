@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="記録する職員のユーザー名（既定: システムユーザー）")
 
     def handle(self, *args, user=None, **options):
-        actor = user_argument(user) if user else system_user()
+        actor = system_user() if user is None else user_argument(user)
         try:
             closes = close_figures_backfill(actor=actor)
         except DomainError as error:

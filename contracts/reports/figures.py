@@ -19,7 +19,7 @@ from django.db.models import Q
 from contracts.billing.charges import Unpriced, contract_charges
 from contracts.billing.watermarks import book_watermark, changed_since
 from contracts.choices import ACTIVE_CLOSE_JOB_STATUSES, LedgerKind, MonthCloseJobStatus
-from contracts.models import MonthClose, MonthCloseSummary, ReportFigures
+from contracts.models import LedgerEntry, MonthClose, MonthCloseSummary, ReportFigures
 from core import clock
 
 from .charge_rows import charge_rows_of_lines, frozen_charge_queryset, frozen_rows
@@ -196,12 +196,19 @@ def charge_rows_page(*, month: dt.date, after: int = 0, size: int | None = None)
     size = size or ROWS_PER_PAGE
     report = monthly_report(month=month)
     if report.is_closed:
-        entries = (
-            frozen_charge_queryset(report.closes)
-            .filter(booked_month=report.month, kind=LedgerKind.MONTHLY_CHARGE, pk__gt=after)
-            .order_by("pk")[: size + 1]
+        # The page's ids first, from the ledger's month index alone, then their columns: the joins and names of the
+        # report's query run on those rows only, whatever the planner's statistics say right after a close.
+        ids = list(
+            LedgerEntry.objects.filter(
+                booked_month=report.month,
+                kind=LedgerKind.MONTHLY_CHARGE,
+                pk__gt=after,
+                pk__lte=report.close.ledger_watermark,
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[: size + 1]
         )
-        rows = list(frozen_rows(entries))
+        rows = list(frozen_rows(frozen_charge_queryset(report.closes).filter(pk__in=ids).order_by("pk"))) if ids else []
         more = len(rows) > size
         rows = rows[:size]
         return RowsPage(rows, after, rows[-1].ledger_id if more else None)

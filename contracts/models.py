@@ -752,3 +752,74 @@ class MonthCloseJob(models.Model):
         if self.status == MonthCloseJobStatus.DONE:
             return 100
         return 0 if not self.contracts_total else min(99, self.contracts_done * 100 // self.contracts_total)
+
+
+class ReportFigures(models.Model):
+    """One computation of an open month's 速報 figures (集計, 月額 count, contracts that cannot be priced), asked for on
+    the report page and made by a task worker (contracts.services.report_figures), so that the page reads them
+    instead of pricing the whole month on every visit.
+
+    Operational while it runs (status and progress are updated in place, like MonthCloseJob); once 完了 its figures
+    are never changed: a later refresh is a new row, and the page shows the newest 完了 row of the month with when
+    it was computed and whether the book changed since (`watermark`, contracts.billing.watermarks). Derived from
+    the book, so not in the history (like MonthCloseSummary). At most one refresh of a month is queued or running.
+    `lines` are [option id, option name, ledger kind, count, yen]; `rates` [rate %, yen, tax yen]; `unpriced`
+    [option contract id, subscriber code, message] of the first UNPRICED_KEPT contracts that cannot be priced.
+    """
+
+    month = models.DateField("対象月", help_text="JSTの月初日")
+    status = models.CharField(
+        "状態", max_length=10, choices=MonthCloseJobStatus.choices, default=MonthCloseJobStatus.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="依頼者"
+    )
+    requested_at = models.DateTimeField("依頼日時")
+    task_id = models.CharField("タスクID", max_length=64, blank=True)
+    started_at = models.DateTimeField("開始日時", null=True, blank=True)
+    finished_at = models.DateTimeField("終了日時", null=True, blank=True)
+    contracts_total = models.PositiveIntegerField("対象契約数", default=0)
+    contracts_done = models.PositiveIntegerField("計算済み契約数", default=0)
+    rows_written = models.PositiveIntegerField("計算した月額料金の行数", default=0)
+    message = models.TextField("結果", blank=True)
+    # What the book was when the figures were read (taken before reading them): the page compares it with now.
+    watermark = models.JSONField("集計時点の台帳・契約の状態", default=dict)
+    computed_at = models.DateTimeField("集計時点", null=True, blank=True)
+    lines = models.JSONField("オプション・種別ごとの内訳", default=list)
+    rates = models.JSONField("税率ごとの金額", default=list)
+    total_excl_yen = models.BigIntegerField("税抜合計（円）", default=0)
+    total_tax_yen = models.BigIntegerField("消費税合計（円）", default=0)
+    total_incl_yen = models.BigIntegerField("税込合計（円）", default=0)
+    charge_rows = models.PositiveIntegerField("月額料金の行数", default=0)
+    unpriced_count = models.PositiveIntegerField("計算できない契約の数", default=0)
+    unpriced = models.JSONField("計算できない契約", default=list)
+
+    class Meta:
+        verbose_name = "速報の集計"
+        verbose_name_plural = "速報の集計"
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["month", "status", "computed_at", "id"], name="report_figures_latest_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month"],
+                condition=Q(status__in=ACTIVE_CLOSE_JOB_STATUSES),
+                name="report_figures_one_active_per_month",
+            ),
+            models.CheckConstraint(
+                name="report_figures_incl_is_excl_plus_tax",
+                condition=Q(total_incl_yen=F("total_excl_yen") + F("total_tax_yen")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{wareki_month(self.month)} 速報の集計（{self.get_status_display()}）"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_CLOSE_JOB_STATUSES
+
+    @property
+    def percent(self) -> int:
+        if self.status == MonthCloseJobStatus.DONE:
+            return 100
+        return 0 if not self.contracts_total else min(99, self.contracts_done * 100 // self.contracts_total)

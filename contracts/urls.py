@@ -105,6 +105,7 @@ contract_patterns = [
     path("ledger/<int:pk>/", ledger.LedgerEntryDetailView.as_view(), name="ledgerentry_detail"),
     path("ledger/<int:pk>/reverse/", ledger.LedgerEntryReverseView.as_view(), name="ledgerentry_reverse"),
     path("reports/monthly/", reports.MonthlyReportView.as_view(), name="monthly_report"),
+    path("reports/monthly/figures/", reports.ReportFiguresRefreshView.as_view(), name="report_figures_refresh"),
     path("reports/monthly/download/", reports.MonthlyReportDownloadView.as_view(), name="monthly_report_download"),
     path("reports/monthly/preview/", reports.ClosePreviewView.as_view(), name="close_preview"),
     path("reports/monthly/close/", reports.MonthCloseView.as_view(), name="month_close"),

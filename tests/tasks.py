@@ -16,3 +16,14 @@ def run_queued_tasks() -> None:
         mock.patch(f"{worker}.Worker.configure_signals", lambda self: None),
     ):
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0", stdout=StringIO())
+
+
+def refresh_report_figures(*, month, actor):
+    """Ask for the open month's 速報 figures and run the worker, as 経理's 「速報を集計する」 and a worker would; return
+    the stored figures."""
+    from contracts.services.report_figures import report_figures_request
+
+    figures = report_figures_request(month=month, actor=actor)
+    run_queued_tasks()
+    figures.refresh_from_db()
+    return figures

@@ -13,7 +13,7 @@ from contracts.services import option_contract_set_billing_start
 from core.clock import JST
 from tests import ui_data
 from tests.factories import close_from_preview, option, register_migrated_confirmed, variant
-from tests.tasks import run_queued_tasks
+from tests.tasks import refresh_report_figures, run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +70,7 @@ def test_the_provisional_report_lists_the_contracts_it_cannot_price_and_refuses_
     priced = ui_data.billing_contract(clerk=clerk, approver=approver)  # billing today: 9,000円 a month
     client.force_login(accounting)
 
+    refresh_report_figures(month=dt.date(2026, 12, 1), actor=accounting)  # 経理's 「速報を集計する」, by a worker
     response = client.get(reverse("contracts:monthly_report"), {"month": "2026-12"})
     html = response.content.decode()
     assert response.context["summary"].total_excl_yen == 9000 * 30 // 31  # what can be priced is shown

@@ -118,7 +118,7 @@ def charge_rows(closes: Closes, tally: ChargeTally | None = None) -> Iterator[Ch
     if closes.this is None:
         adjustments = adjustment_lines(month=closes.month)
         tally.unpriced.extend(adjustments.unpriced)
-        streams.append(iter(sorted(_adjustment_rows(adjustments.lines), key=_sort_key)))
+        streams.append(iter(sorted(charge_rows_of_lines(adjustments.lines), key=_sort_key)))
         streams.append(_computed_charge_rows(closes.month, tally.unpriced))
     for row in heapq.merge(*streams, key=_sort_key):
         tally.add(
@@ -184,8 +184,14 @@ _FROZEN_FIELDS = (
 
 def _frozen_charge_rows(closes: Closes) -> Iterator[ChargeRow]:
     """The month's frozen charge rows, ordered by the database as `ChargeRow.sort_key` orders them."""
+    return frozen_rows(frozen_charge_queryset(closes).iterator(chunk_size=BATCH))
+
+
+def frozen_charge_queryset(closes: Closes):
+    """The month's frozen charge rows as a values_list queryset in `ChargeRow.sort_key` order (slice it for a page;
+    `frozen_rows` makes them ChargeRows)."""
     kind_order = Case(*[When(kind=kind, then=Value(index)) for kind, index in KIND_ORDER.items()])
-    entries = (
+    return (
         LedgerEntry.objects.filter(ledger_scope(closes), kind__in=CHARGE_KINDS)
         .annotate(
             subscriber_code=subscriber_field(closes, "code"),
@@ -204,6 +210,10 @@ def _frozen_charge_rows(closes: Closes) -> Iterator[ChargeRow]:
         )
         .values_list(*_FROZEN_FIELDS)
     )
+
+
+def frozen_rows(entries) -> Iterator[ChargeRow]:
+    """ChargeRows of `frozen_charge_queryset`'s rows."""
     labels = KIND_LABELS
     for (
         pk,
@@ -226,7 +236,7 @@ def _frozen_charge_rows(closes: Closes) -> Iterator[ChargeRow]:
         article,
         reason,
         fee_item_id,
-    ) in entries.iterator(chunk_size=BATCH):
+    ) in entries:
         yield ChargeRow(
             option_contract_id=contract_id,
             subscriber_code=code,
@@ -265,7 +275,8 @@ def _computed_charge_rows(month: dt.date, unpriced: list[Unpriced]) -> Iterator[
             yield charge_row_from_line(line, result.subscriber_code, result.subscriber_name)
 
 
-def _adjustment_rows(lines: list[ChargeLine]) -> list[ChargeRow]:
+def charge_rows_of_lines(lines: list[ChargeLine]) -> list[ChargeRow]:
+    """ChargeRows of computed lines, their subscribers' codes and names read in one query."""
     ids = {line.subscriber_id for line in lines}
     subscribers = (
         {pk: (code, name) for pk, code, name in Subscriber.objects.filter(pk__in=ids).values_list("pk", "code", "name")}

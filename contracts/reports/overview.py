@@ -2,8 +2,9 @@
 before, and the chart of them. Reads only.
 
 Where the figures come from, so that the home stays cheap at any size of the book and equals the report to the yen:
-- a closed month (確定): its stored 集計 (MonthCloseSummary), which is the month's report's own summary, taken once
-  (`summary_values`); a closed month whose 集計 is not stored yet is in `missing` for the caller to store;
+- a closed month (確定): its stored 集計 (MonthCloseSummary), which is the month's report's own summary, stored by
+  the close (contracts.services.report_figures); a close made before the close stored it, and not backfilled yet
+  (manage.py report_figures_backfill), is in `missing` and shown as not known: nothing is written on a visit;
 - an open month (速報, 締め待ち): its monthly charges are not priced here (pricing a month at full scale takes
   seconds; the report page computes its 速報). What is shown is what the ledger already holds for it and is cheap
   to sum: the 初期費用 and 一時費用 booked so far, by the report's own summary with no charges.
@@ -18,7 +19,7 @@ from contracts.models import MonthClose, MonthCloseSummary
 from core import clock
 
 from .as_closed import closes_for
-from .summary import Summary, booked_obligations
+from .summary import booked_obligations
 
 MONTHS_SHOWN = 12
 SERIES_COLOURS = 8  # the chart's option colours (static/css/app.css .series-0 … .series-7), reused in turn
@@ -167,23 +168,10 @@ class AccountingOverview:
     this_month: MonthFigures
     last_month: MonthFigures
     month_before_last: MonthFigures | None
-    missing: list[MonthClose]  # closed months whose 集計 is not stored yet
+    missing: list[MonthClose]  # closed months whose 集計 is not stored (closed before the close stored it)
     chart: Chart
     latest_known: MonthFigures | None  # the last month whose totals are known (確定): the breakdown's month
     breakdown: list[OptionTotal]  # its amount per option beside the month before's
-
-
-def summary_values(report_summary: Summary) -> dict:
-    """A month's report summary as contracts.services.month_summaries.month_summary_record stores it."""
-    return {
-        "lines": [
-            (line.option_id, line.option_name, line.kind, line.count, line.amount_yen) for line in report_summary.lines
-        ],
-        "rates": [(rate.rate_percent, rate.amount_yen, rate.tax_yen) for rate in report_summary.rates],
-        "total_excl_yen": report_summary.total_excl_yen,
-        "total_tax_yen": report_summary.total_tax_yen,
-        "total_incl_yen": report_summary.total_incl_yen,
-    }
 
 
 def _lines(stored: list[list]) -> list[Line]:

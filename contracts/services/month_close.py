@@ -26,6 +26,8 @@ Decisions, each kept here:
   inserts (the same short lock) so that every ledger row at or below its ledger watermark is committed when the
   month is. Closes of one month are serialised by an advisory lock held by the session.
 - SQLite serialises writers: there the close is one transaction, as it always was.
+- The close stores the month's 集計 in its transaction (MonthCloseSummary, read from the month's report at the
+  close's snapshot): a closed month's figures are never summed on a page.
 """
 
 import datetime as dt
@@ -47,6 +49,7 @@ from core.formats import wareki_datetime, wareki_month
 from core.history_write import bulk_append_with_history, save_with_history
 
 from .audit import require_permission
+from .report_figures import close_figures_record
 
 BATCH_SIZE = 5000
 # The short locks wait this long for in-flight writers, then give way to them and try again, so a waiting close
@@ -191,6 +194,9 @@ def _close(
         terms_history_watermark=seen["terms_history_watermark"],
     )
     save_with_history(close, actor=actor, reason=reason)
+    # The month's 集計, as its report now reads it, stored with the close: the report page and the accounting home
+    # read it instead of summing the month (contracts.services.report_figures).
+    close_figures_record(close=close, actor=actor)
     if progress is not None:
         progress(rows.contracts_done, total, charge_rows)
     return CloseResult(close, created=True)

@@ -17,7 +17,7 @@ Decisions, each kept here:
 import datetime as dt
 import logging
 
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django_tasks import task
 
 from contracts.choices import ACTIVE_CLOSE_JOB_STATUSES, MonthCloseJobStatus
@@ -27,6 +27,7 @@ from core.errors import DomainError
 from core.formats import wareki_datetime
 
 from .audit import require_permission
+from .job_progress import JobProgressWriter
 from .month_close import (
     close_is_running,
     month_close_assert_closable,
@@ -105,7 +106,7 @@ def month_close_job_run(*, job_id: int) -> dict:
         return {"job": job.pk, "status": job.status}  # run already (a task delivered twice), or abandoned
     job.status, job.started_at = MonthCloseJobStatus.RUNNING, clock.now()
     job.save(update_fields=["status", "started_at"])
-    progress = _ProgressWriter(job)
+    progress = JobProgressWriter(job)
     try:
         result = month_close_run(month=job.month, actor=job.requested_by, progress=progress, expected=job.preview)
     except DomainError as error:
@@ -124,33 +125,3 @@ def month_close_job_run(*, job_id: int) -> dict:
         message = f"{label}は{wareki_datetime(close.closed_at)}に締め済みです。何も記帳していません。"
     _finish(job, MonthCloseJobStatus.DONE, message, close=close)
     return {"job": job.pk, "status": job.status, "close": close.pk, "created": result.created}
-
-
-class _ProgressWriter:
-    """Write the job's progress where the page can read it while the close's transaction is still open: through a
-    connection of its own, committed at once (PostgreSQL). Elsewhere, and inside a caller's transaction (tests),
-    on the job in memory only."""
-
-    def __init__(self, job: MonthCloseJob):
-        self.job = job
-        self.separate = None
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            self.separate = connections.create_connection(connection.alias)
-
-    def __call__(self, done: int, total: int, written: int) -> None:
-        job = self.job
-        job.contracts_done, job.contracts_total, job.rows_written = done, total, written
-        if self.separate is None:
-            return
-        table = connection.ops.quote_name(MonthCloseJob._meta.db_table)
-        with self.separate.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET contracts_done = %s, contracts_total = %s, rows_written = %s WHERE id = %s",
-                [done, total, written, job.pk],
-            )
-
-    def close(self) -> None:
-        if self.separate is not None:
-            self.separate.close()
-        if self.job.contracts_total:
-            self.job.save(update_fields=["contracts_done", "contracts_total", "rows_written"])

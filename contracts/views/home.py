@@ -5,11 +5,9 @@ from dataclasses import dataclass
 
 from django.views.generic import TemplateView
 
-from contracts import reports
 from contracts.models import Application, LedgerEntry
 from contracts.queues import QueueLink, queue_links
-from contracts.reports.overview import accounting_overview, summary_values
-from contracts.services.month_summaries import month_summary_record
+from contracts.reports.overview import accounting_overview
 from core import clock
 
 HOME_ROWS = 10  # the head of each queue on the home; its page shows more
@@ -20,15 +18,6 @@ RECENT_ROWS = 20
 class QueuePanel:
     link: QueueLink
     rows: list
-
-
-def store_missing_summaries(overview, actor):
-    """Store the 集計 of each closed month that has none yet (once per month: right after its close, or for a
-    month closed before the home kept them), read from the month's report itself; return whether any was."""
-    for close in overview.missing:
-        figures = summary_values(reports.monthly_report(month=close.month).summary)
-        month_summary_record(close=close, actor=actor, **figures)
-    return bool(overview.missing)
 
 
 class HomeView(TemplateView):
@@ -56,8 +45,6 @@ class HomeView(TemplateView):
                 .order_by("-created_at", "-pk")[:RECENT_ROWS]
             )
         if user.has_perm("contracts.export_report"):
-            overview = accounting_overview(today=clock.today())
-            if store_missing_summaries(overview, user):
-                overview = accounting_overview(today=clock.today())
-            context["accounting"] = overview
+            # Reads only: a closed month's 集計 is stored by its close (contracts.services.report_figures).
+            context["accounting"] = accounting_overview(today=clock.today())
         return context

@@ -15,10 +15,12 @@ from contracts import reports
 from contracts.forms import MonthForm, ReportDownloadForm
 from contracts.models import MonthCloseJob
 from contracts.reports.close_preview import DIFF_KINDS, SHOW_LABELS, close_preview
+from contracts.reports.figures import charge_rows_page, report_page_figures
 from contracts.reports.selectors import month_close_of
 from contracts.selectors import month_close_job_latest
 from contracts.services.month_close import month_close_assert_closable, month_label
 from contracts.services.month_close_jobs import month_close_enqueue
+from contracts.services.report_figures import report_figures_request
 from core import clock
 from core.downloads import attach
 from core.errors import DomainError
@@ -31,6 +33,10 @@ def report_url(month) -> str:
 
 
 class MonthlyReportView(StaffPermissionMixin, TemplateView):
+    """月次レポート: the month's stored figures (a closed month's from its close, an open month's from its last
+    refresh, with when and whether the book changed since) and one page of 月額. Reads only, whatever the size of
+    the book: nothing is summed or priced here but the page of rows shown."""
+
     permission_required = "contracts.export_report"
     template_name = "contracts/monthly_report.html"
 
@@ -42,17 +48,24 @@ class MonthlyReportView(StaffPermissionMixin, TemplateView):
             return context
         month = form.cleaned_data["month"]
         context["month"] = month
+        after = _positive_int(self.request.GET.get("after"), 0)
         try:
             report = reports.monthly_report(month=month)
-            summary = report.summary
+            figures = report_page_figures(month=month)
+            rows_page = charge_rows_page(month=month, after=after)
         except DomainError as error:
             context["report_error"] = str(error)
             return context
         context.update(
             report=report,
-            summary=summary,
-            charge_count=report.charge_tally.rows,
-            unpriced=report.unpriced,
+            figures=figures,
+            summary=figures.summary,
+            charge_count=figures.charge_count,
+            unpriced=figures.unpriced,
+            rows_page=rows_page,
+            page_first_url=report_url(month) + "#charge-rows",
+            page_next_url=f"{report_url(month)}&after={rows_page.next_after}#charge-rows",
+            may_refresh=report.is_provisional,
             close_job=month_close_job_latest(month=month),
             show_close=self.request.user.has_perm("contracts.preview_close")
             and report.is_provisional
@@ -61,6 +74,34 @@ class MonthlyReportView(StaffPermissionMixin, TemplateView):
             parts=ReportDownloadForm.PARTS,
         )
         return context
+
+
+class ReportFiguresRefreshView(StaffPermissionMixin, View):
+    """Ask a worker to compute an open month's 速報 figures again (one refresh of a month at once) and return to the
+    report page, which shows its progress and then its result."""
+
+    permission_required = "contracts.export_report"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = MonthForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "集計する月を正しく指定してください。")
+            return redirect("contracts:monthly_report")
+        month = form.cleaned_data["month"]
+        try:
+            figures = report_figures_request(month=month, actor=request.user)
+        except DomainError as error:
+            messages.error(request, str(error))
+            return redirect(report_url(month))
+        label = month_label(month)
+        if not figures.is_active:
+            messages.info(request, f"{label}の速報はすでに最新です（その後に台帳・契約は変わっていません）。")
+        elif figures.requested_by_id != request.user.pk or figures.requested_at < clock.now() - _JUST_NOW:
+            messages.info(request, f"{label}の速報の集計はすでに依頼されています（{figures.get_status_display()}）。")
+        else:
+            messages.success(request, f"{label}の速報の集計を依頼しました。終わるとこの画面に表示されます。")
+        return redirect(report_url(month))
 
 
 class MonthlyReportDownloadView(StaffPermissionMixin, View):

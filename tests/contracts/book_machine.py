@@ -66,11 +66,13 @@ from contracts.models import (
     CarrierLineContract,
     LedgerEntry,
     MonthClose,
+    MonthCloseSummary,
     OptionContract,
     Subscriber,
 )
-from contracts.reports import export_response_chunks
+from contracts.reports import export_response_chunks, monthly_report
 from contracts.reports.close_preview import close_preview
+from contracts.reports.figures import stored_summary
 from contracts.reports.impact import revision_impact
 from contracts.services import (
     application_approve,
@@ -253,6 +255,12 @@ def describe_difference(before: dict, after: dict) -> str:
         else:
             out.append(f"    at close: {old[:2]} / now: {None if new is None else new[:2]}")
     return "\n".join(out)
+
+
+def stored_and_fresh_summary(close: MonthClose) -> tuple:
+    """The 集計 the close stored (MonthCloseSummary) and the one its report computes now."""
+    stored = stored_summary(MonthCloseSummary.objects.get(close=close))
+    return stored, monthly_report(month=close.month).summary
 
 
 def closed_months() -> list[dt.date]:
@@ -1083,6 +1091,9 @@ class BookMachine(RuleBasedStateMachine):
             assert made == expected, f"{revision.title}: preview {expected:,}円, close {made:,}円 for {month:%Y-%m}"
             _event("revision preview equals the close")
         assert close.fingerprint == preview.fingerprint, "the close wrote other rows than its preview showed"
+        with self.travel():  # Invariant 8: the 集計 the close stored is its month's report's, to the yen
+            stored, fresh = stored_and_fresh_summary(close)
+        assert stored == fresh, f"the 集計 stored by the close of {month:%Y-%m} is not its report's"
         with self.travel():
             self.frozen[month] = report_files(month)
             journal_files_checked(month)  # invariant 7

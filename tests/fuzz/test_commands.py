@@ -158,6 +158,10 @@ def _with_options(*options: tuple[str, st.SearchStrategy]) -> st.SearchStrategy[
 HOSTILE: dict[str, st.SearchStrategy[list]] = {
     "apply_successions": st.tuples(st.sampled_from([[], ["--dry-run"]]), _extra()).map(lambda t: t[0] + t[1]),
     "load_demo": _extra(),
+    # Arguments it does not take, or a staff member no account has.
+    "report_figures_backfill": st.one_of(
+        _extra(), st.tuples(st.just("--user"), argument.filter(lambda a: a != "system")).map(list)
+    ),
     "load_regulation": _extra(),
     "db_grant_app_role": st.one_of(
         # A role name no server holds: a NUL, over 63 bytes, or a prefix no role of ours has.

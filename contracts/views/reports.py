@@ -20,6 +20,7 @@ from contracts.selectors import month_close_job_latest
 from contracts.services.month_close import month_close_assert_closable, month_label
 from contracts.services.month_close_jobs import month_close_enqueue
 from core import clock
+from core.db_router import ReadsFromReplicaMixin
 from core.downloads import attach
 from core.errors import DomainError
 
@@ -30,7 +31,7 @@ def report_url(month) -> str:
     return reverse("contracts:monthly_report") + "?" + urlencode({"month": f"{month:%Y-%m}"})
 
 
-class MonthlyReportView(StaffPermissionMixin, TemplateView):
+class MonthlyReportView(ReadsFromReplicaMixin, StaffPermissionMixin, TemplateView):
     permission_required = "contracts.export_report"
     template_name = "contracts/monthly_report.html"
 
@@ -63,7 +64,7 @@ class MonthlyReportView(StaffPermissionMixin, TemplateView):
         return context
 
 
-class MonthlyReportDownloadView(StaffPermissionMixin, View):
+class MonthlyReportDownloadView(ReadsFromReplicaMixin, StaffPermissionMixin, View):
     """Stream one export; a refusal (unknown format, cp932 character, ...) comes back as a message, before any byte."""
 
     permission_required = "contracts.export_report"

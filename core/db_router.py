@@ -28,23 +28,22 @@ _replica_reads: ContextVar[bool] = ContextVar("replica_reads", default=False)
 
 
 @contextmanager
+def _replica_reads_while(on: bool):
+    token = _replica_reads.set(on)
+    try:
+        yield
+    finally:
+        _replica_reads.reset(token)
+
+
 def reads_from_replica():
     """Send the reads of this block to the replica (when there is one); writes still go to the primary."""
-    token = _replica_reads.set(True)
-    try:
-        yield
-    finally:
-        _replica_reads.reset(token)
+    return _replica_reads_while(True)
 
 
-@contextmanager
 def reads_from_primary():
     """Send the reads of this block to the primary: it writes, then reads what it wrote."""
-    token = _replica_reads.set(False)
-    try:
-        yield
-    finally:
-        _replica_reads.reset(token)
+    return _replica_reads_while(False)
 
 
 def read_alias() -> str:

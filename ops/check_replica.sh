@@ -75,15 +75,17 @@ EOF
 reused=""
 if [ -d "$replica_conf" ]; then
     log "starting the standby left by an earlier run"
+    log_file=/var/log/postgresql/postgresql-$version-$name.log
+    seen=$(stat -c %s "$log_file" 2>/dev/null || echo 0)  # only what this start logs counts below
     standby_conf
     q "$primary_port" "SELECT pg_create_physical_replication_slot('$slot', true) WHERE NOT EXISTS
         (SELECT FROM pg_replication_slots WHERE slot_name = '$slot')" >/dev/null
-    pg_ctlcluster --skip-systemctl-redirect "$version" "$name" start -- -t 300 >/dev/null 2>&1 \
+    # Not waiting for pg_ctl: a standby whose WAL is gone never becomes ready; the loop below sees why.
+    pg_ctlcluster --skip-systemctl-redirect "$version" "$name" start -- -W >/dev/null 2>&1 \
         || pg_ctlcluster --skip-systemctl-redirect "$version" "$name" reload >/dev/null 2>&1 || true
-    log_file=/var/log/postgresql/postgresql-$version-$name.log
     for _ in $(seq 1 300); do  # streaming again, or the primary no longer has the WAL it needs (then: rebuild)
         if standby_streams; then reused=1; break; fi
-        if grep -q "has already been removed" "$log_file" 2>/dev/null; then break; fi
+        if tail -c +"$((seen + 1))" "$log_file" 2>/dev/null | grep -q "has already been removed"; then break; fi
         sleep 0.2
     done
 fi
@@ -98,10 +100,15 @@ if [ -z "$reused" ]; then
     # -R writes standby.signal and primary_conninfo: the copy starts as a standby of the primary.
     runuser -u postgres -- pg_basebackup -h 127.0.0.1 -p "$primary_port" -U postgres -D "$data" -X stream -R -c fast --no-sync
     standby_conf
-    pg_ctlcluster --skip-systemctl-redirect "$version" "$name" start -- -t 300
-    wait_for 60 standby_streams || { echo "the standby on port $replica_port does not stream" >&2; exit 1; }
+    pg_ctlcluster --skip-systemctl-redirect "$version" "$name" start -- -W
+    wait_for 300 standby_streams || { echo "the standby on port $replica_port does not stream" >&2; exit 1; }
 fi
 wait_for 30 pg_isready -h 127.0.0.1 -p "$replica_port" -q
+caught_up() {  # the primary's WAL sender for the slot has left "catchup"
+    [ "$(q "$primary_port" "SELECT r.state FROM pg_stat_replication r JOIN pg_replication_slots s
+        ON s.active_pid = r.pid WHERE s.slot_name = '$slot'")" = streaming ]
+}
+wait_for 300 caught_up || { echo "the standby has not caught up with the primary in 300 s" >&2; exit 1; }
 [ "$(q "$replica_port" "SELECT pg_is_in_recovery()")" = t ] || { echo "port $replica_port is not a standby" >&2; exit 1; }
 if q "$replica_port" "CREATE TABLE replica_write_probe (id int)" 2>/dev/null; then
     echo "the standby accepted a write" >&2; exit 1

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from core.db_router import REPLICA
 
 REAL_REPLICA = bool(os.environ.get("DATABASE_REPLICA_URL"))
-REPLAY_TIMEOUT = 20  # seconds; replay on this machine takes milliseconds
+REPLAY_TIMEOUT = 120  # seconds; milliseconds on a quiet machine, more while others write gigabytes of WAL
 
 
 def replayed(timeout: float = REPLAY_TIMEOUT) -> None:

@@ -147,6 +147,6 @@ def main(a: str, b: str, month: str) -> None:
 if __name__ == "__main__":
     try:
         main(*sys.argv[1:4])
-    except Failed as error:
+    except (Failed, OSError) as error:  # OSError: a server that does not answer
         print(f"two app servers: FAILED: {error}", file=sys.stderr)
         sys.exit(1)

@@ -11,6 +11,7 @@ from contracts.forms import MonthForm
 from contracts.views.base import StaffPermissionMixin, add_domain_error
 from contracts.views.reports import report_url
 from core import clock
+from core.db_router import ReadsFromReplicaMixin
 from core.errors import DomainError
 
 from .formats import journal_export
@@ -61,7 +62,7 @@ class MappingEditView(StaffPermissionMixin, FormView):
         return redirect("accounting:mapping_list")
 
 
-class JournalDownloadView(StaffPermissionMixin, View):
+class JournalDownloadView(ReadsFromReplicaMixin, StaffPermissionMixin, View):
     """A closed month's journal in one accounting system's format; a refusal comes back as a message."""
 
     permission_required = "contracts.export_report"

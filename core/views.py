@@ -11,6 +11,7 @@ from django.views.generic import TemplateView
 
 from . import clock
 from .cells import BOM
+from .db_router import read_alias, stream_from_replica
 from .forms import AsOfForm
 from .history_read import history_entries, record_as_of, record_exists_in_history
 from .tables import COUNT_CAP, count_matches, table_csv_lines
@@ -78,7 +79,8 @@ class TableListMixin:
         opts = model._meta if model is not None else None
         name = self.export_name or (str(opts.verbose_name_plural) if opts else "一覧")
         stamp = f"{clock.today():%Y%m%d}"
-        response = StreamingHttpResponse(_csv_bytes(table), content_type="text/csv; charset=utf-8")
+        # A download is an export: its rows are read from the replica (core/db_router.py); the page is not.
+        response = StreamingHttpResponse(stream_from_replica(_csv_bytes(table)), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = attachment_disposition(
             f"{name}_{stamp}.csv", fallback=f"{opts.model_name if opts else 'list'}-{stamp}.csv"
         )
@@ -88,7 +90,7 @@ class TableListMixin:
 def _csv_bytes(table):
     # Inside a transaction Django reads `.iterator()` through a server-side cursor, so PostgreSQL streams the
     # rows instead of materialising the whole result first (Django docs, "Outputting CSV").
-    with transaction.atomic():
+    with transaction.atomic(using=read_alias()):
         yield BOM
         for text in table_csv_lines(table):
             yield text.encode()

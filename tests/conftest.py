@@ -82,9 +82,24 @@ def _allow_ledger_flush():
     ops._ledger_flush_patched = True
 
 
+_TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def _is_transactional(item) -> bool:
+    """Whether pytest-django runs `item` as a TransactionTestCase (committed data, a flush after)."""
+    marker = item.get_closest_marker("django_db")
+    args, kwargs = (marker.args, marker.kwargs) if marker else ((), {})
+    return bool(
+        kwargs.get("transaction")
+        or kwargs.get("reset_sequences")
+        or any(args[:2])
+        or _TRANSACTIONAL_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
 @pytest.fixture(autouse=True)
 def _ledger_flush_guard(request):
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    if _is_transactional(request.node):
         _allow_ledger_flush()
     yield
 
@@ -147,12 +162,28 @@ def sysadmin(db):
     return _staff("sysadmin", roles.SYSTEM_ADMIN)
 
 
+def _allow_the_replica(items):
+    """Let every transactional test use the `replica` alias as well as `default`, unless it names its databases.
+
+    Report and export views read there (core/db_router.py), but only outside a transaction on the primary: a test
+    wrapped in one (the default) never reads there, and is left alone (its teardown would check the mirror's
+    constraints while the primary's transaction holds SQLite's shared-cache locks).
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        args, kwargs = (marker.args, dict(marker.kwargs)) if marker else ((), {})
+        if not _is_transactional(item) or "databases" in kwargs or len(args) >= 3:
+            continue
+        item.add_marker(pytest.mark.django_db(*args, **kwargs, databases=["default", "replica"]))
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` only mean something on PostgreSQL: skip them elsewhere, saying why."""
     import os
 
     from django.conf import settings
 
+    _allow_the_replica(items)
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     if os.environ.get("REQUIRE_POSTGRES") == "1" and not on_postgres:
         raise pytest.UsageError("REQUIRE_POSTGRES=1 ですが DATABASE_URL が PostgreSQL を指していません。")

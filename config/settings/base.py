@@ -80,7 +80,7 @@ TEMPLATES = [
     },
 ]
 
-# One database, named by DATABASE_URL; SQLite under var/ when unset (make run).
+# The primary database, named by DATABASE_URL; SQLite under var/ when unset (make run).
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
@@ -90,6 +90,14 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for each other instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# A streaming replica of it, named by DATABASE_REPLICA_URL, for report and export reads only (core/db_router.py: the
+# views that say so read there; every write, and every read of a service or the close, stays on the primary).
+# Unset: no second alias, no router, one database as before.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0"))
+    )
+    DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

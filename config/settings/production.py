@@ -13,8 +13,9 @@ if not SECRET_KEY or SECRET_KEY.startswith("dev-only"):
 if "DATABASE_URL" not in os.environ:
     raise ImproperlyConfigured("DATABASE_URL (PostgreSQL) を設定してください。")
 
-DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))  # noqa: F405
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
+for _database in DATABASES.values():  # noqa: F405  (the primary, and the replica when there is one)
+    _database["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+    _database["CONN_HEALTH_CHECKS"] = True
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"

@@ -29,7 +29,10 @@ def _sources() -> dict[str, tuple[str, str]]:
 
 
 def book_watermark() -> dict[str, int]:
-    """The last id of each table an open month's figures read (0 for an empty table)."""
+    """The last id of each table an open month's figures read (0 for an empty table).
+
+    Read on the primary even inside `reads_from_replica()` (a raw cursor on the default connection): a lagging
+    replica must not make stale figures look current."""
     sources = _sources()
     quote = connection.ops.quote_name
     columns = ", ".join(f"(SELECT MAX({quote(column)}) FROM {quote(table)})" for table, column in sources.values())

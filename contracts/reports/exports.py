@@ -17,13 +17,14 @@ import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from contracts.choices import LedgerKind
 from contracts.models import LedgerEntry, Subscriber
 from core import clock
 from core.cells import BOM, csv_text
 from core.clock import jst_wall_time
+from core.db_router import read_alias
 from core.downloads import DownloadName
 from core.errors import DomainError
 from core.formats import wareki_month
@@ -115,10 +116,12 @@ def report_snapshot():
     Inside a transaction Django reads `.iterator()` through a server-side cursor without WITH HOLD, so
     PostgreSQL streams rows instead of materialising the result first.
     """
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+    using = read_alias()  # the replica when the export was asked for there (core/db_router.py)
+    reading = connections[using]
+    outermost = not reading.in_atomic_block
+    with transaction.atomic(using=using):
+        if outermost and reading.vendor == "postgresql":
+            with reading.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
 
@@ -214,8 +217,9 @@ def detail_copy_sql(report: MonthlyReport) -> tuple[str, tuple]:
 def _detail_csv_by_copy(report: MonthlyReport, encode: Callable[[str], bytes]) -> Iterator[bytes]:
     sql, params = detail_copy_sql(report)
     passthrough = encode is _utf8
-    connection.ensure_connection()
-    with connection.connection.cursor() as cursor:
+    reading = connections[read_alias()]  # inside report_snapshot(): the connection the queryset reads on
+    reading.ensure_connection()
+    with reading.connection.cursor() as cursor:
         cursor.execute("SET LOCAL datestyle = 'ISO, YMD'")  # whatever the server's default, for this export only
         with cursor.copy(sql, params) as copy:
             batch: list = []

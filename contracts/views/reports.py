@@ -22,6 +22,7 @@ from contracts.services.month_close import month_close_assert_closable, month_la
 from contracts.services.month_close_jobs import month_close_enqueue
 from contracts.services.report_figures import report_figures_request
 from core import clock
+from core.db_router import ReadsFromReplicaMixin
 from core.downloads import attach
 from core.errors import DomainError
 
@@ -32,7 +33,7 @@ def report_url(month) -> str:
     return reverse("contracts:monthly_report") + "?" + urlencode({"month": f"{month:%Y-%m}"})
 
 
-class MonthlyReportView(StaffPermissionMixin, TemplateView):
+class MonthlyReportView(ReadsFromReplicaMixin, StaffPermissionMixin, TemplateView):
     """月次レポート: the month's stored figures (a closed month's from its close, an open month's from its last
     refresh, with when and whether the book changed since) and one page of 月額. Reads only, whatever the size of
     the book: nothing is summed or priced here but the page of rows shown."""
@@ -104,7 +105,7 @@ class ReportFiguresRefreshView(StaffPermissionMixin, View):
         return redirect(report_url(month))
 
 
-class MonthlyReportDownloadView(StaffPermissionMixin, View):
+class MonthlyReportDownloadView(ReadsFromReplicaMixin, StaffPermissionMixin, View):
     """Stream one export; a refusal (unknown format, cp932 character, ...) comes back as a message, before any byte."""
 
     permission_required = "contracts.export_report"

@@ -12,6 +12,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from contracts.reports.impact import PART_LABELS, impact_export_chunks, revision_impact
+from core.db_router import ReadsFromReplicaMixin
 from core.errors import DomainError
 from options.models import TariffRevision
 
@@ -21,7 +22,7 @@ from .base import StaffPermissionMixin
 SHOWN = 200
 
 
-class RevisionImpactView(StaffPermissionMixin, TemplateView):
+class RevisionImpactView(ReadsFromReplicaMixin, StaffPermissionMixin, TemplateView):
     permission_required = "options.preview_tariffrevision"
     template_name = "contracts/revision_impact.html"
     model = TariffRevision
@@ -53,7 +54,7 @@ class RevisionImpactView(StaffPermissionMixin, TemplateView):
         return context
 
 
-class RevisionImpactDownloadView(StaffPermissionMixin, View):
+class RevisionImpactDownloadView(ReadsFromReplicaMixin, StaffPermissionMixin, View):
     permission_required = "options.preview_tariffrevision"
     model = TariffRevision
 

@@ -1,9 +1,9 @@
 """What a revision does to the book: each contract's charges with it and without it, through the close's own code.
 
 The preview never prices anything itself. It loads the fee schedule twice, once including the revision (a draft
-is counted as if published) and once excluding it, and runs `charges.contract_charges` over the same contracts
-with each; what differs is the revision's effect, and it is what the close will write once it is in force. Both
-runs stream contract by contract in the same order (by id), so memory holds one chunk whatever the book's size.
+is counted as if published) and once excluding it, and charges each contract under both through the close's own
+code (`charges.contract_charges_compared`: the book read once, by id, in chunks); what differs is the revision's
+effect, and it is what the close will write once it is in force. Memory holds one chunk whatever the book's size.
 
 The months shown: the month of the 実施日 (prorated by day from it, as the close prorates) and the first month
 wholly under the revision (the same month when the 実施日 is the 1st).
@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from contracts.billing.charges import CHUNK_SIZE, ChargeLine, ContractCharges, Unpriced, contract_charges
+from contracts.billing.charges import CHUNK_SIZE, ChargeLine, ContractCharges, Unpriced, contract_charges_compared
 from contracts.billing.pricing import tax_for, tax_rate_on
 from contracts.billing.timeline import contract_state_label
-from contracts.models import ContractTerms, OptionContract
 from core import clock
 from core.errors import DomainError
 from options.choices import FeeKind, RevisionStatus
@@ -169,47 +168,33 @@ class ImpactTotals:
         return sum(a - b for (m, _rate), (b, a) in self.per_rate.items() if m == month)
 
 
-def impact_scope(revision: TariffRevision) -> Q:
-    """The contracts the revision may touch: terms in force on or after its 実施日 naming a variant whose monthly
-    fee it sets (added, changed or discontinued)."""
-    variants = revision.fee_items.filter(kind=FeeKind.MONTHLY).values("variant_id")
-    terms = ContractTerms.objects.filter(superseded_at__isnull=True, variant_id__in=variants).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=revision.effective_on)
-    )
-    return Q(pk__in=terms.values("option_contract_id"))
+def impact_terms(revision: TariffRevision) -> Q:
+    """The terms the revision may touch: current periods in force on or after its 実施日 naming a variant whose
+    monthly fee it sets (added, changed or discontinued). Its contracts are the preview's scope."""
+    variants = list(revision.fee_items.filter(kind=FeeKind.MONTHLY).values_list("variant_id", flat=True))
+    return Q(variant_id__in=variants) & (Q(valid_until__isnull=True) | Q(valid_until__gte=revision.effective_on))
 
 
 def contract_impacts(*, revision: TariffRevision, chunk_size: int = CHUNK_SIZE) -> Iterator[ContractImpact]:
     """Yield, by contract id, every contract whose charges for the window's months the revision changes."""
     window = impact_window(revision)
     last_day = clock.month_end(window.full_month)
-    scope = impact_scope(revision)
-    runs = {}
-    for name, schedule in (
-        ("after", fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY], including=revision)),
-        ("before", fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY], excluding=revision)),
-    ):
-        runs[name] = contract_charges(
-            first_month=window.effect_month,
-            last_month=window.full_month,
-            contracts=scope,
-            chunk_size=chunk_size,
-            fees=schedule,
-        )
-    batch: list[tuple[ContractCharges, ContractCharges]] = []
-    for after, before in zip(runs["after"], runs["before"], strict=True):
-        if after.option_contract_id != before.option_contract_id:  # the same scope, read in the same order
-            raise RuntimeError("impact runs out of step")
+    results = contract_charges_compared(
+        first_month=window.effect_month,
+        last_month=window.full_month,
+        with_terms=impact_terms(revision),
+        chunk_size=chunk_size,
+        schedules=(
+            fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY], excluding=revision),
+            fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY], including=revision),
+        ),
+    )
+    for before, after in results:
         if _amounts(after) == _amounts(before) and (after.unpriced is None) == (before.unpriced is None):
             continue
         if not (after.lines or before.lines):
             continue  # priced on no day of the window either way: nothing to show
-        batch.append((before, after))
-        if len(batch) >= chunk_size:
-            yield from _impacts(batch, window)
-            batch = []
-    if batch:
-        yield from _impacts(batch, window)
+        yield _impact(before, after, window)
 
 
 def _amounts(result: ContractCharges) -> tuple:
@@ -220,28 +205,22 @@ def _month_total(lines: list[ChargeLine], month: dt.date) -> int:
     return sum(line.amount_yen for line in lines if line.charge_month == month)
 
 
-def _impacts(batch: list[tuple[ContractCharges, ContractCharges]], window: ImpactWindow) -> Iterator[ContractImpact]:
-    dates = {
-        pk: (start, end)
-        for pk, start, end in OptionContract.objects.filter(
-            pk__in=[before.option_contract_id for before, _ in batch]
-        ).values_list("pk", "billing_start_date", "end_date")
-    }
-    for before, after in batch:
-        start, end = dates[before.option_contract_id]
-        shown = (after.lines or before.lines)[-1]
-        becomes_unpriceable = after.unpriced if before.unpriced is None else None
-        yield ContractImpact(
-            option_contract_id=before.option_contract_id,
-            option_id=shown.fee_item.option_id,
-            option_name=shown.fee_item.option.name,
-            variant_name=shown.fee_item.variant.name,
-            state_label=contract_state_label(billing_start_date=start, end_date=end, on=window.effective_on),
-            monthly_before_yen=before.lines[-1].monthly_amount_yen if before.lines else None,
-            monthly_after_yen=after.lines[-1].monthly_amount_yen if after.lines else None,
-            effect_month_before_yen=_month_total(before.lines, window.effect_month),
-            effect_month_after_yen=_month_total(after.lines, window.effect_month),
-            full_month_before_yen=_month_total(before.lines, window.full_month),
-            full_month_after_yen=_month_total(after.lines, window.full_month),
-            becomes_unpriceable=becomes_unpriceable,
-        )
+def _impact(before: ContractCharges, after: ContractCharges, window: ImpactWindow) -> ContractImpact:
+    shown = (after.lines or before.lines)[-1]
+    becomes_unpriceable = after.unpriced if before.unpriced is None else None
+    return ContractImpact(
+        option_contract_id=before.option_contract_id,
+        option_id=shown.fee_item.option_id,
+        option_name=shown.fee_item.option.name,
+        variant_name=shown.fee_item.variant.name,
+        state_label=contract_state_label(
+            billing_start_date=before.billing_start_date, end_date=before.end_date, on=window.effective_on
+        ),
+        monthly_before_yen=before.lines[-1].monthly_amount_yen if before.lines else None,
+        monthly_after_yen=after.lines[-1].monthly_amount_yen if after.lines else None,
+        effect_month_before_yen=_month_total(before.lines, window.effect_month),
+        effect_month_after_yen=_month_total(after.lines, window.effect_month),
+        full_month_before_yen=_month_total(before.lines, window.full_month),
+        full_month_after_yen=_month_total(after.lines, window.full_month),
+        becomes_unpriceable=becomes_unpriceable,
+    )

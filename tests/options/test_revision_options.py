@@ -265,3 +265,32 @@ class TestScreens:
         )
         assert "コード「ipv6」のオプションは既にあります" in response.content.decode()
         assert Option.history.count() == before
+
+
+def test_publishing_is_refused_while_a_succession_would_move_contracts_onto_a_variant_without_a_fee(
+    regulation, clerk, approver, tariff_manager, tariff_manager2
+):
+    """DOMAIN §3.12 (no silent 0円): the successor's variant needs a monthly fee in force on the succession date."""
+    contract = factories.contract_billed_from(dt.date(2026, 2, 10), factories.IPV6, approver=approver, clerk=clerk)
+    revision = draft_revision(MAY, actor=tariff_manager)
+    draft_option_add(
+        revision=revision,
+        option=Option(
+            section=Section.objects.get(number=3),
+            code="ipv6-plus",
+            name="IPv6 接続オプション機能（新）",
+            condition_article="第5条",
+            fee_article="第6条",
+        ),
+        variants=[("fiberaccess-f", "IIJ FiberAccess/F サービス")],
+        actor=tariff_manager,
+        reason="新設（料金は未定）",
+    )
+    _order_ipv6_succession(revision, tariff_manager)
+    revision_transition(revision=revision, to=RevisionStatus.REVIEW, actor=tariff_manager, reason="確認依頼")
+    with pytest.raises(DomainError) as refused:
+        revision_transition(revision=revision, to=RevisionStatus.PUBLISHED, actor=tariff_manager2, reason="公開")
+    assert "この改定の承継で移る先に月額費用がなく、料金を計算できなくなるオプション契約が1件あります" in refused.value.message
+    assert f"#{contract.pk}（令和8年5月1日から）" in refused.value.message
+    revision.refresh_from_db()
+    assert revision.status == RevisionStatus.REVIEW and option("ipv6").status == OptionStatus.ACTIVE

@@ -161,6 +161,14 @@ def contract_charges(
         yield _charge_contract(contract, first_month, last_month, fees, memo)
 
 
+class Compared(NamedTuple):
+    """One contract charged under each schedule of `contract_charges_compared`."""
+
+    option_contract_id: int
+    key: tuple | None  # what its charges depend on besides its identity; None when some result is unpriced
+    results: tuple[ContractCharges, ...]
+
+
 def contract_charges_compared(
     *,
     first_month: dt.date,
@@ -169,18 +177,33 @@ def contract_charges_compared(
     contracts: Q | None = None,
     with_terms: Q | None = None,
     chunk_size: int = CHUNK_SIZE,
-) -> Iterator[tuple[ContractCharges, ...]]:
-    """Like `contract_charges` (by id), but each contract read once and charged under each of `schedules`: a tuple
-    per contract, one result per schedule in their order. The impact preview compares a book with and without a
-    revision through it; reading the book once is half of what two runs would cost."""
+) -> Iterator[Compared]:
+    """Like `contract_charges` (by id), but each contract read once and charged under each of `schedules`, one
+    result per schedule in their order. The impact preview compares a book with and without a revision through it.
+
+    What a contract is charged depends only on its days in billing and its periods' terms in the months asked
+    for, which many contracts share: a contract with the `key` of an earlier one gets that contract's results
+    (the same lines, with that contract's ids: read the id from the `Compared`), so the book costs one pricing per
+    distinct key. Results that cannot be priced are never shared (their message names the contract)."""
     first_month, last_month = clock.month_start(first_month), clock.month_start(last_month)
     last_day = clock.month_end(last_month)
     memos: list[dict] = [{} for _ in schedules]
+    seen: dict[tuple, tuple[ContractCharges, ...]] = {}
     for contract in _book(first_month, last_day, contracts, with_terms, chunk_size, False):
-        yield tuple(
-            _charge_contract(contract, first_month, last_month, fees, memo)
-            for fees, memo in zip(schedules, memos, strict=True)
-        )
+        key = (contract.billing_start, contract.end_date, _periods_key(contract.periods, first_month, last_day))
+        results = seen.get(key)
+        if results is None:
+            results = tuple(
+                _charge_contract(contract, first_month, last_month, fees, memo)
+                for fees, memo in zip(schedules, memos, strict=True)
+            )
+            if any(result.unpriced is not None for result in results):
+                yield Compared(contract.pk, None, results)
+                continue
+            if len(seen) >= MEMO_LIMIT:
+                seen.clear()
+            seen[key] = results
+        yield Compared(contract.pk, key, results)
 
 
 def _book(

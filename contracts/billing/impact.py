@@ -13,10 +13,18 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.db.models import Q
 
-from contracts.billing.charges import CHUNK_SIZE, ChargeLine, ContractCharges, Unpriced, contract_charges_compared
+from contracts.billing.charges import (
+    CHUNK_SIZE,
+    MEMO_LIMIT,
+    ChargeLine,
+    ContractCharges,
+    Unpriced,
+    contract_charges_compared,
+)
 from contracts.billing.pricing import tax_for, tax_rate_on
 from contracts.billing.timeline import contract_state_label
 from core import clock
@@ -87,6 +95,13 @@ class ContractImpact(_Differences):
     full_month_after_yen: int
     becomes_unpriceable: Unpriced | None = None
 
+    def of_contract(self, option_contract_id: int) -> "ContractImpact":
+        """The same figures for another contract with the same terms (a plain copy: dataclasses.replace re-runs
+        __init__, which costs more than the rest of a contract's preview)."""
+        copy = object.__new__(ContractImpact)
+        copy.__dict__.update(self.__dict__, option_contract_id=option_contract_id)
+        return copy
+
 
 @dataclass
 class ImpactTotal(_Differences):
@@ -123,6 +138,9 @@ class RateTotal:
         return self.tax_after_yen - self.tax_before_yen
 
 
+_rate_on = lru_cache(maxsize=64)(tax_rate_on)  # asked twice per contract: once per month is enough
+
+
 @dataclass
 class ImpactTotals:
     """Totals of the contracts seen so far: per option × fee kind, and per month × tax rate (§3.10: the rate of
@@ -148,12 +166,15 @@ class ImpactTotals:
         total.effect_month_after_yen += impact.effect_month_after_yen
         total.full_month_before_yen += impact.full_month_before_yen
         total.full_month_after_yen += impact.full_month_after_yen
-        months = {self.window.effect_month: (impact.effect_month_before_yen, impact.effect_month_after_yen)}
-        months[self.window.full_month] = (impact.full_month_before_yen, impact.full_month_after_yen)
-        for month, (before, after) in months.items():
-            sums = self.per_rate[(month, tax_rate_on(month))]
-            sums[0] += before
-            sums[1] += after
+        # The month of the 実施日, then the first full month unless it is the same one (then its figures are equal).
+        effect_month, full_month = self.window.effect_month, self.window.full_month
+        sums = self.per_rate[(effect_month, _rate_on(effect_month))]
+        sums[0] += impact.effect_month_before_yen
+        sums[1] += impact.effect_month_after_yen
+        if full_month != effect_month:
+            sums = self.per_rate[(full_month, _rate_on(full_month))]
+            sums[0] += impact.full_month_before_yen
+            sums[1] += impact.full_month_after_yen
 
     @property
     def options(self) -> list[ImpactTotal]:
@@ -189,12 +210,25 @@ def contract_impacts(*, revision: TariffRevision, chunk_size: int = CHUNK_SIZE) 
             fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY], including=revision),
         ),
     )
-    for before, after in results:
-        if _amounts(after) == _amounts(before) and (after.unpriced is None) == (before.unpriced is None):
+    # Contracts with the same key have the same figures: computed once, copied with each one's number.
+    figures: dict[tuple, ContractImpact | None] = {}
+    for compared in results:
+        if compared.key is not None and compared.key in figures:
+            shared = figures[compared.key]
+            if shared is not None:
+                yield shared.of_contract(compared.option_contract_id)
             continue
-        if not (after.lines or before.lines):
-            continue  # priced on no day of the window either way: nothing to show
-        yield _impact(before, after, window)
+        before, after = compared.results
+        impact = None
+        unchanged = _amounts(after) == _amounts(before) and (after.unpriced is None) == (before.unpriced is None)
+        if not unchanged and (after.lines or before.lines):  # else: priced on no day of the window either way
+            impact = _impact(before, after, window)
+        if compared.key is not None:
+            if len(figures) >= MEMO_LIMIT:
+                figures.clear()
+            figures[compared.key] = impact
+        if impact is not None:
+            yield impact
 
 
 def _amounts(result: ContractCharges) -> tuple:

@@ -24,7 +24,9 @@ class ContractsConfig(AppConfig):
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="contracts.sync_roles")
         # Publishing a revision asks the book (the catalogue never imports it): see options.services.revisions.
         from contracts.billing.revision_guards import closed_month_refusal, unpriceable_refusal
+        from contracts.selectors import succession_unpriced_refusal
         from options.services.revisions import register_publish_guard
 
         register_publish_guard("closed_month", closed_month_refusal)
         register_publish_guard("unpriceable_contracts", unpriceable_refusal)
+        register_publish_guard("succession_unpriced", succession_unpriced_refusal)

@@ -8,6 +8,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from contracts.billing.charges import migration_pending
 from contracts.billing.pricing import Priced, price, tax_for, tax_rate_on
+from contracts.billing.revision_guards import unpriced_refusal
 from contracts.billing.timeline import (
     contract_state_label,
     contract_state_on,
@@ -23,7 +24,7 @@ from core.search import normalize, text_for_storage
 from core.wareki import format_date
 from options.choices import EligibilityKind, FeeKind, RevisionStatus
 from options.models import CarrierService, FeeItem, Option, OptionVariant, Service, Succession
-from options.selectors import fee_items_in_force, option_retired_refusal, variant_is_quoted
+from options.selectors import fee_items_in_force, fee_schedule, option_retired_refusal, variant_is_quoted
 from security.accounts import staff_assert_independent
 
 from .choices import (
@@ -715,6 +716,33 @@ def month_close_job_latest(*, month: dt.date):
     from contracts.models import MonthCloseJob
 
     return MonthCloseJob.objects.filter(month=month).select_related("requested_by").first()
+
+
+def succession_unpriced_contracts(revision) -> list[tuple[int, dt.date]]:
+    """Return (contract id, succession date) of every contract a succession the revision orders would move to a
+    variant with no monthly fee in force on that date (counting the revision's own fees): moved onto nothing."""
+    found = []
+    successions = list(revision.successions.select_related("to_option"))
+    if not successions:
+        return []
+    after = fee_schedule(kinds=[FeeKind.MONTHLY], including=revision)
+    for succession in successions:
+        targets = {v.code: v.pk for v in succession.to_option.variants.all()}
+        for contract in succession_contracts(succession).iterator(chunk_size=2000):
+            target = targets.get(contract.variant.code)
+            on = succession.effective_on
+            if target is None or after.in_force(variant_id=target, kind=FeeKind.MONTHLY, on=on) is None:
+                found.append((contract.pk, on))
+    return found
+
+
+def succession_unpriced_refusal(revision) -> DomainError | None:
+    """A publish guard (contracts.apps): a succession may not move a contract onto a variant without a fee."""
+    return unpriced_refusal(
+        succession_unpriced_contracts(revision),
+        why="この改定の承継で移る先に月額費用がなく",
+        remedy="承継先のサービス・細目の月額費用をこの改定に追加してから公開してください。",
+    )
 
 
 def succession_contracts(succession: Succession) -> QuerySet[OptionContract]:

@@ -87,6 +87,8 @@ class OptionAdmin(RecordAdmin):
     search_fields = ("name", "code", "description")
     list_select_related = ("section",)
     inlines = [OptionVariantInline]
+    # Set by a draft revision through options.services.revisions (added / retired on publishing), never here.
+    readonly_fields = ("introduced_by", "retired_by")
 
 
 @admin.register(OptionVariant)

@@ -6,10 +6,21 @@ from core.fields import WarekiDateField
 from core.forms import AsOfForm, TextRuleFormMixin
 from core.wareki import format_date
 
-from .choices import Pricing, RevisionStatus
-from .models import FeeItem, Option, OptionVariant, TariffRevision
+from .choices import OptionStatus, Pricing, RevisionStatus
+from .models import FeeItem, Option, OptionVariant, Service, Succession, TariffRevision
+from .selectors import catalogue_options
 
-__all__ = ["AsOfForm", "FeeItemDraftForm", "RevisionDraftForm", "RevisionPairForm", "RevisionTransitionForm"]
+__all__ = [
+    "AsOfForm",
+    "DraftOptionAddForm",
+    "DraftOptionRetireForm",
+    "DraftSuccessionForm",
+    "DraftSuccessionWithdrawForm",
+    "FeeItemDraftForm",
+    "RevisionDraftForm",
+    "RevisionPairForm",
+    "RevisionTransitionForm",
+]
 
 
 class RevisionPairForm(forms.Form):
@@ -83,9 +94,13 @@ class FeeItemDraftForm(TextRuleFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["option"].queryset = Option.objects.select_related("section").order_by("section__number", "name")
-        self.fields["variant"].queryset = OptionVariant.objects.select_related("option").order_by(
-            "option__section__number", "option__name", "code", "pk"
+        # The published catalogue and the options this draft itself adds (another draft's are not yet there).
+        options = catalogue_options(revision=self.instance.revision if self.instance.revision_id else None)
+        self.fields["option"].queryset = options.select_related("section").order_by("section__number", "name")
+        self.fields["variant"].queryset = (
+            OptionVariant.objects.filter(option__in=options)
+            .select_related("option")
+            .order_by("option__section__number", "option__name", "code", "pk")
         )
         self.fields["variant"].label_from_instance = lambda v: f"{v.option.name} ／ {v.name}"
         if self.instance.pk:
@@ -119,3 +134,98 @@ class FeeItemDraftForm(TextRuleFormMixin, forms.ModelForm):
 class RevisionTransitionForm(TextRuleFormMixin, forms.Form):
     to = forms.ChoiceField(label="操作", choices=RevisionStatus.choices)
     reason = forms.CharField(label="理由", **_REASON)
+
+
+def _option_label(option: Option) -> str:
+    return f"{option.section.number}節 {option.name}（{option.code}）"
+
+
+class DraftOptionAddForm(TextRuleFormMixin, forms.ModelForm):
+    """An option a draft adds, with its first サービス・細目 and, optionally, the services its 利用の条件 asks for."""
+
+    variant_code = forms.SlugField(label="サービス・細目のコード", max_length=50, help_text="例: standard")
+    variant_name = forms.CharField(label="サービス・細目の名称", max_length=200)
+    services = forms.ModelMultipleChoiceField(
+        label="利用の条件: 必要な当社サービス（いずれか）",
+        queryset=Service.objects.order_by("name", "pk"),
+        required=False,
+        help_text="選ばなければ利用の条件は登録しません（あとで管理画面で登録できます）。",
+    )
+    reason = forms.CharField(label="変更理由", required=False, **_REASON)
+    text_codes = ("variant_code",)
+
+    class Meta:
+        model = Option
+        fields = ("section", "code", "name", "condition_article", "fee_article", "annex_ref", "description")
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def validate_unique(self):
+        """The service reports a taken code in its own words."""
+
+
+class DraftOptionRetireForm(TextRuleFormMixin, forms.Form):
+    """An option a draft retires from its 実施日 (or, `withdraw`, takes back from the draft)."""
+
+    option = forms.ModelChoiceField(label="廃止するオプション", queryset=Option.objects.none())
+    withdraw = forms.BooleanField(label="廃止を取り消す", required=False, widget=forms.HiddenInput)
+    reason = forms.CharField(label="変更理由", required=False, **_REASON)
+
+    def __init__(self, *args, revision: TariffRevision, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["option"].queryset = (
+            catalogue_options(revision=revision)
+            .filter(status=OptionStatus.ACTIVE)
+            .select_related("section")
+            .order_by("section__number", "name", "pk")
+        )
+        self.fields["option"].label_from_instance = _option_label
+
+
+class DraftSuccessionForm(TextRuleFormMixin, forms.ModelForm):
+    """A succession a draft orders: the contracts of an option it retires continue as another from its 実施日."""
+
+    contracts_made_until = WarekiDateField(
+        label="対象となる契約の成立日（以前）", required=False, help_text="空欄なら実施日の前日"
+    )
+    reason = forms.CharField(label="変更理由", required=False, **_REASON)
+
+    class Meta:
+        model = Succession
+        fields = ("from_option", "to_option", "contracts_made_until", "provision")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        revision = self.instance.revision
+        self.fields["from_option"].queryset = revision.options_retired.select_related("section").order_by("name", "pk")
+        self.fields["to_option"].queryset = (
+            catalogue_options(revision=revision)
+            .filter(status=OptionStatus.ACTIVE, retired_by__isnull=True)
+            .select_related("section")
+            .order_by("section__number", "name", "pk")
+        )
+        for name in ("from_option", "to_option"):
+            self.fields[name].label_from_instance = _option_label
+        self.fields["provision"].required = False
+        self.fields["provision"].help_text = "例: 令和9年4月1日変更 附則第2項（空欄なら「<表題> 附則」）"
+
+    def clean(self):
+        # Said here in Japanese, by its field (the model's constraints would say it in their own words).
+        data = super().clean()
+        source, target = data.get("from_option"), data.get("to_option")
+        if source and target and source == target:
+            self.add_error("to_option", "承継先には別のオプションを選んでください。")
+        if source and Succession.objects.filter(from_option=source).exclude(pk=self.instance.pk).exists():
+            self.add_error("from_option", f"{source.name}の承継は既に定められています。")
+        return data
+
+    def validate_unique(self):
+        """The service reports a second succession of one option in its own words."""
+
+
+class DraftSuccessionWithdrawForm(TextRuleFormMixin, forms.Form):
+    succession = forms.ModelChoiceField(label="取り消す承継", queryset=Succession.objects.none())
+    reason = forms.CharField(label="変更理由", required=False, **_REASON)
+
+    def __init__(self, *args, revision: TariffRevision, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["succession"].queryset = revision.successions.order_by("pk")

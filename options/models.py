@@ -90,6 +90,25 @@ class Option(models.Model):
     fee_article = models.CharField("料金の条", max_length=20, help_text="例: 第2条")
     annex_ref = models.CharField("別紙", max_length=40, blank=True, help_text="例: 別紙1(1)")
     description = models.TextField("説明", blank=True)
+    # A revision drafted in the staff screens may add an option or retire one. An option it adds takes no contract
+    # until that revision is published and in force (options.selectors.option_retired_refusal); an option it
+    # retires stays as it is until the revision is published, which then writes status and retired_on (its 実施日).
+    introduced_by = models.ForeignKey(
+        "TariffRevision",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="options_introduced",
+        verbose_name="追加した改定",
+    )
+    retired_by = models.ForeignKey(
+        "TariffRevision",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="options_retired",
+        verbose_name="廃止する改定",
+    )
 
     history = HistoricalRecords()
 

@@ -10,7 +10,7 @@ from core.wareki import format_date
 
 from .choices import Pricing, RevisionStatus
 from .fees import FeeSchedule
-from .models import FeeItem, Option, OptionVariant, TariffRevision
+from .models import FeeItem, Option, OptionVariant, Succession, TariffRevision
 
 
 def revision_in_force(*, on: dt.date, excluding: TariffRevision | None = None) -> TariffRevision | None:
@@ -167,27 +167,66 @@ def revision_authors(revision: TariffRevision) -> set[int]:
         if row["history_user_id"] is not None and content != previous:
             ids.add(row["history_user_id"])
         previous = content
-    ids |= set(
-        FeeItem.history.filter(revision_id=revision.pk)
-        .exclude(history_user=None)
-        .values_list("history_user_id", flat=True)
-    )
+    # Whoever wrote what it sets: its fee items, the options it adds or retires, the successions it orders.
+    for rows in (
+        FeeItem.history.filter(revision_id=revision.pk),
+        Option.history.filter(Q(introduced_by_id=revision.pk) | Q(retired_by_id=revision.pk)),
+        Succession.history.filter(revision_id=revision.pk),
+    ):
+        ids |= set(rows.exclude(history_user=None).values_list("history_user_id", flat=True))
     if revision.drafted_by_id:
         ids.add(revision.drafted_by_id)
     return ids
 
 
+def offered(*, on: dt.date) -> Q:
+    """The options offered on `on`: not added by a revision, or added by one published and in force by then (an
+    option a draft adds, or one whose 実施日 is still to come, takes no contract)."""
+    return Q(introduced_by__isnull=True) | Q(
+        introduced_by__status=RevisionStatus.PUBLISHED, introduced_by__effective_on__lte=on
+    )
+
+
 def options_orderable(*, on: dt.date) -> QuerySet[Option]:
-    """Return the options a new application may name on `on`: those not retired by then."""
-    return Option.objects.filter(Q(retired_on__isnull=True) | Q(retired_on__gt=on)).select_related("section")
+    """Return the options a new application may name on `on`: offered by then and not retired by then."""
+    return (
+        Option.objects.filter(offered(on=on))
+        .filter(Q(retired_on__isnull=True) | Q(retired_on__gt=on))
+        .select_related("section")
+    )
+
+
+def catalogue_options(*, revision: TariffRevision | None = None) -> QuerySet[Option]:
+    """The options of the catalogue as published (an option an unpublished draft adds is that draft's own), and
+    those `revision` itself adds: what a draft's fee items and successions may name."""
+    visible = Q(introduced_by__isnull=True) | Q(introduced_by__status=RevisionStatus.PUBLISHED)
+    if revision is not None:
+        visible |= Q(introduced_by=revision)
+    return Option.objects.filter(visible)
+
+
+def option_is_visible_to(option: Option, revision: TariffRevision) -> bool:
+    return catalogue_options(revision=revision).filter(pk=option.pk).exists()
 
 
 def option_retired_refusal(*, option: Option, on: dt.date) -> DomainError | None:
     """Return why no contract of `option` can be formed on `on` (DOMAIN §3.19), or None when one can.
 
     An option retired on date R takes no contract formed on or after R, by any path (application, admin, import);
-    the contracts formed before continue as its successor under the provision named.
+    the contracts formed before continue as its successor under the provision named. An option a revision adds
+    takes none before that revision is published and in force.
     """
+    added = option.introduced_by
+    if added is not None and (added.status != RevisionStatus.PUBLISHED or on < added.effective_on):
+        if added.status != RevisionStatus.PUBLISHED:
+            message = f"{option.name}は改定案「{added.title}」で追加するオプションで、"
+            message += "まだ公開されていないため契約できません。"
+        else:
+            message = (
+                f"{option.name}は改定「{added.title}」により{format_date(added.effective_on)}から提供するオプションのため、"
+                "それより前に成立する契約はできません。"
+            )
+        return DomainError(message, code="option_not_offered")
     if option.retired_on is None or on < option.retired_on:
         return None
     succession = option.successions_out.select_related("to_option").order_by("effective_on", "pk").first()

@@ -26,6 +26,18 @@ urlpatterns = [
     path("revisions/<int:pk>/transition/", views.RevisionTransitionView.as_view(), name="revision_transition"),
     path("revisions/<int:pk>/fee-items/new/", views.FeeItemCreateView.as_view(), name="revision_feeitem_create"),
     path("fee-items/<int:pk>/edit/", views.FeeItemUpdateView.as_view(), name="feeitem_update"),
+    path("revisions/<int:pk>/options/new/", views.DraftOptionAddView.as_view(), name="revision_option_add"),
+    path("revisions/<int:pk>/options/retire/", views.DraftOptionRetireView.as_view(), name="revision_option_retire"),
+    path(
+        "revisions/<int:pk>/successions/new/",
+        views.DraftSuccessionCreateView.as_view(),
+        name="revision_succession_create",
+    ),
+    path(
+        "revisions/<int:pk>/successions/withdraw/",
+        views.DraftSuccessionWithdrawView.as_view(),
+        name="revision_succession_withdraw",
+    ),
     path("as-of/", views.TariffAsOfView.as_view(), name="tariff_as_of"),
     path("diff/", views.RevisionDiffView.as_view(), name="revision_diff"),
     path("options/", views.OptionListView.as_view(), name="option_list"),

@@ -15,9 +15,27 @@ from core.views import StaffPermissionMixin, TableListMixin
 
 from . import selectors
 from .choices import REVISION_TRANSITIONS, RevisionStatus
-from .forms import AsOfForm, FeeItemDraftForm, RevisionDraftForm, RevisionPairForm, RevisionTransitionForm
+from .forms import (
+    AsOfForm,
+    DraftOptionAddForm,
+    DraftOptionRetireForm,
+    DraftSuccessionForm,
+    DraftSuccessionWithdrawForm,
+    FeeItemDraftForm,
+    RevisionDraftForm,
+    RevisionPairForm,
+    RevisionTransitionForm,
+)
 from .models import EligibilityRule, FeeItem, Option, OptionVariant, Succession, TariffRevision
-from .services.revisions import draft_fee_item_save, revision_draft_save, revision_transition
+from .services.revisions import (
+    draft_fee_item_save,
+    draft_option_add,
+    draft_option_retire,
+    draft_succession_delete,
+    draft_succession_save,
+    revision_draft_save,
+    revision_transition,
+)
 from .tables import FeeItemTable, OptionTable, RevisionTable
 
 # What each transition is called on the revision's page, and who may press it.
@@ -66,10 +84,18 @@ class RevisionDetailView(StaffPermissionMixin, SingleTableMixin, DetailView):
         user = self.request.user
         context["previous"] = selectors.revision_compared_with(revision)
         context["successions"] = revision.successions.select_related("from_option", "to_option")
+        context["options_added"] = revision.options_introduced.select_related("section").order_by("name", "pk")
+        context["options_retired"] = revision.options_retired.select_related("section").order_by("name", "pk")
         is_draft = revision.status == RevisionStatus.DRAFT
         context["can_edit"] = is_draft and user.has_perm("options.change_tariffrevision")
         context["can_add_items"] = is_draft and user.has_perm("options.add_feeitem")
         context["can_edit_items"] = is_draft and user.has_perm("options.change_feeitem")
+        context["can_add_options"] = is_draft and all(
+            user.has_perm(p) for p in ("options.add_option", "options.add_optionvariant", "options.add_eligibilityrule")
+        )
+        context["can_retire_options"] = is_draft and user.has_perm("options.change_option")
+        context["can_add_successions"] = is_draft and user.has_perm("options.add_succession")
+        context["can_withdraw_successions"] = is_draft and user.has_perm("options.change_succession")
         transitions = [
             to for to in sorted(REVISION_TRANSITIONS[revision.status]) if user.has_perm(TRANSITION_BUTTONS[to][1])
         ]
@@ -139,9 +165,10 @@ class _ServiceFormView(StaffPermissionMixin, FormView):
             form.add_error(None, str(error))
             return self.form_invalid(form)
         messages.success(self.request, self.success_message.format(saved))
-        return redirect(
-            "options:revision_detail", pk=saved.pk if isinstance(saved, TariffRevision) else saved.revision_id
-        )
+        return redirect("options:revision_detail", pk=self.revision_pk(saved))
+
+    def revision_pk(self, saved) -> int:
+        return saved.pk if isinstance(saved, TariffRevision) else saved.revision_id
 
 
 class _RecordFormView(SingleObjectMixin, _ServiceFormView):
@@ -223,6 +250,104 @@ class FeeItemUpdateView(_RecordFormView):
         return draft_fee_item_save(fee_item=form.instance, actor=self.request.user, reason=form.cleaned_data["reason"])
 
 
+class _DraftRecordFormView(_RecordFormView):
+    """A form about one draft revision (the URL's pk), back to the draft's page when saved."""
+
+    model = TariffRevision
+
+    def revision_pk(self, saved) -> int:
+        return self.object.pk
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "revision": self.object}
+
+
+class DraftOptionAddView(_DraftRecordFormView):
+    permission_required = "options.add_option"  # the service also asks for its variants' and rules' permissions
+    template_name = "options/draft_option_form.html"
+    form_class = DraftOptionAddForm
+    success_message = "オプション「{}」を改定案に追加しました（公開され実施日を迎えるまで申込・契約はできません）。"
+
+    def get_initial(self):
+        return {"condition_article": "", "fee_article": ""}
+
+    def save(self, form):
+        data = form.cleaned_data
+        return draft_option_add(
+            revision=self.object,
+            option=form.instance,
+            variants=[(data["variant_code"], data["variant_name"])],
+            services=data["services"],
+            actor=self.request.user,
+            reason=_reason(form, "改定案によるオプションの追加"),
+        )
+
+
+class DraftOptionRetireView(_DraftRecordFormView):
+    """Retire an option by the draft (or, with `withdraw`, take the retirement back)."""
+
+    permission_required = "options.change_option"
+    template_name = "options/draft_option_retire.html"
+    form_class = DraftOptionRetireForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "revision": self.object}
+
+    def save(self, form):
+        withdraw = form.cleaned_data["withdraw"]
+        self.success_message = (
+            "オプション「{}」の廃止を取り消しました。"
+            if withdraw
+            else "オプション「{}」を改定案で廃止します（公開時に実施日で廃止）。"
+        )
+        default = "改定案からオプションの廃止を取り消し" if withdraw else "改定案によるオプションの廃止"
+        return draft_option_retire(
+            revision=self.object,
+            option=form.cleaned_data["option"],
+            retire=not withdraw,
+            actor=self.request.user,
+            reason=_reason(form, default),
+        )
+
+
+class DraftSuccessionCreateView(_DraftRecordFormView):
+    permission_required = "options.add_succession"
+    template_name = "options/draft_succession_form.html"
+    form_class = DraftSuccessionForm
+    success_message = "承継「{}」を改定案に定めました。"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": Succession(revision=self.object)}
+
+    def save(self, form):
+        return draft_succession_save(
+            succession=form.instance, actor=self.request.user, reason=_reason(form, "改定案による承継の定め")
+        )
+
+
+class DraftSuccessionWithdrawView(_DraftRecordFormView):
+    http_method_names = ["post"]
+    permission_required = "options.change_succession"
+    template_name = "options/draft_option_retire.html"
+    form_class = DraftSuccessionWithdrawForm
+    success_message = "承継「{}」を取り消しました。"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "revision": self.object}
+
+    def form_invalid(self, form):
+        messages.error(self.request, "取り消せませんでした。" + " ".join(_form_errors(form)))
+        return redirect("options:revision_detail", pk=self.object.pk)
+
+    def save(self, form):
+        succession = form.cleaned_data["succession"]
+        label = str(succession)
+        draft_succession_delete(
+            succession=succession, actor=self.request.user, reason=_reason(form, "改定案から承継を取り消し")
+        )
+        return label
+
+
 def _reason(form, default: str) -> str:
     return form.cleaned_data.get("reason") or default
 
@@ -287,7 +412,8 @@ class OptionListView(StaffPermissionMixin, TableListMixin, SingleTableView):
     table_pagination = PAGINATION
 
     def get_queryset(self):
-        return Option.objects.select_related("section").order_by("section__number", "name", "pk")
+        # An option an unpublished draft adds is listed on that draft's page, not in the catalogue.
+        return selectors.catalogue_options().select_related("section").order_by("section__number", "name", "pk")
 
 
 class OptionDetailView(StaffPermissionMixin, SingleTableMixin, DetailView):

@@ -40,7 +40,7 @@ from core.clock import JST
 from core.errors import DomainError
 from core.history_write import system_user
 from options.choices import ChargeBasis, FeeKind, Pricing, RevisionStatus
-from options.models import CarrierService, FeeItem, Service, TariffRevision
+from options.models import CarrierService, FeeItem, Option, Section, Service, Succession, TariffRevision
 from tests.factories import (
     add_fee_item,
     option,
@@ -583,6 +583,35 @@ WRITES = [
         case="publish",
     ),
     write(
+        options.services.revisions.draft_option_add,
+        ("options.add_option", "options.add_optionvariant", "options.add_eligibilityrule"),
+        "オプションを追加する",
+        lambda w: {
+            "revision": w.draft(),
+            "option": _new_option(),
+            "variants": [("fiberaccess-f", "標準")],
+            "reason": "新設",
+        },
+    ),
+    write(
+        options.services.revisions.draft_option_retire,
+        "options.change_option",
+        "オプションを廃止する",
+        lambda w: {"revision": w.draft(), "option": Option.objects.get(code="ipv6"), "reason": "廃止"},
+    ),
+    write(
+        options.services.revisions.draft_succession_save,
+        "options.add_succession",
+        "承継を定める",
+        lambda w: {"succession": _draft_succession(w), "reason": "承継"},
+    ),
+    write(
+        options.services.revisions.draft_succession_delete,
+        "options.change_succession",
+        "承継を取り消す",
+        lambda w: {"succession": _saved_draft_succession(w), "reason": "取消し"},
+    ),
+    write(
         options.services.fee_item_save, "options.change_feeitem", "料金細目を変更する", _edited_fee_item, case="edit"
     ),
     write(
@@ -593,6 +622,30 @@ WRITES = [
     ),
 ]
 del s
+
+
+def _new_option() -> Option:
+    return Option(
+        section=Section.objects.get(number=3), code="ipv6-next", name="IPv6（新）", condition_article="第5条",
+        fee_article="第6条",
+    )  # fmt: skip
+
+
+def _draft_succession(w) -> Succession:
+    """IPv6 retired by a draft, to continue as an option the same draft adds (not saved)."""
+    revision = w.draft()
+    to = options.services.revisions.draft_option_add(
+        revision=revision, option=_new_option(), variants=[("fiberaccess-f", "標準")], actor=w.entrant, reason="新設"
+    )
+    ipv6 = Option.objects.get(code="ipv6")
+    options.services.revisions.draft_option_retire(revision=revision, option=ipv6, actor=w.entrant, reason="廃止")
+    return Succession(revision=revision, from_option=ipv6, to_option=to)
+
+
+def _saved_draft_succession(w) -> Succession:
+    return options.services.revisions.draft_succession_save(
+        succession=_draft_succession(w), actor=w.entrant, reason="案"
+    )
 
 
 def _saved_draft_fee_item(w) -> FeeItem:
@@ -739,6 +792,10 @@ def test_the_roles_divide_the_writes_as_domain_3_15_says():
         "draft_fee_item_save[edit]",
         "revision_transition[review]",
         "revision_transition[publish]",
+        "draft_option_add",
+        "draft_option_retire",
+        "draft_succession_save",
+        "draft_succession_delete",
     }
     deciding = {
         "application_start_review",

@@ -81,6 +81,8 @@ class ContractCharges:
     lines: list[ChargeLine] = field(default_factory=list)
     unpriced: Unpriced | None = None
     subscriber_name: str = ""  # read with the contract in the report's order (by_subscriber_code) only
+    billing_start_date: dt.date | None = None
+    end_date: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ def contract_charges(
     chunk_size: int = CHUNK_SIZE,
     fees: FeeSchedule | None = None,
     by_subscriber_code: bool = False,
+    with_terms: Q | None = None,
 ) -> Iterator[ContractCharges]:
     """Yield, contract by contract (by id), the MONTHLY_CHARGE lines of every month from first to last (JST).
 
@@ -146,34 +149,104 @@ def contract_charges(
     `by_subscriber_code`: yield them in the report's order instead (subscriber code by code point, then id), with
     the subscriber's name: one query of the contracts joined to their periods, ordered by the database and read in
     chunks; inside a transaction that is a server-side cursor (PostgreSQL), so memory still holds one chunk.
+    `with_terms`: only the contracts with a current terms period matching it (by id only; see `_chunks_by_id`).
     """
     first_month, last_month = clock.month_start(first_month), clock.month_start(last_month)
     last_day = clock.month_end(last_month)
-    scope = OptionContract.objects.filter(in_billing(first_month, last_day))
-    if contracts is not None:
-        scope = scope.filter(contracts)
     if fees is None:
         fees = fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY])
     memo: dict = {}
+    book = _book(first_month, last_day, contracts, with_terms, chunk_size, by_subscriber_code)
+    for contract in book:
+        yield _charge_contract(contract, first_month, last_month, fees, memo)
+
+
+class Compared(NamedTuple):
+    """One contract charged under each schedule of `contract_charges_compared`."""
+
+    option_contract_id: int
+    key: tuple | None  # what its charges depend on besides its identity; None when some result is unpriced
+    results: tuple[ContractCharges, ...]
+
+
+def contract_charges_compared(
+    *,
+    first_month: dt.date,
+    last_month: dt.date,
+    schedules: tuple[FeeSchedule, ...],
+    contracts: Q | None = None,
+    with_terms: Q | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[Compared]:
+    """Like `contract_charges` (by id), but each contract read once and charged under each of `schedules`, one
+    result per schedule in their order. The impact preview compares a book with and without a revision through it.
+
+    What a contract is charged depends only on its days in billing and its periods' terms in the months asked
+    for, which many contracts share: a contract with the `key` of an earlier one gets that contract's results
+    (the same lines, with that contract's ids: read the id from the `Compared`), so the book costs one pricing per
+    distinct key. Results that cannot be priced are never shared (their message names the contract)."""
+    first_month, last_month = clock.month_start(first_month), clock.month_start(last_month)
+    last_day = clock.month_end(last_month)
+    memos: list[dict] = [{} for _ in schedules]
+    seen: dict[tuple, tuple[ContractCharges, ...]] = {}
+    for contract in _book(first_month, last_day, contracts, with_terms, chunk_size, False):
+        key = (contract.billing_start, contract.end_date, _periods_key(contract.periods, first_month, last_day))
+        results = seen.get(key)
+        if results is None:
+            results = tuple(
+                _charge_contract(contract, first_month, last_month, fees, memo)
+                for fees, memo in zip(schedules, memos, strict=True)
+            )
+            if any(result.unpriced is not None for result in results):
+                yield Compared(contract.pk, None, results)
+                continue
+            if len(seen) >= MEMO_LIMIT:
+                seen.clear()
+            seen[key] = results
+        yield Compared(contract.pk, key, results)
+
+
+def _book(
+    first_month: dt.date,
+    last_day: dt.date,
+    contracts: Q | None,
+    with_terms: Q | None,
+    chunk_size: int,
+    by_subscriber_code: bool,
+) -> Iterator["_Contract"]:
+    """The contracts in billing in [first_month, last_day] (and in `contracts`, with terms matching `with_terms`),
+    each with its timeline, by id or in the report's order."""
+    scope = OptionContract.objects.filter(in_billing(first_month, last_day))
+    if contracts is not None:
+        scope = scope.filter(contracts)
     if by_subscriber_code:
-        for contract in _contracts_by_subscriber_code(scope, chunk_size):
-            yield _charge_contract(contract, first_month, last_month, fees, memo)
+        if with_terms is not None:
+            terms = ContractTerms.objects.filter(with_terms, superseded_at__isnull=True)
+            scope = scope.filter(pk__in=terms.values("option_contract_id"))
+        yield from _contracts_by_subscriber_code(scope, chunk_size)
         return
-    for rows in _chunks_by_id(scope, chunk_size):
+    for rows in _chunks_by_id(scope, chunk_size, with_terms):
         timelines = periods_for(row[0] for row in rows)
         for pk, subscriber_id, code, start, end in rows:
-            contract = _Contract(pk, subscriber_id, code, start, end, timelines.get(pk, []))
-            yield _charge_contract(contract, first_month, last_month, fees, memo)
+            yield _Contract(pk, subscriber_id, code, start, end, timelines.get(pk, []))
 
 
 _CONTRACT_FIELDS = ("pk", "subscriber_id", "subscriber__code", "billing_start_date", "end_date")
 
 
-def _chunks_by_id(scope, chunk_size: int) -> Iterator[list[tuple]]:
-    """The contracts by id, a chunk per query (keyset): no cursor stays open between chunks."""
+def _chunks_by_id(scope, chunk_size: int, with_terms: Q | None = None) -> Iterator[list[tuple]]:
+    """The contracts by id, a chunk per query (keyset): no cursor stays open between chunks.
+
+    The keyset's bound is given to the terms' subquery too: PostgreSQL does not carry `id > n` across the join, and
+    without it every chunk's semi-join reads the terms from the first contract (quadratic in the book's size).
+    """
     after = 0
     while True:
-        rows = list(scope.filter(pk__gt=after).order_by("pk").values_list(*_CONTRACT_FIELDS)[:chunk_size])
+        chunk = scope.filter(pk__gt=after)
+        if with_terms is not None:
+            terms = ContractTerms.objects.filter(with_terms, option_contract_id__gt=after, superseded_at__isnull=True)
+            chunk = chunk.filter(pk__in=terms.values("option_contract_id"))
+        rows = list(chunk.order_by("pk").values_list(*_CONTRACT_FIELDS)[:chunk_size])
         if rows:
             yield rows
         if len(rows) < chunk_size:
@@ -217,7 +290,12 @@ def _charge_contract(
     contract: _Contract, first_month: dt.date, last_month: dt.date, fees: FeeSchedule, memo: dict | None = None
 ):
     result = ContractCharges(
-        contract.pk, contract.subscriber_id, contract.subscriber_code, subscriber_name=contract.subscriber_name
+        contract.pk,
+        contract.subscriber_id,
+        contract.subscriber_code,
+        subscriber_name=contract.subscriber_name,
+        billing_start_date=contract.billing_start,
+        end_date=contract.end_date,
     )
     month = first_month
     memo = {} if memo is None else memo

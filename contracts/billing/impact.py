@@ -1,9 +1,9 @@
 """What a revision does to the book: each contract's charges with it and without it, through the close's own code.
 
 The preview never prices anything itself. It loads the fee schedule twice, once including the revision (a draft
-is counted as if published) and once excluding it, and runs `charges.contract_charges` over the same contracts
-with each; what differs is the revision's effect, and it is what the close will write once it is in force. Both
-runs stream contract by contract in the same order (by id), so memory holds one chunk whatever the book's size.
+is counted as if published) and once excluding it, and charges each contract under both through the close's own
+code (`charges.contract_charges_compared`: the book read once, by id, in chunks); what differs is the revision's
+effect, and it is what the close will write once it is in force. Memory holds one chunk whatever the book's size.
 
 The months shown: the month of the 実施日 (prorated by day from it, as the close prorates) and the first month
 wholly under the revision (the same month when the 実施日 is the 1st).
@@ -13,13 +13,20 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.db.models import Q
 
-from contracts.billing.charges import CHUNK_SIZE, ChargeLine, ContractCharges, Unpriced, contract_charges
+from contracts.billing.charges import (
+    CHUNK_SIZE,
+    MEMO_LIMIT,
+    ChargeLine,
+    ContractCharges,
+    Unpriced,
+    contract_charges_compared,
+)
 from contracts.billing.pricing import tax_for, tax_rate_on
 from contracts.billing.timeline import contract_state_label
-from contracts.models import ContractTerms, OptionContract
 from core import clock
 from core.errors import DomainError
 from options.choices import FeeKind, RevisionStatus
@@ -88,6 +95,13 @@ class ContractImpact(_Differences):
     full_month_after_yen: int
     becomes_unpriceable: Unpriced | None = None
 
+    def of_contract(self, option_contract_id: int) -> "ContractImpact":
+        """The same figures for another contract with the same terms (a plain copy: dataclasses.replace re-runs
+        __init__, which costs more than the rest of a contract's preview)."""
+        copy = object.__new__(ContractImpact)
+        copy.__dict__.update(self.__dict__, option_contract_id=option_contract_id)
+        return copy
+
 
 @dataclass
 class ImpactTotal(_Differences):
@@ -124,6 +138,9 @@ class RateTotal:
         return self.tax_after_yen - self.tax_before_yen
 
 
+_rate_on = lru_cache(maxsize=64)(tax_rate_on)  # asked twice per contract: once per month is enough
+
+
 @dataclass
 class ImpactTotals:
     """Totals of the contracts seen so far: per option × fee kind, and per month × tax rate (§3.10: the rate of
@@ -149,12 +166,15 @@ class ImpactTotals:
         total.effect_month_after_yen += impact.effect_month_after_yen
         total.full_month_before_yen += impact.full_month_before_yen
         total.full_month_after_yen += impact.full_month_after_yen
-        months = {self.window.effect_month: (impact.effect_month_before_yen, impact.effect_month_after_yen)}
-        months[self.window.full_month] = (impact.full_month_before_yen, impact.full_month_after_yen)
-        for month, (before, after) in months.items():
-            sums = self.per_rate[(month, tax_rate_on(month))]
-            sums[0] += before
-            sums[1] += after
+        # The month of the 実施日, then the first full month unless it is the same one (then its figures are equal).
+        effect_month, full_month = self.window.effect_month, self.window.full_month
+        sums = self.per_rate[(effect_month, _rate_on(effect_month))]
+        sums[0] += impact.effect_month_before_yen
+        sums[1] += impact.effect_month_after_yen
+        if full_month != effect_month:
+            sums = self.per_rate[(full_month, _rate_on(full_month))]
+            sums[0] += impact.full_month_before_yen
+            sums[1] += impact.full_month_after_yen
 
     @property
     def options(self) -> list[ImpactTotal]:
@@ -169,47 +189,46 @@ class ImpactTotals:
         return sum(a - b for (m, _rate), (b, a) in self.per_rate.items() if m == month)
 
 
-def impact_scope(revision: TariffRevision) -> Q:
-    """The contracts the revision may touch: terms in force on or after its 実施日 naming a variant whose monthly
-    fee it sets (added, changed or discontinued)."""
-    variants = revision.fee_items.filter(kind=FeeKind.MONTHLY).values("variant_id")
-    terms = ContractTerms.objects.filter(superseded_at__isnull=True, variant_id__in=variants).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=revision.effective_on)
-    )
-    return Q(pk__in=terms.values("option_contract_id"))
+def impact_terms(revision: TariffRevision) -> Q:
+    """The terms the revision may touch: current periods in force on or after its 実施日 naming a variant whose
+    monthly fee it sets (added, changed or discontinued). Its contracts are the preview's scope."""
+    variants = list(revision.fee_items.filter(kind=FeeKind.MONTHLY).values_list("variant_id", flat=True))
+    return Q(variant_id__in=variants) & (Q(valid_until__isnull=True) | Q(valid_until__gte=revision.effective_on))
 
 
 def contract_impacts(*, revision: TariffRevision, chunk_size: int = CHUNK_SIZE) -> Iterator[ContractImpact]:
     """Yield, by contract id, every contract whose charges for the window's months the revision changes."""
     window = impact_window(revision)
     last_day = clock.month_end(window.full_month)
-    scope = impact_scope(revision)
-    runs = {}
-    for name, schedule in (
-        ("after", fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY], including=revision)),
-        ("before", fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY], excluding=revision)),
-    ):
-        runs[name] = contract_charges(
-            first_month=window.effect_month,
-            last_month=window.full_month,
-            contracts=scope,
-            chunk_size=chunk_size,
-            fees=schedule,
-        )
-    batch: list[tuple[ContractCharges, ContractCharges]] = []
-    for after, before in zip(runs["after"], runs["before"], strict=True):
-        if after.option_contract_id != before.option_contract_id:  # the same scope, read in the same order
-            raise RuntimeError("impact runs out of step")
-        if _amounts(after) == _amounts(before) and (after.unpriced is None) == (before.unpriced is None):
+    results = contract_charges_compared(
+        first_month=window.effect_month,
+        last_month=window.full_month,
+        with_terms=impact_terms(revision),
+        chunk_size=chunk_size,
+        schedules=(
+            fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY], excluding=revision),
+            fee_schedule(until=last_day, kinds=[FeeKind.MONTHLY], including=revision),
+        ),
+    )
+    # Contracts with the same key have the same figures: computed once, copied with each one's number.
+    figures: dict[tuple, ContractImpact | None] = {}
+    for compared in results:
+        if compared.key is not None and compared.key in figures:
+            shared = figures[compared.key]
+            if shared is not None:
+                yield shared.of_contract(compared.option_contract_id)
             continue
-        if not (after.lines or before.lines):
-            continue  # priced on no day of the window either way: nothing to show
-        batch.append((before, after))
-        if len(batch) >= chunk_size:
-            yield from _impacts(batch, window)
-            batch = []
-    if batch:
-        yield from _impacts(batch, window)
+        before, after = compared.results
+        impact = None
+        unchanged = _amounts(after) == _amounts(before) and (after.unpriced is None) == (before.unpriced is None)
+        if not unchanged and (after.lines or before.lines):  # else: priced on no day of the window either way
+            impact = _impact(before, after, window)
+        if compared.key is not None:
+            if len(figures) >= MEMO_LIMIT:
+                figures.clear()
+            figures[compared.key] = impact
+        if impact is not None:
+            yield impact
 
 
 def _amounts(result: ContractCharges) -> tuple:
@@ -220,28 +239,22 @@ def _month_total(lines: list[ChargeLine], month: dt.date) -> int:
     return sum(line.amount_yen for line in lines if line.charge_month == month)
 
 
-def _impacts(batch: list[tuple[ContractCharges, ContractCharges]], window: ImpactWindow) -> Iterator[ContractImpact]:
-    dates = {
-        pk: (start, end)
-        for pk, start, end in OptionContract.objects.filter(
-            pk__in=[before.option_contract_id for before, _ in batch]
-        ).values_list("pk", "billing_start_date", "end_date")
-    }
-    for before, after in batch:
-        start, end = dates[before.option_contract_id]
-        shown = (after.lines or before.lines)[-1]
-        becomes_unpriceable = after.unpriced if before.unpriced is None else None
-        yield ContractImpact(
-            option_contract_id=before.option_contract_id,
-            option_id=shown.fee_item.option_id,
-            option_name=shown.fee_item.option.name,
-            variant_name=shown.fee_item.variant.name,
-            state_label=contract_state_label(billing_start_date=start, end_date=end, on=window.effective_on),
-            monthly_before_yen=before.lines[-1].monthly_amount_yen if before.lines else None,
-            monthly_after_yen=after.lines[-1].monthly_amount_yen if after.lines else None,
-            effect_month_before_yen=_month_total(before.lines, window.effect_month),
-            effect_month_after_yen=_month_total(after.lines, window.effect_month),
-            full_month_before_yen=_month_total(before.lines, window.full_month),
-            full_month_after_yen=_month_total(after.lines, window.full_month),
-            becomes_unpriceable=becomes_unpriceable,
-        )
+def _impact(before: ContractCharges, after: ContractCharges, window: ImpactWindow) -> ContractImpact:
+    shown = (after.lines or before.lines)[-1]
+    becomes_unpriceable = after.unpriced if before.unpriced is None else None
+    return ContractImpact(
+        option_contract_id=before.option_contract_id,
+        option_id=shown.fee_item.option_id,
+        option_name=shown.fee_item.option.name,
+        variant_name=shown.fee_item.variant.name,
+        state_label=contract_state_label(
+            billing_start_date=before.billing_start_date, end_date=before.end_date, on=window.effective_on
+        ),
+        monthly_before_yen=before.lines[-1].monthly_amount_yen if before.lines else None,
+        monthly_after_yen=after.lines[-1].monthly_amount_yen if after.lines else None,
+        effect_month_before_yen=_month_total(before.lines, window.effect_month),
+        effect_month_after_yen=_month_total(after.lines, window.effect_month),
+        full_month_before_yen=_month_total(before.lines, window.full_month),
+        full_month_after_yen=_month_total(after.lines, window.full_month),
+        becomes_unpriceable=becomes_unpriceable,
+    )

@@ -64,13 +64,20 @@ def unpriceable_contracts(revision: TariffRevision) -> list[tuple[int, dt.date]]
 
 
 def unpriceable_refusal(revision: TariffRevision) -> DomainError | None:
-    found = unpriceable_contracts(revision)
+    return unpriced_refusal(
+        unpriceable_contracts(revision),
+        why="この改定で月額費用がなくなり",
+        remedy="料金細目を追加するか、承継を定めてから公開してください。",
+    )
+
+
+def unpriced_refusal(found: list[tuple[int, dt.date]], *, why: str, remedy: str) -> DomainError | None:
+    """The refusal naming the contracts (id, first day without a fee) that publishing would leave unpriced."""
     if not found:
         return None
     named = "、".join(f"#{pk}（{format_date(day, western=False)}から）" for pk, day in found[:NAMED])
     more = f" ほか{len(found) - NAMED}件" if len(found) > NAMED else ""
     return DomainError(
-        f"この改定で月額費用がなくなり、料金を計算できなくなるオプション契約が{len(found)}件あります: {named}{more}。"
-        "料金細目を追加するか、承継を定めてから公開してください。",
+        f"{why}、料金を計算できなくなるオプション契約が{len(found)}件あります: {named}{more}。{remedy}",
         code="revision_leaves_unpriced",
     )

@@ -14,6 +14,7 @@ from contracts.billing.impact import ContractImpact, ImpactTotals, contract_impa
 from contracts.models import OptionContract
 from contracts.selectors import succession_contracts
 from core import clock
+from core.downloads import DownloadName
 from core.errors import DomainError
 from options.models import Succession, TariffRevision
 from options.selectors import revision_compared_with
@@ -182,9 +183,12 @@ def impact_export_chunks(
             "CSV の「出力内容」は contracts（契約別）、summary（集計）、successions（承継）のいずれかです。"
         )
     revision = impact.revision
+    head = f"改定の影響試算_{revision.title}"
     if fmt == XLSX:
-        return f"revision-impact-{revision.pk}.xlsx", CONTENT_TYPES[XLSX], _xlsx(impact)
-    return f"revision-impact-{revision.pk}-{part}.csv", CONTENT_TYPES[CSV_UTF8], _csv(impact, part)
+        name = DownloadName(f"revision-impact-{revision.pk}.xlsx", japanese=f"{head}.xlsx")
+        return name, CONTENT_TYPES[XLSX], _xlsx(impact)
+    name = DownloadName(f"revision-impact-{revision.pk}-{part}.csv", japanese=f"{head}_{PART_LABELS[part]}.csv")
+    return name, CONTENT_TYPES[CSV_UTF8], _csv(impact, part)
 
 
 def _csv(impact: RevisionImpact, part: str) -> Iterator[bytes]:

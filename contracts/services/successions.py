@@ -12,6 +12,7 @@ from contracts.selectors import succession_contracts
 from core.errors import DomainError
 from core.history_write import save_with_history
 from core.wareki import format_date
+from options.choices import RevisionStatus
 from options.models import OptionVariant, Succession
 
 from .audit import require_permission
@@ -42,7 +43,9 @@ class SuccessionMove:
 def successions_pending() -> list[SuccessionMove]:
     """Return the moves the transitional provisions call for and that have not been applied yet."""
     moves = []
-    for succession in Succession.objects.select_related("from_option", "to_option").order_by("effective_on", "pk"):
+    # A succession a draft orders moves nothing until the draft is published.
+    published = Succession.objects.filter(revision__status=RevisionStatus.PUBLISHED)
+    for succession in published.select_related("from_option", "to_option").order_by("effective_on", "pk"):
         variants = {v.code: v for v in succession.to_option.variants.all()}
         for contract in succession_contracts(succession):
             to_variant = variants.get(contract.variant.code)

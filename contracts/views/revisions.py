@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 
 from contracts.reports.impact import PART_LABELS, impact_export_chunks, revision_impact
 from core.db_router import ReadsFromReplicaMixin
+from core.downloads import attach
 from core.errors import DomainError
 from options.models import TariffRevision
 
@@ -69,6 +70,4 @@ class RevisionImpactDownloadView(ReadsFromReplicaMixin, StaffPermissionMixin, Vi
         except DomainError as error:
             context = {"revision": revision, "impact_error": str(error)}
             return render(request, "contracts/revision_impact.html", context, status=400)
-        response = StreamingHttpResponse(chunks, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return attach(StreamingHttpResponse(chunks, content_type=content_type), filename)

@@ -7,7 +7,8 @@ The first two are facts of the contracts app, which the catalogue never imports:
 here (`register_publish_guard`, from contracts.apps), so every caller of `revision_transition` meets them.
 """
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterable
 
 from core import clock
 from core.errors import DomainError
@@ -17,9 +18,9 @@ from core.text import TextKind, text_assert_clean
 from core.transactions import durable_service
 from core.wareki import format_date
 
-from ..choices import REVISION_TRANSITIONS, RevisionStatus
-from ..models import FeeItem, TariffRevision
-from ..selectors import revision_authors
+from ..choices import REVISION_TRANSITIONS, EligibilityKind, OptionStatus, RevisionStatus
+from ..models import EligibilityRule, FeeItem, Option, OptionVariant, Service, Succession, TariffRevision
+from ..selectors import option_is_visible_to, revision_authors
 
 PublishGuard = Callable[[TariffRevision], DomainError | None]
 _PUBLISH_GUARDS: dict[str, PublishGuard] = {}
@@ -132,7 +133,18 @@ def revision_transition(*, revision: TariffRevision, to: str, actor, reason: str
         revision.published_at = clock.now()
     revision.status = to
     save_with_history(revision, actor=actor, reason=reason)
+    if to == RevisionStatus.PUBLISHED:
+        _retire_options(revision, actor=actor)
     return revision
+
+
+def _retire_options(revision: TariffRevision, *, actor) -> None:
+    """Publishing retires the options the revision retires, from its 実施日 (DOMAIN §3.19): only now do the
+    option's status and date, which every path that forms a contract reads, change."""
+    for option in Option.objects.select_for_update().filter(retired_by=revision).order_by("pk"):
+        option.status = OptionStatus.RETIRED
+        option.retired_on = revision.effective_on
+        save_with_history(option, actor=actor, reason=f"改定「{revision.title}」の公開による廃止")
 
 
 def _assert_publishable(revision: TariffRevision, actor) -> None:
@@ -167,3 +179,153 @@ def revision_collision_refusal(revision: TariffRevision) -> DomainError | None:
         "同じ実施日の改定は1つにまとめるか、実施日を変えてください。",
         code="revision_collision",
     )
+
+
+# --- Options added or retired and successions ordered by a draft -------------------------------------------------
+
+
+def _draft_locked(revision: TariffRevision) -> TariffRevision:
+    revision = TariffRevision.objects.select_for_update().get(pk=revision.pk)
+    revision_assert_draft(revision)
+    return revision
+
+
+@durable_service
+def draft_option_add(
+    *,
+    revision: TariffRevision,
+    option: Option,
+    variants: Iterable[tuple[str, str]],
+    services: Iterable[Service] = (),
+    actor,
+    reason: str,
+) -> Option:
+    """Add to a draft a new option with its variants (code, name) and, when `services` are named, its 利用の条件
+    (one of those services). It takes no contract until the draft is published and in force."""
+    require_permission(
+        actor,
+        "options.add_option",
+        "options.add_optionvariant",
+        "options.add_eligibilityrule",
+        action="オプションを追加する",
+    )
+    revision = _draft_locked(revision)
+    variants, services = list(variants), list(services)
+    if Option.objects.filter(code=option.code).exists():
+        raise DomainError(f"コード「{option.code}」のオプションは既にあります。", code="option_code_taken")
+    if not variants:
+        raise DomainError("サービス・細目を1つ以上入力してください。", code="variant_missing")
+    option.introduced_by = revision
+    option.status, option.retired_on, option.retired_by = OptionStatus.ACTIVE, None, None
+    save_with_history(option, actor=actor, reason=reason)
+    for code, name in variants:
+        save_with_history(OptionVariant(option=option, code=code, name=name), actor=actor, reason=reason)
+    if services:
+        rule = EligibilityRule(
+            option=option,
+            kind=EligibilityKind.SERVICE_CONTRACT,
+            article=option.condition_article,
+            description="、".join(s.name for s in services) + "のいずれかの契約者であること",
+        )
+        save_with_history(rule, actor=actor, reason=reason)
+        rule._history_user, rule._change_reason = actor, reason
+        rule.services.set(services)
+    return option
+
+
+@durable_service
+def draft_option_retire(*, revision: TariffRevision, option: Option, actor, reason: str, retire: bool = True) -> Option:
+    """Mark `option` as retired by a draft from its 実施日 (or, with `retire=False`, take the mark back).
+
+    Nothing changes for pricing or applications until the draft is published (see `_retire_options`)."""
+    require_permission(actor, "options.change_option", action="オプションを廃止する")
+    revision = _draft_locked(revision)
+    option = Option.objects.select_for_update().get(pk=option.pk)
+    if not retire:
+        if option.retired_by_id != revision.pk:
+            raise DomainError(f"{option.name}はこの改定案で廃止するオプションではありません。", code="not_retired_here")
+        if revision.successions.filter(from_option=option).exists():
+            raise DomainError(
+                f"{option.name}の承継がこの改定案に定められています。先に承継を取り消してください。",
+                code="succession_depends",
+            )
+        option.retired_by = None
+        save_with_history(option, actor=actor, reason=reason)
+        return option
+    if option.status == OptionStatus.RETIRED:
+        raise DomainError(f"{option.name}は既に廃止されています。", code="option_already_retired")
+    if option.introduced_by_id == revision.pk:
+        raise DomainError(f"{option.name}はこの改定案で追加するオプションです。", code="option_added_here")
+    if option.retired_by_id is not None:
+        raise DomainError(
+            f"{option.name}は改定案「{option.retired_by.title}」で廃止することになっています。", code="option_retiring"
+        )
+    if option.introduced_by_id is not None and option.introduced_by.effective_on >= revision.effective_on:
+        raise DomainError(
+            f"{option.name}は改定「{option.introduced_by.title}」で追加されるオプションで、"
+            f"この改定の実施日（{format_date(revision.effective_on)}）にはまだ提供されていません。",
+            code="option_not_yet_offered",
+        )
+    option.retired_by = revision
+    save_with_history(option, actor=actor, reason=reason)
+    return option
+
+
+@durable_service
+def draft_succession_save(*, succession: Succession, actor, reason: str) -> Succession:
+    """Order in a draft that the contracts of an option it retires continue as another option from its 実施日 (as
+    平成26年3月1日変更 附則第2項〜第4項 did): contracts made before the 実施日, unless `contracts_made_until` says
+    an earlier day. Moved by `apply_successions` once the draft is published."""
+    require_permission(actor, "options.add_succession", action="承継を定める")
+    revision = _draft_locked(succession.revision)
+    succession.revision = revision
+    succession.effective_on = revision.effective_on
+    last_day = revision.effective_on - dt.timedelta(days=1)
+    if succession.contracts_made_until is None or succession.contracts_made_until > last_day:
+        succession.contracts_made_until = last_day
+    source = Option.objects.get(pk=succession.from_option_id)
+    target = Option.objects.get(pk=succession.to_option_id)
+    if source.retired_by_id != revision.pk:
+        raise DomainError(
+            f"承継できるのはこの改定案で廃止するオプションだけです（{source.name}を先に「廃止するオプション」に加えて"
+            "ください）。",
+            code="succession_source_not_retired",
+        )
+    if source.pk == target.pk:
+        raise DomainError("承継先には別のオプションを選んでください。", code="succession_to_itself")
+    if target.status == OptionStatus.RETIRED or target.retired_by_id is not None:
+        raise DomainError(f"承継先の{target.name}は廃止される（された）オプションです。", code="succession_to_retired")
+    if not option_is_visible_to(target, revision):
+        raise DomainError(
+            f"承継先の{target.name}はまだ公開されていない別の改定案のオプションです。", code="succession_to_draft"
+        )
+    if target.introduced_by_id is not None and target.introduced_by.effective_on > revision.effective_on:
+        raise DomainError(
+            f"承継先の{target.name}は承継日（{format_date(revision.effective_on)}）にはまだ提供されていません。",
+            code="succession_to_later",
+        )
+    missing = sorted(
+        set(source.variants.values_list("code", flat=True)) - set(target.variants.values_list("code", flat=True))
+    )
+    if missing:
+        raise DomainError(
+            f"承継先の{target.name}に、{source.name}のサービス・細目（{'、'.join(missing)}）に当たるものがありません。"
+            "同じコードのサービス・細目が必要です。",
+            code="succession_variant_missing",
+        )
+    other = Succession.objects.filter(from_option_id=source.pk).exclude(pk=succession.pk).first()
+    if other is not None:
+        raise DomainError(f"{source.name}の承継は既に定められています（{other.provision}）。", code="succession_twice")
+    if not succession.provision.strip():
+        succession.provision = f"{revision.title} 附則"
+    save_with_history(succession, actor=actor, reason=reason)
+    return succession
+
+
+@durable_service
+def draft_succession_delete(*, succession: Succession, actor, reason: str) -> None:
+    """Take back a succession a draft ordered."""
+    require_permission(actor, "options.change_succession", action="承継を取り消す")
+    _draft_locked(succession.revision)
+    succession._history_user, succession._change_reason = actor, reason
+    succession.delete()

@@ -23,9 +23,11 @@ Invariants (after every step unless said otherwise):
    the revision; and a draft's preview is the same figures once it is published.
 7. right after each close: it wrote the rows its preview (仮締め) showed (the same fingerprint), and its journal
    in each format has debit = credit and, per tax rate, the report's tax to the yen (tests/accounting).
+8. an option a draft retires ("draft a retirement", with a successor option it adds and the succession it orders)
+   changes only when the draft is published, from its 実施日; no contract is formed on an option not offered.
 
-With INVARIANTS_STRICT=1, two more: 8. a contract row shows the terms of its timeline's last period, and the
-timeline has no gap or overlap; 9. the standing 月額費用 rows of a contract approved in the system are its
+With INVARIANTS_STRICT=1, two more: 9. a contract row shows the terms of its timeline's last period, and the
+timeline has no gap or overlap; 10. the standing 月額費用 rows of a contract approved in the system are its
 timeline from the billing start, each priced on the terms in force on its date. Both break today on known
 defects (the xfail tests of test_invariants.py), hence opt-in.
 
@@ -95,10 +97,17 @@ from contracts.services import (
 from contracts.services.month_close import month_close
 from core import clock
 from core.errors import DomainError
-from options.choices import ChargeBasis, FeeKind, Pricing, RevisionStatus
-from options.models import CarrierService, FeeItem, Option, OptionVariant, Service, TariffRevision
-from options.selectors import fee_schedule
-from options.services.revisions import draft_fee_item_save, revision_draft_save, revision_transition
+from options.choices import ChargeBasis, FeeKind, OptionStatus, Pricing, RevisionStatus
+from options.models import CarrierService, FeeItem, Option, OptionVariant, Section, Service, Succession, TariffRevision
+from options.selectors import fee_schedule, option_retired_refusal
+from options.services.revisions import (
+    draft_fee_item_save,
+    draft_option_add,
+    draft_option_retire,
+    draft_succession_save,
+    revision_draft_save,
+    revision_transition,
+)
 from tests.accounting.journal_checks import journal_files_checked, map_everything
 from tests.factories import add_fee_item, role_group
 
@@ -1169,6 +1178,59 @@ class BookMachine(RuleBasedStateMachine):
         )
         self.drafts.append(revision)
 
+    @precondition(
+        lambda self: (
+            any(r.status == RevisionStatus.DRAFT for r in self.drafts)
+            and not Option.objects.filter(code=IPV6[0]).exclude(status=OptionStatus.ACTIVE, retired_by=None).exists()
+        )
+    )
+    @rule(data=st.data(), successor_fee=st.sampled_from((0, 300, None, "no successor")))
+    def draft_retirement(self, data, successor_fee):
+        """規程管理 retires IPv6 in a draft from its 実施日 and, mostly, adds a successor (its monthly fee, or none:
+        publishing is then refused while a contract would move onto it) and orders the succession."""
+        revision = self.pick(data, [r for r in self.drafts if r.status == RevisionStatus.DRAFT], "draft")
+        tariff = self.user("tariff")
+        ipv6 = Option.objects.get(code=IPV6[0])
+        if self.call("draft a retirement", draft_option_retire, revision=revision, option=ipv6, actor=tariff,
+                     reason="廃止の改定案") is None or successor_fee == "no successor":  # fmt: skip
+            return
+        code = self.next_code("ipv6-next-")
+        successor = self.call(
+            "draft an option",
+            draft_option_add,
+            revision=revision,
+            option=Option(
+                section=Section.objects.get(number=3),
+                code=code,
+                name=f"IPv6 接続オプション機能（{code}）",
+                condition_article="第5条",
+                fee_article="第6条",
+            ),
+            variants=[(IPV6[1], "IIJ FiberAccess/F サービス")],
+            services=[Service.objects.get(code="fiberaccess-f")],
+            actor=tariff,
+            reason="承継先の新設",
+        )
+        if successor is None:
+            return
+        if successor_fee is not None:
+            fee = FeeItem(
+                revision=revision,
+                option=successor,
+                variant=successor.variants.get(),
+                kind=FeeKind.MONTHLY,
+                name="IIJ FiberAccess/F サービス",
+                pricing=Pricing.FIXED,
+                amount_yen=successor_fee,
+                charge_basis=ChargeBasis.PER_CONTRACT,
+                article="第6条",
+            )
+            self.call(
+                "draft the successor's fee", draft_fee_item_save, fee_item=fee, actor=tariff, reason="承継先の料金"
+            )
+        succession = Succession(revision=revision, from_option=ipv6, to_option=successor)
+        self.call("order a succession", draft_succession_save, succession=succession, actor=tariff, reason="承継案")
+
     @precondition(lambda self: any(r.status != RevisionStatus.PUBLISHED for r in self.drafts))
     @rule(data=st.data(), publisher=st.sampled_from(("sysadmin", "tariff")))
     def publish_revision(self, data, publisher):
@@ -1265,6 +1327,22 @@ class BookMachine(RuleBasedStateMachine):
             for month, at_close in self.frozen.items():
                 now = report_files(month)
                 assert now == at_close, f"the report of {month:%Y-%m} changed:\n{describe_difference(at_close, now)}"
+
+    @invariant()
+    def options_change_only_when_their_revision_is_published(self):
+        """Invariant 8 (issue 12): an option a draft retires stays as it was until the draft is published, then is
+        retired from its 実施日; no contract is formed on an option on a day it is not offered (added by a revision
+        not yet published or in force, or retired), successions and migrated contracts aside."""
+        for option in Option.objects.exclude(retired_by=None).select_related("retired_by"):
+            revision = option.retired_by
+            if revision.status == RevisionStatus.PUBLISHED:
+                assert (option.status, option.retired_on) == (OptionStatus.RETIRED, revision.effective_on), option
+            else:
+                assert (option.status, option.retired_on) == (OptionStatus.ACTIVE, None), option
+        formed = OptionContract.objects.filter(migrated=False, succession=None, contracted_on__isnull=False)
+        for contract in formed.select_related("option__introduced_by"):
+            refusal = option_retired_refusal(option=contract.option, on=contract.contracted_on)
+            assert refusal is None, f"contract #{contract.pk} formed on {contract.contracted_on}: {refusal}"
 
     @invariant()
     def ledger_rows_are_only_added(self):

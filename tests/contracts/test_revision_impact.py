@@ -126,6 +126,13 @@ def test_the_impact_page_shows_the_figures_to_the_tariff_manager_without_subscri
     assert f"#{thirty.pk}" in html and "9,900円" in html and "1,200円" in html
     assert thirty.subscriber.name not in html and thirty.subscriber.code not in html
     response = client.get(reverse("contracts:revision_impact_download", args=[draft.pk]) + "?fmt=csv")
+    assert response["Content-Disposition"].startswith(
+        f'attachment; filename="revision-impact-{draft.pk}-contracts.csv"'
+    )
+    assert (
+        "filename*=UTF-8''%E6%94%B9%E5%AE%9A%E3%81%AE%E5%BD%B1%E9%9F%BF%E8%A9%A6%E7%AE%97_"
+        in response["Content-Disposition"]
+    )
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     header, *lines = body.splitlines()
     assert header.startswith("オプション契約番号,オプション,サービス・細目,実施日の状態,月額（改定前）")

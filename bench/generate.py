@@ -68,6 +68,10 @@ BASE_SERVICES = ["web-highgrade2", "web-standard2", "fiberaccess-f", "web-highgr
                  "fiberaccess-f", "account-type-a", "account-type-e"]  # fmt: skip
 
 
+def clock_next_month(today: dt.date) -> dt.date:
+    return (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
 def _months_before(month: dt.date, count: int) -> list[dt.date]:
     months = []
     for _ in range(count):
@@ -172,12 +176,14 @@ class Book:
             f"""
             INSERT INTO contracts_baseservicecontract (id, subscriber_id, service_id, contract_number, start_date,
                 end_date, migrated)
-            SELECT row_number() OVER (ORDER BY i, k), i, {self._service_case(BASE_SERVICES, self.services, "(i + k)")},
+            SELECT row_number() OVER (ORDER BY i, k), i,
+                   CASE WHEN k = 2 THEN %(web)s
+                        ELSE {self._service_case(BASE_SERVICES, self.services, "(i + k)")} END,
                    'K' || lpad(i::text, 7, '0') || '-' || k, DATE %(epoch)s - 400 + (i %% 390), NULL, true
             FROM generate_series(1, %(n)s) AS i CROSS JOIN generate_series(0, 2) AS k
-            WHERE k < 2 OR i %% 10 = 0
+            WHERE k < 2 OR i %% 10 = 5
             """,
-            {"n": self.n, "epoch": self.epoch},
+            {"n": self.n, "epoch": self.epoch, "web": self.services["web-highgrade2"]},
         )
         self.sql(
             "carrier lines",
@@ -229,6 +235,7 @@ class Book:
                 SELECT b.subscriber_id, b.id, NULL, m.option_id, m.first_variant, false, 1, b.id
                 FROM contracts_baseservicecontract b JOIN (VALUES {base_map}) m (svc, option_id, first_variant,
                     last_variant) ON m.svc = b.service_id
+                WHERE b.contract_number NOT LIKE '%%-2'  -- the third is where a 新規利用申込 waits (below)
                 UNION ALL
                 SELECT l.subscriber_id, NULL, l.id, m.option_id,
                        CASE WHEN l.id %% 3 = 0 THEN m.first_variant ELSE m.last_variant END, true, 2, l.id
@@ -360,31 +367,48 @@ class Book:
             """,
             p,
         )
-        waiting_from = self.one("SELECT count(*) FROM gen_app")
-        self.sql(
-            "applications (waiting)",
-            """
+        common = """
             INSERT INTO contracts_application (id, kind, status, subscriber_id, option_id, variant_id, quantity,
                 quoted_amount_yen, base_contract_id, carrier_line_id, option_contract_id, effective_date, note,
                 correction_target, corrected_date, correction_reason, entered_by_id, entered_at, review_started_at,
                 decided_by_id, decided_at, rejection_reason, withdrawn_at, withdrawal_reason)
-            SELECT %(first)s + row_number() OVER (ORDER BY s.i), 'new',
-                   CASE WHEN s.i %% 10 = 0 THEN 'received' ELSE 'under_review' END, s.i, %(option)s, %(variant)s,
-                   10, NULL, NULL, NULL, NULL, NULL, '', '', NULL, '', %(clerk)s,
-                   TIMESTAMPTZ %(start)s + (s.i * interval '1 minute'),
-                   CASE WHEN s.i %% 10 = 0 THEN NULL ELSE TIMESTAMPTZ %(start)s + (s.i * interval '1 minute')
+            SELECT %(first)s + row_number() OVER (ORDER BY w.sub), w.kind,
+                   CASE WHEN w.sub %% 2 = 0 THEN 'received' ELSE 'under_review' END, w.sub, w.option_id,
+                   w.variant_id, w.quantity, NULL, w.base_id, NULL, w.contract_id, w.effective, '', '', NULL, '',
+                   %(clerk)s, TIMESTAMPTZ %(start)s + (w.sub * interval '1 minute'),
+                   CASE WHEN w.sub %% 2 = 0 THEN NULL ELSE TIMESTAMPTZ %(start)s + (w.sub * interval '1 minute')
                         + interval '1 hour' END, NULL, NULL, '', NULL, ''
-            FROM generate_series(5, %(n)s, 5) AS s (i)
+            FROM ({waiting}) w (sub, kind, option_id, variant_id, quantity, base_id, contract_id, effective)
+        """
+        swp = self.variants["swp-accounts"][0]
+        waiting = {
+            # 新規利用申込 of SWP on the subscriber's third base contract (Web ハイグレード2, which holds no option).
+            "new": f"""
+                SELECT b.subscriber_id AS sub, 'new' AS kind, {swp[1]} AS option_id, {swp[0]} AS variant_id,
+                       10 AS quantity, b.id AS base_id, NULL::bigint AS contract_id, NULL::date AS effective
+                FROM contracts_baseservicecontract b WHERE b.contract_number LIKE '%%-2'
             """,
-            {
-                **p,
-                "first": waiting_from,
-                "n": self.n,
-                "option": self.variants["swp-accounts"][0][1],
-                "variant": self.variants["swp-accounts"][0][0],
-                "start": f"{self.today - dt.timedelta(days=14)} 09:00+09",
-            },
-        )
+            # 契約内容変更申込 (10 accounts more from next month) and 解約申込 of a contract in billing.
+            "change": f"""
+                SELECT DISTINCT ON (c.sub) c.sub, 'change', c.option_id, c.variant_id, c.quantity + 10, c.base_id,
+                       c.id, DATE '{clock_next_month(self.today)}'
+                FROM gen_oc c WHERE c.sub %% 20 = 3 AND c.pricing = 'per_block' AND c.billing_start IS NOT NULL
+                    AND NOT c.ended ORDER BY c.sub, c.id
+            """,
+            "cancel": f"""
+                SELECT DISTINCT ON (c.sub) c.sub, 'cancel', c.option_id, c.variant_id, c.quantity, c.base_id, c.id,
+                       DATE '{self.today + dt.timedelta(days=40)}'
+                FROM gen_oc c WHERE c.sub %% 20 = 7 AND c.pricing = 'per_block' AND c.billing_start IS NOT NULL
+                    AND NOT c.ended ORDER BY c.sub, c.id
+            """,
+        }
+        for kind, select in waiting.items():
+            self.sql(
+                f"applications (waiting, {kind})",
+                common.format(waiting=select),
+                {**p, "first": self.one("SELECT coalesce(max(id), 0) FROM contracts_application"),
+                 "start": f"{self.today - dt.timedelta(days=14)} 09:00+09"},  # fmt: skip
+            )
         received = {"status": "'received'", "review_started_at": "NULL", "decided_by_id": "NULL",
                     "decided_at": "NULL",
                     "option_contract_id": "CASE WHEN t.kind = 'new' THEN NULL ELSE t.option_contract_id END"}  # fmt: skip

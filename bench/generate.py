@@ -3,22 +3,23 @@
     .venv/bin/python bench/generate.py --scale 0.01 --database-url postgres://postgres@127.0.0.1:5432/book_1pct
     nice .venv/bin/python bench/generate.py --database-url postgres://postgres@127.0.0.1:5432/book_full
 
-Drops and recreates the named database, migrates, loads the regulation and the demo staff (their published demo
+Drops and recreates the named database (whose name must say bench or book, or give --force), migrates, loads the regulation and the demo staff (their published demo
 password: the page benchmark logs in as them), then writes with INSERT … SELECT over generate_series, per 200,000
 subscribers (scale 1):
 
 - 200,000 subscribers (法人 and 個人, kanji names, katakana フリガナ, phone numbers, their search key);
-- 420,000 base contracts (2 each, 3 for one in ten) and ~667,000 carrier lines (3 each, 4 for one in three);
-- ~970,000 option contracts: one on every carrier line (the option the line's carrier service serves), one on every
-  base contract whose service an option needs (SWP on Web ハイグレード2/スタンダード2, IPv6 on FiberAccess/F), and one
-  ended contract on the first line of every fourth subscriber; one in five made by an approved 新規利用申込 (one in
-  fifty of those approved lately and waiting for its billing start), the others migrated and confirmed;
-- their terms (one period each, as approval or migration set it);
-- ~285,000 applications: the approved 新規利用申込 of those contracts, an approved 解約申込 for every ended
-  contract, and 40,000 waiting (受付 / 審査中);
-- the ledger: the 月額費用 row of every billing start, then, month by month for the six months before the current
-  one, the month close's charge rows (~730,000 a month, written by 経理) and its MonthClose with the watermarks the
-  close takes; one in a thousand of the last month's charges reversed by the 承認者;
+- 420,000 base contracts (2 each, a third for one in ten) and ~667,000 carrier lines (3 each, 4 for one in three);
+- ~900,000 option contracts, only of the options the regulation prices (the close refuses a contract in billing it
+  cannot price): フレッツ光 on every line of its carrier services, SWP on every Web ハイグレード2/スタンダード2 base
+  contract, IPv6 on every FiberAccess/F one, and an ended フレッツ光 contract on the first line of every fourth
+  subscriber; one in five made by an approved 新規利用申込 (one in fifty approved lately, waiting for its billing
+  start), the others migrated and confirmed; each with its terms (one period, as approval or migration set it);
+- ~250,000 applications: the approved 新規利用申込 of those contracts, an approved 解約申込 for every ended one,
+  and 新規・変更・解約申込 waiting (受付 / 審査中) that can be approved on screen;
+- the ledger: the 月額費用 row of every billing start, then, month by month for the five months before the current
+  one (those in which the fees are in force), the close's charge rows (~830,000 a month, written by 経理) and its
+  MonthClose with the watermarks the close takes; one in a thousand of the last month's charges reversed by the
+  承認者 (the next close's adjustments);
 - history rows as the services write them: '+' for every record created (the application's as received), '~' for
   each later step (審査開始, the decision, the billing start, the confirmation), with their reasons and actors.
 
@@ -37,7 +38,7 @@ import time
 import harness
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/backoffice_book"
-CLOSED_MONTHS = 6
+CLOSED_MONTHS = 5
 
 SURNAMES = [
     ("山田", "ヤマダ"), ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"),
@@ -53,19 +54,15 @@ GIVEN = [
 ]
 TRADES = [("商事", "ショウジ"), ("工業", "コウギョウ"), ("物産", "ブッサン"), ("建設", "ケンセツ"), ("電機", "デンキ")]
 # Which option a carrier line or a base contract carries, by the code of its carrier service / service.
-LINE_OPTIONS = {
-    "flets-next-prio1": "flets-hikari",
-    "collabo-hikari": "flets-hikari",
-    "b-flets": "b-flets",
-    "packetwin": "packetwin-metered",
-    "packetone": "packetone-metered",
-}
+LINE_OPTIONS = {"flets-next-prio1": "flets-hikari", "collabo-hikari": "flets-hikari"}
 BASE_OPTIONS = {"web-highgrade2": "swp-accounts", "web-standard2": "swp-accounts", "fiberaccess-f": "ipv6"}
-# The carrier services and services of the k-th line / base contract of subscriber i: [(i + k) % 8].
-LINE_SERVICES = ["flets-next-prio1", "collabo-hikari", "flets-next-prio1", "collabo-hikari", "b-flets", "packetwin",
-                 "packetone", "flets-next-prio1"]  # fmt: skip
+# The carrier services and services of the k-th line / base contract of subscriber i: [(i + k) % 8]. Only the
+# options the regulation prices (a monthly fee item in force) are held: the close refuses a contract in billing it
+# cannot price, so lines of the other carrier services and the account services' base contracts hold none.
+LINE_SERVICES = ["flets-next-prio1", "collabo-hikari", "flets-next-prio1", "collabo-hikari", "flets-next-prio1",
+                 "collabo-hikari", "b-flets", "packetwin"]  # fmt: skip
 BASE_SERVICES = ["web-highgrade2", "web-standard2", "fiberaccess-f", "web-highgrade2", "web-standard2",
-                 "fiberaccess-f", "account-type-a", "account-type-e"]  # fmt: skip
+                 "fiberaccess-f", "web-highgrade2", "account-type-a"]  # fmt: skip
 
 
 def clock_next_month(today: dt.date) -> dt.date:
@@ -91,14 +88,21 @@ class Book:
         from contracts.demo import load_staff
         from core import clock
         from core.history_write import system_user
-        from options.models import CarrierService, OptionVariant, Service
+        from django.db.models import Min
+
+        from options.models import CarrierService, OptionVariant, Service, TariffRevision
 
         self.cursor, self.n, self.log = cursor, subscribers, log
         users = {u.username: u.pk for u in get_user_model().objects.filter(username__in=["uketsuke", "shonin", "keiri"])}
         self.clerk, self.approver, self.accounting = users["uketsuke"], users["shonin"], users["keiri"]
         self.system = system_user().pk
         self.today = clock.today()
-        self.months = _months_before(clock.month_start(self.today), CLOSED_MONTHS)
+        # The closed months: the five before this one in which the monthly fees are in force (the regulation's
+        # fee items are of one revision; a month before it could not be priced, so it was never closed).
+        fees_from = TariffRevision.objects.filter(fee_items__kind="monthly").aggregate(m=Min("effective_on"))["m"]
+        self.months = [m for m in _months_before(clock.month_start(self.today), CLOSED_MONTHS) if m >= fees_from]
+        if not self.months:
+            raise SystemExit(f"{self.today} の前の月には月額費用が施行されていません（{fees_from} 施行）。")
         # Contracts are made in the 900 days before the first closed month, so each closed month bills them whole.
         self.epoch = self.months[0] - dt.timedelta(days=900)
         self.cs = {c.code: c.pk for c in CarrierService.objects.all()}
@@ -183,7 +187,7 @@ class Book:
             FROM generate_series(1, %(n)s) AS i CROSS JOIN generate_series(0, 2) AS k
             WHERE k < 2 OR i %% 10 = 5
             """,
-            {"n": self.n, "epoch": self.epoch, "web": self.services["web-highgrade2"]},
+            {"n": self.n, "epoch": self.epoch, "web": self.services["fiberaccess-f"]},
         )
         self.sql(
             "carrier lines",
@@ -372,21 +376,25 @@ class Book:
                 quoted_amount_yen, base_contract_id, carrier_line_id, option_contract_id, effective_date, note,
                 correction_target, corrected_date, correction_reason, entered_by_id, entered_at, review_started_at,
                 decided_by_id, decided_at, rejection_reason, withdrawn_at, withdrawal_reason)
-            SELECT %(first)s + row_number() OVER (ORDER BY w.sub), w.kind,
-                   CASE WHEN w.sub %% 2 = 0 THEN 'received' ELSE 'under_review' END, w.sub, w.option_id,
-                   w.variant_id, w.quantity, NULL, w.base_id, NULL, w.contract_id, w.effective, '', '', NULL, '',
-                   %(clerk)s, TIMESTAMPTZ %(start)s + (w.sub * interval '1 minute'),
-                   CASE WHEN w.sub %% 2 = 0 THEN NULL ELSE TIMESTAMPTZ %(start)s + (w.sub * interval '1 minute')
+            SELECT %(first)s + w.n, w.kind, CASE WHEN w.n %% 5 = 0 THEN 'received' ELSE 'under_review' END,
+                   w.sub, w.option_id, w.variant_id, w.quantity, NULL, w.base_id, NULL, w.contract_id, w.effective,
+                   '', '', NULL, '', %(clerk)s, TIMESTAMPTZ %(start)s + (w.sub * interval '1 minute'),
+                   CASE WHEN w.n %% 5 <> 0 THEN TIMESTAMPTZ %(start)s + (w.sub * interval '1 minute')
                         + interval '1 hour' END, NULL, NULL, '', NULL, ''
-            FROM ({waiting}) w (sub, kind, option_id, variant_id, quantity, base_id, contract_id, effective)
+            FROM (SELECT row_number() OVER (ORDER BY w.sub) AS n, w.*
+                  FROM ({waiting}) w (sub, kind, option_id, variant_id, quantity, base_id, contract_id, effective)
+            ) w
         """
-        swp = self.variants["swp-accounts"][0]
+        ipv6 = self.variants["ipv6"][0]
         waiting = {
-            # 新規利用申込 of SWP on the subscriber's third base contract (Web ハイグレード2, which holds no option).
+            # 新規利用申込 of IPv6 on the subscriber's third base contract (FiberAccess/F, which holds no option), by
+            # a subscriber who holds no IPv6 yet.
             "new": f"""
-                SELECT b.subscriber_id AS sub, 'new' AS kind, {swp[1]} AS option_id, {swp[0]} AS variant_id,
-                       10 AS quantity, b.id AS base_id, NULL::bigint AS contract_id, NULL::date AS effective
+                SELECT b.subscriber_id AS sub, 'new' AS kind, {ipv6[1]} AS option_id, {ipv6[0]} AS variant_id,
+                       1 AS quantity, b.id AS base_id, NULL::bigint AS contract_id, NULL::date AS effective
                 FROM contracts_baseservicecontract b WHERE b.contract_number LIKE '%%-2'
+                    AND NOT EXISTS (SELECT 1 FROM gen_oc c WHERE c.sub = b.subscriber_id AND c.option_id = {ipv6[1]}
+                                    AND NOT c.ended)
             """,
             # 契約内容変更申込 (10 accounts more from next month) and 解約申込 of a contract in billing.
             "change": f"""
@@ -617,7 +625,7 @@ class Book:
             )
 
 
-def build(scale: float, log=print) -> dict:
+def build(scale: float, log=print, *, vacuum: bool = True) -> dict:
     from django.db import connection, transaction
 
     from contracts.demo import load_staff
@@ -635,10 +643,9 @@ def build(scale: float, log=print) -> dict:
         book.finish()
     filled = time.perf_counter() - started
     log(f"  filled in {filled:.0f} s; VACUUM ANALYZE …")
-    connection.ensure_connection()
-    connection.connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
+    if vacuum:  # outside any transaction (Django's default autocommit)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
     _summaries(log)
     return {"seconds": time.perf_counter() - started, **counts()}
 
@@ -685,7 +692,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 200,000 subscribers (the issue's book)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_URL)
+    parser.add_argument("--force", action="store_true", help="rebuild a database whose name says neither bench nor book")
     args = parser.parse_args()
+    name = args.database_url.rsplit("/", 1)[-1]
+    if not args.force and "bench" not in name and "book" not in name:
+        sys.exit(f"データベース「{name}」を削除して作り直します。名前に bench か book を含めるか、--force を付けてください。")
     if args.scale <= 0:
         sys.exit("--scale は正の数で指定してください（1 = 契約者 200,000）。")
     if not args.database_url.startswith(("postgres://", "postgresql://")):

@@ -3,7 +3,8 @@
     .venv/bin/python bench/generate.py --scale 0.01 --database-url postgres://postgres@127.0.0.1:5432/book_1pct
     nice .venv/bin/python bench/generate.py --database-url postgres://postgres@127.0.0.1:5432/book_full
 
-Drops and recreates the named database (whose name must say bench or book, or give --force), migrates, loads the regulation and the demo staff (their published demo
+Drops and recreates the named database (whose name must say bench or book, or give --force), migrates, loads the
+regulation and the demo staff (their published demo
 password: the page benchmark logs in as them), then writes with INSERT … SELECT over generate_series, per 200,000
 subscribers (scale 1):
 
@@ -41,16 +42,48 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/backoffice_book"
 CLOSED_MONTHS = 5
 
 SURNAMES = [
-    ("山田", "ヤマダ"), ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"),
-    ("伊藤", "イトウ"), ("渡辺", "ワタナベ"), ("中村", "ナカムラ"), ("小林", "コバヤシ"), ("加藤", "カトウ"),
-    ("吉田", "ヨシダ"), ("山本", "ヤマモト"), ("佐々木", "ササキ"), ("松本", "マツモト"), ("井上", "イノウエ"),
-    ("木村", "キムラ"), ("林", "ハヤシ"), ("清水", "シミズ"), ("山崎", "ヤマザキ"), ("森", "モリ"),
-    ("池田", "イケダ"), ("橋本", "ハシモト"), ("阿部", "アベ"), ("石川", "イシカワ"), ("前田", "マエダ"),
+    ("山田", "ヤマダ"),
+    ("佐藤", "サトウ"),
+    ("鈴木", "スズキ"),
+    ("高橋", "タカハシ"),
+    ("田中", "タナカ"),
+    ("伊藤", "イトウ"),
+    ("渡辺", "ワタナベ"),
+    ("中村", "ナカムラ"),
+    ("小林", "コバヤシ"),
+    ("加藤", "カトウ"),
+    ("吉田", "ヨシダ"),
+    ("山本", "ヤマモト"),
+    ("佐々木", "ササキ"),
+    ("松本", "マツモト"),
+    ("井上", "イノウエ"),
+    ("木村", "キムラ"),
+    ("林", "ハヤシ"),
+    ("清水", "シミズ"),
+    ("山崎", "ヤマザキ"),
+    ("森", "モリ"),
+    ("池田", "イケダ"),
+    ("橋本", "ハシモト"),
+    ("阿部", "アベ"),
+    ("石川", "イシカワ"),
+    ("前田", "マエダ"),
 ]
 GIVEN = [
-    ("太郎", "タロウ"), ("花子", "ハナコ"), ("一郎", "イチロウ"), ("美咲", "ミサキ"), ("健", "ケン"),
-    ("陽子", "ヨウコ"), ("大輔", "ダイスケ"), ("翔", "ショウ"), ("愛", "アイ"), ("誠", "マコト"),
-    ("直樹", "ナオキ"), ("由美", "ユミ"), ("拓也", "タクヤ"), ("恵", "メグミ"), ("亮", "リョウ"),
+    ("太郎", "タロウ"),
+    ("花子", "ハナコ"),
+    ("一郎", "イチロウ"),
+    ("美咲", "ミサキ"),
+    ("健", "ケン"),
+    ("陽子", "ヨウコ"),
+    ("大輔", "ダイスケ"),
+    ("翔", "ショウ"),
+    ("愛", "アイ"),
+    ("誠", "マコト"),
+    ("直樹", "ナオキ"),
+    ("由美", "ユミ"),
+    ("拓也", "タクヤ"),
+    ("恵", "メグミ"),
+    ("亮", "リョウ"),
 ]
 TRADES = [("商事", "ショウジ"), ("工業", "コウギョウ"), ("物産", "ブッサン"), ("建設", "ケンセツ"), ("電機", "デンキ")]
 # Which option a carrier line or a base contract carries, by the code of its carrier service / service.
@@ -84,16 +117,16 @@ def _array(values) -> str:
 class Book:
     def __init__(self, cursor, *, subscribers: int, log):
         from django.contrib.auth import get_user_model
-
-        from contracts.demo import load_staff
-        from core import clock
-        from core.history_write import system_user
         from django.db.models import Min
 
+        from core import clock
+        from core.history_write import system_user
         from options.models import CarrierService, OptionVariant, Service, TariffRevision
 
         self.cursor, self.n, self.log = cursor, subscribers, log
-        users = {u.username: u.pk for u in get_user_model().objects.filter(username__in=["uketsuke", "shonin", "keiri"])}
+        users = {
+            u.username: u.pk for u in get_user_model().objects.filter(username__in=["uketsuke", "shonin", "keiri"])
+        }
         self.clerk, self.approver, self.accounting = users["uketsuke"], users["shonin"], users["keiri"]
         self.system = system_user().pk
         self.today = clock.today()
@@ -148,7 +181,8 @@ class Book:
             f"""
             INSERT INTO contracts_subscriber (id, code, name, kana, kind, email, phone, address, note, is_active,
                 created_at, search_key)
-            SELECT i, code, name, kana, kind, 'info' || i || '@example.jp', phone, '東京都千代田区大手町' || (i %% 9 + 1)
+            SELECT i, code, name, kana, kind, 'info' || i || '@example.jp', phone,
+                   '東京都千代田区大手町' || (i %% 9 + 1)
                    || '-' || (i %% 30 + 1), '', true, TIMESTAMPTZ %(epoch)s + (i * interval '6 minutes'),
                    lower(code) || ' ' || name || ' ' || replace(kana, ' ', '') || ' ' || replace(phone, '-', '')
             FROM (
@@ -156,7 +190,8 @@ class Book:
                        CASE WHEN i %% 3 = 0 THEN {sur}[i %% 25 + 1] || {given}[i / 25 %% 15 + 1]
                             ELSE '株式会社' || {sur}[i %% 25 + 1] || {trade}[i / 25 %% 5 + 1] || (i / 125) END AS name,
                        CASE WHEN i %% 3 = 0 THEN {sur_kana}[i %% 25 + 1] || ' ' || {given_kana}[i / 25 %% 15 + 1]
-                            ELSE 'カブシキガイシャ ' || {sur_kana}[i %% 25 + 1] || {trade_kana}[i / 25 %% 5 + 1] END AS kana,
+                            ELSE 'カブシキガイシャ ' || {sur_kana}[i %% 25 + 1]
+                                 || {trade_kana}[i / 25 %% 5 + 1] END AS kana,
                        CASE WHEN i %% 3 = 0 THEN 'individual' ELSE 'corporate' END AS kind,
                        '0' || (3 + i %% 7) || '-' || lpad((i / 10000 %% 10000)::text, 4, '0') || '-'
                            || lpad((i %% 10000)::text, 4, '0') AS phone
@@ -202,7 +237,10 @@ class Book:
             """,
             {"n": self.n, "epoch": self.epoch, "approver": self.approver, "stamp": f"{self.epoch} 10:00+09"},
         )
-        for model, reason in ((BaseServiceContract, "基本サービス契約の登録"), (CarrierLineContract, "事業者回線契約の登録")):
+        for model, reason in (
+            (BaseServiceContract, "基本サービス契約の登録"),
+            (CarrierLineContract, "事業者回線契約の登録"),
+        ):
             self.history(
                 model,
                 where="true",
@@ -214,9 +252,9 @@ class Book:
 
     def option_contracts(self):
         """Stage every option contract with its id, option, variant, price and application, then write them."""
+        self.cursor.execute("ANALYZE contracts_carrierlinecontract, contracts_baseservicecontract")
         line_map = ", ".join(
-            f"({self.cs[cs]}, {self.variants[opt][0][1]}, {self.variants[opt][0][0]}, "
-            f"{self.variants[opt][-1][0]})"
+            f"({self.cs[cs]}, {self.variants[opt][0][1]}, {self.variants[opt][0][0]}, {self.variants[opt][-1][0]})"
             for cs, opt in LINE_OPTIONS.items()
         )
         base_map = ", ".join(
@@ -246,8 +284,7 @@ class Book:
                 FROM contracts_carrierlinecontract l JOIN (VALUES {line_map}) m (cs, option_id, first_variant,
                     last_variant) ON m.cs = l.carrier_service_id
                 WHERE l.subscriber_id %% 4 = 0
-                  AND l.id = (SELECT min(l2.id) FROM contracts_carrierlinecontract l2
-                              WHERE l2.subscriber_id = l.subscriber_id)
+                  AND substring(l.line_id from 4)::bigint %% 4 = 0  -- its first line (k = 0)
             ), numbered AS (
                 SELECT row_number() OVER (ORDER BY sub, ord, basis) AS id, src.* FROM src
             ), shaped AS (
@@ -414,12 +451,16 @@ class Book:
             self.sql(
                 f"applications (waiting, {kind})",
                 common.format(waiting=select),
-                {**p, "first": self.one("SELECT coalesce(max(id), 0) FROM contracts_application"),
-                 "start": f"{self.today - dt.timedelta(days=14)} 09:00+09"},  # fmt: skip
+                {
+                    **p,
+                    "first": self.one("SELECT coalesce(max(id), 0) FROM contracts_application"),
+                    "start": f"{self.today - dt.timedelta(days=14)} 09:00+09",
+                },  # fmt: skip
             )
         received = {"status": "'received'", "review_started_at": "NULL", "decided_by_id": "NULL",
                     "decided_at": "NULL",
-                    "option_contract_id": "CASE WHEN t.kind = 'new' THEN NULL ELSE t.option_contract_id END"}  # fmt: skip
+                    "option_contract_id": "CASE WHEN t.kind = 'new' THEN NULL"
+                                          " ELSE t.option_contract_id END"}  # fmt: skip
         self.history(
             Application,
             where="true",
@@ -486,7 +527,12 @@ class Book:
             user=str(self.approver),
         )
         self.history(
-            ContractTerms, where="true", date="t.created_at", reason="'契約条件の設定'", kind="+", user="t.created_by_id"
+            ContractTerms,
+            where="true",
+            date="t.created_at",
+            reason="'契約条件の設定'",
+            kind="+",
+            user="t.created_by_id",
         )
 
     def ledger(self):
@@ -621,7 +667,8 @@ class Book:
         for model in apps.get_app_config("contracts").get_models():
             table, pk = model._meta.db_table, model._meta.pk.column
             self.cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', '{pk}'), greatest((SELECT max({pk}) FROM {table}), 1))"
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{pk}'),"
+                f" greatest((SELECT max({pk}) FROM {table}), 1))"
             )
 
 
@@ -679,9 +726,7 @@ def counts() -> dict:
         for label, table in tables.items():
             cursor.execute(f"SELECT count(*) FROM {table}")
             result[label] = cursor.fetchone()[0]
-        cursor.execute(
-            "SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE relname LIKE 'contracts_historical%%'"
-        )
+        cursor.execute("SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE relname LIKE 'contracts_historical%%'")
         result["history rows"] = int(cursor.fetchone()[0] or 0)
         cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         result["database size"] = cursor.fetchone()[0]
@@ -692,11 +737,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = 200,000 subscribers (the issue's book)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_URL)
-    parser.add_argument("--force", action="store_true", help="rebuild a database whose name says neither bench nor book")
+    parser.add_argument(
+        "--force", action="store_true", help="rebuild a database whose name says neither bench nor book"
+    )
     args = parser.parse_args()
     name = args.database_url.rsplit("/", 1)[-1]
     if not args.force and "bench" not in name and "book" not in name:
-        sys.exit(f"データベース「{name}」を削除して作り直します。名前に bench か book を含めるか、--force を付けてください。")
+        sys.exit(
+            f"データベース「{name}」を削除して作り直します。名前に bench か book を含めるか、--force を付けてください。"
+        )
     if args.scale <= 0:
         sys.exit("--scale は正の数で指定してください（1 = 契約者 200,000）。")
     if not args.database_url.startswith(("postgres://", "postgresql://")):

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import time
@@ -37,10 +36,20 @@ PAGES = [
     ("home-accounting", "経理's home page", "keiri", "home", ""),
     ("home-approver", "承認者's home page", "shonin", "home", ""),
     ("home-clerk", "受付担当's home page", "uketsuke", "home", ""),
-    ("contracts-by-date", "option contracts sorted by 契約成立日", "uketsuke", "contracts:optioncontract_list",
-     "?sort=contracted_on"),  # fmt: skip
-    ("contracts-by-date-desc", "option contracts sorted by 契約成立日 (newest first)", "uketsuke",
-     "contracts:optioncontract_list", "?sort=-contracted_on"),  # fmt: skip
+    (
+        "contracts-by-date",
+        "option contracts sorted by 契約成立日",
+        "uketsuke",
+        "contracts:optioncontract_list",
+        "?sort=contracted_on",
+    ),  # fmt: skip
+    (
+        "contracts-by-date-desc",
+        "option contracts sorted by 契約成立日 (newest first)",
+        "uketsuke",
+        "contracts:optioncontract_list",
+        "?sort=-contracted_on",
+    ),  # fmt: skip
     ("ledger-month", "ledger filtered by month", "keiri", "contracts:ledger_list", "?month={month}"),
     ("subscriber-code", "subscriber search by code", "uketsuke", "contracts:subscriber_list", "?q={code}"),
     ("subscriber-name", "subscriber search by name", "uketsuke", "contracts:subscriber_list", "?q=ヤマダ"),
@@ -49,8 +58,13 @@ PAGES = [
     ("queue-review", "審査待ち queue", "shonin", "contracts:queue_review", ""),
     ("admin-applications", "admin application changelist", "admin", "admin:contracts_application_changelist", ""),
     ("admin-ledger", "admin ledger changelist", "keiri", "admin:contracts_ledgerentry_changelist", ""),
-    ("admin-option-contracts", "admin option contract changelist", "admin",
-     "admin:contracts_optioncontract_changelist", ""),  # fmt: skip
+    (
+        "admin-option-contracts",
+        "admin option contract changelist",
+        "admin",
+        "admin:contracts_optioncontract_changelist",
+        "",
+    ),  # fmt: skip
 ]
 APPROVALS = [("approve-new", "new"), ("approve-change", "change"), ("approve-cancel", "cancel")]
 LABELS = {key: label for key, label, *_ in PAGES} | {
@@ -115,9 +129,9 @@ def _approvals(client, kind: str, repeat: int) -> dict:
     from contracts.models import Application
 
     waiting = list(
-        Application.objects.filter(kind=kind, status="under_review").order_by("pk").values_list("pk", flat=True)[
-            : repeat + 2
-        ]
+        Application.objects.filter(kind=kind, status="under_review")
+        .order_by("pk")
+        .values_list("pk", flat=True)[: repeat + 2]
     )
     if len(waiting) < repeat + 2:
         return {"skipped": f"{len(waiting)} waiting {kind} applications (need {repeat + 2})"}
@@ -127,7 +141,7 @@ def _approvals(client, kind: str, repeat: int) -> dict:
         data = {"csrfmiddlewaretoken": _CSRF.search(page).group(1), "version": _VERSION.search(page).group(1)}
         url = reverse("contracts:application_approve", args=[pk])
         if n == 1:
-            queries = _queries(lambda: client.post(url, data))
+            queries = _queries(lambda url=url, data=data: client.post(url, data))
             continue
         started = time.perf_counter()
         response = client.post(url, data)

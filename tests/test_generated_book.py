@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import generate  # noqa: E402
 import pages  # noqa: E402
 
-
 SCALE = 0.002  # 400 subscribers
 
 

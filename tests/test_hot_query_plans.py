@@ -128,7 +128,11 @@ HOT_PAGES = [
     ("sysadmin", "admin:contracts_optioncontract_changelist", ""),
     ("sysadmin", "admin:contracts_subscriber_changelist", ""),
     ("accounting", "admin:contracts_ledgerentry_changelist", ""),
-    ("accounting", "admin:contracts_ledgerentry_changelist", "?booked_month__gte=2026-03-01&booked_month__lt=2026-04-01"),
+    (
+        "accounting",
+        "admin:contracts_ledgerentry_changelist",
+        "?booked_month__gte=2026-03-01&booked_month__lt=2026-04-01",
+    ),
 ]
 
 

@@ -184,6 +184,37 @@ def _measure(args_json: str) -> dict:
     return results
 
 
+def _explain(key: str) -> None:
+    """Print EXPLAIN ANALYZE of each statement of page `key` that reads a big table (the profile of a miss)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from contracts.models import MonthClose, Subscriber
+
+    settings.DEBUG = False
+    _, label, username, name, query = next(page for page in PAGES if page[0] == key)
+    month = f"{MonthClose.objects.order_by('-month').first().month:%Y-%m}"
+    code = Subscriber.objects.order_by("pk").values_list("code", flat=True)[Subscriber.objects.count() // 2]
+    client = _login(username)
+    url = reverse(name) + query.format(month=month, code=code)
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        client.get(url)
+        elapsed = (time.perf_counter() - started) * 1000
+    print(f"{label}: {url} {elapsed:.0f} ms, {len(captured.captured_queries)} queries")
+    for q in captured.captured_queries:
+        sql = re.sub(r'^DECLARE "[^"]+" NO SCROLL CURSOR (WITH HOLD |WITHOUT HOLD )?FOR ', "", q["sql"])
+        if not sql.startswith("SELECT") or "contracts_" not in sql:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        print(f"\n-- {q['time']} s: {sql[:300]}\n{plan}")
+
+
 def _p(times, q: float) -> float:
     ordered = sorted(times)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -219,8 +250,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--only", action="append", help="a page key (repeatable); default every page")
     parser.add_argument("--json", help="write the raw results here")
+    parser.add_argument("--explain", help="a page key: print EXPLAIN ANALYZE of its reads on --small's book")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.explain:
+        harness.environment(args.small)
+        harness.django_setup()
+        _explain(args.explain)
+        return
     if args.measure:
         harness.environment(os.environ["DATABASE_URL"])
         print(json.dumps(_measure(args.measure)))

@@ -37,9 +37,17 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
-## Export benchmark on PostgreSQL (see BENCHMARKS.md).
+## Every benchmark on PostgreSQL at a small size, each printing its figures (see BENCHMARKS.md for the full-size
+## runs). BENCH_ARGS goes to the export benchmark (e.g. BENCH_ARGS="--rows 1000000"); BENCH_PG is the server.
+BENCH_ARGS ?= --rows 10000
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 bench: install
 	$(PY) bench/export_bench.py $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_PG)/backoffice_close_bench $(PY) bench/close_bench.py --contracts 2000
+	DATABASE_URL=$(BENCH_PG)/backoffice_charges_bench $(PY) bench/charges_bench.py --contracts 2000
+	$(PY) bench/generate.py --scale 0.001 --database-url $(BENCH_PG)/backoffice_book_small
+	$(PY) bench/generate.py --scale 0.01 --database-url $(BENCH_PG)/backoffice_book_1pct
+	$(PY) bench/pages.py --small $(BENCH_PG)/backoffice_book_small --large $(BENCH_PG)/backoffice_book_1pct --repeat 5
 
 clean-db:
 	rm -f var/db.sqlite3

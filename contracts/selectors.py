@@ -21,6 +21,7 @@ from core.errors import DomainError
 from core.formats import wareki_datetime
 from core.history_read import staff_name
 from core.search import normalize, text_for_storage
+from core.text import CODE_ALPHABET
 from core.wareki import format_date
 from options.choices import EligibilityKind, FeeKind, RevisionStatus
 from options.models import CarrierService, FeeItem, Option, OptionVariant, Service, Succession
@@ -624,8 +625,12 @@ def _record_number(text: str) -> int | None:
 def _search_rows(kind: str, text: str):
     if kind == "subscriber":
         return Subscriber.objects.matching(text).order_by("code", "pk")
-    # Numbers are matched as staff typed them, in NFKC and without spaces, but with their hyphens.
+    # Numbers are matched as staff typed them, in NFKC and without spaces, but with their hyphens. A contract number
+    # and a line ID are keys in the code alphabet (core.text): a text outside it (a name, a フリガナ) matches none,
+    # so it is not looked for (a LIKE '%…%' that no index serves would read every base contract and line).
     typed = "".join(text_for_storage(text).split())
+    if kind in ("base_contract", "carrier_line") and not CODE_ALPHABET.fullmatch(typed):
+        return (BaseServiceContract if kind == "base_contract" else CarrierLineContract).objects.none()
     if kind == "base_contract":
         if not typed:
             return BaseServiceContract.objects.none()

@@ -104,6 +104,10 @@ HOT_PAGES = [
     ("approver", "home", ""),
     ("clerk", "home", ""),
     ("clerk", "contracts:subscriber_list", ""),
+    # The subscriber search on the normalised key (a code, a name in kana), in the list and in the header's search.
+    ("clerk", "contracts:subscriber_list", "?q=S00001"),
+    ("clerk", "contracts:subscriber_list", "?q=やまだ"),
+    ("clerk", "contracts:search", "?q=カブシキ"),
     ("clerk", "contracts:optioncontract_list", "?sort=contracted_on"),
     ("clerk", "contracts:optioncontract_list", "?sort=-contracted_on"),
     ("accounting", "contracts:ledger_list", "?month={month}"),
@@ -120,7 +124,15 @@ HOT_PAGES = [
     ("clerk", "contracts:queue_billing_start", ""),
     ("clerk", "contracts:queue_migrations", ""),
     ("sysadmin", "admin:contracts_application_changelist", ""),
+    ("sysadmin", "admin:contracts_application_changelist", "?entered_at__gte=2026-03-01+00:00:00%2B09:00"),
+    ("sysadmin", "admin:contracts_optioncontract_changelist", ""),
+    ("sysadmin", "admin:contracts_subscriber_changelist", ""),
     ("accounting", "admin:contracts_ledgerentry_changelist", ""),
+    (
+        "accounting",
+        "admin:contracts_ledgerentry_changelist",
+        "?booked_month__gte=2026-03-01&booked_month__lt=2026-04-01",
+    ),
 ]
 
 

@@ -104,3 +104,17 @@ def test_a_long_query_is_cut_not_refused(client, clerk, book):
     response = search(client, clerk, "やまだ" + "あ" * 500)
     assert response.status_code == 200
     assert groups(response) == {}
+
+
+def test_a_name_is_not_looked_for_among_contract_numbers_and_line_ids(client, clerk, book):
+    """Keys are in the code alphabet: a name cannot be in one, and a LIKE '%…%' over every base contract and line
+    (1,000,000 rows at full scale) is not run for it; a number still finds its line."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = search(client, clerk, "やまだ")
+    assert "山田 太郎" in response.content.decode()
+    tables = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "contracts_baseservicecontract" not in tables and "contracts_carrierlinecontract" not in tables
+    assert "CAF7771" in search(client, clerk, "ｃａｆ７７７").content.decode()

@@ -22,10 +22,12 @@ Invariants (after every step unless said otherwise):
    its 実施日, its first full month), equals to the yen what that close charges less the month's charges without
    the revision; and a draft's preview is the same figures once it is published.
 7. right after each close: it wrote the rows its preview (仮締め) showed (the same fingerprint), and its journal
-   in each format has debit = credit and, per tax rate, the report's tax to the yen (tests/accounting).
+   in each format has debit = credit and, per tax rate, the report's tax to the yen (tests/accounting);
+8. right after each close: it sealed its month, chained to the previous close's seal, and `verify_ledger` finds
+   every closed month's rows as sealed (contracts.billing.seal).
 
-With INVARIANTS_STRICT=1, two more: 8. a contract row shows the terms of its timeline's last period, and the
-timeline has no gap or overlap; 9. the standing 月額費用 rows of a contract approved in the system are its
+With INVARIANTS_STRICT=1, two more: 9. a contract row shows the terms of its timeline's last period, and the
+timeline has no gap or overlap; 10. the standing 月額費用 rows of a contract approved in the system are its
 timeline from the billing start, each priced on the terms in force on its date. Both break today on known
 defects (the xfail tests of test_invariants.py), hence opt-in.
 
@@ -52,6 +54,7 @@ from contracts import roles
 from contracts.billing.charges import contract_charges
 from contracts.billing.impact import ImpactTotals, contract_impacts, impact_window
 from contracts.billing.pricing import price
+from contracts.billing.seal import ledger_verify
 from contracts.billing.timeline import period_on, periods_for, periods_of
 from contracts.choices import (
     OPEN_APPLICATION_STATUSES,
@@ -1086,6 +1089,11 @@ class BookMachine(RuleBasedStateMachine):
         with self.travel():
             self.frozen[month] = report_files(month)
             journal_files_checked(month)  # invariant 7
+        # Invariant 8: the close sealed its month in the chain, and every closed month verifies.
+        previous = MonthClose.objects.filter(month__lt=month).order_by("-month").first()
+        assert close.seal.previous_hash == (previous.seal.seal_hash if previous else "")
+        failed = [check.message for check in ledger_verify() if not check.ok]
+        assert not failed, f"verify_ledger after closing {month:%Y-%m}: {failed}"
         # Invariant 2, right after the close, for every closed month.
         unpriced, broken = charge_identity(closed_months())
         assert not unpriced, f"a closed book has contracts it cannot price now: {unpriced}"

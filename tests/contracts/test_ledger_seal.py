@@ -3,6 +3,7 @@ and names the first month, and the first row, that no longer match (contracts.bi
 
 import datetime as dt
 import io
+import json
 
 import pytest
 import time_machine
@@ -36,13 +37,24 @@ def _verify(*args) -> tuple[int, str]:
 
 
 def _raw(sql: str, params=()) -> None:
-    """A change behind the app's back (SQLite has no append-only trigger; PostgreSQL: see the postgres tests)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
 
 
+def _behind_the_apps_back(sql: str, params=()) -> None:
+    """A change the services never make. SQLite has no append-only trigger; on PostgreSQL the test's connection is the
+    table's owner, whose maintenance flag lets it through (the last test below goes around the trigger instead)."""
+    if connection.vendor == "postgresql":
+        _raw("SET LOCAL backoffice.ledger_maintenance = 'on'")
+    _raw(sql, params)
+
+
 @pytest.fixture
 def two_months(regulation, approver, approver2, accounting):
+    return _two_months(approver, approver2, accounting)
+
+
+def _two_months(approver, approver2, accounting):
     """A contract billed from 2026-02-15 (its 月額費用 row is booked in February, before the first close), two from
     March; March closed on 4/2; a March charge refunded (a reversal booked in April); April closed on 5/2."""
     early = contract_billed_from(dt.date(2026, 2, 15), code="C000001", name="株式会社二月", approver=approver)
@@ -109,7 +121,7 @@ def test_verify_ledger_passes_on_an_untouched_book(two_months):
 
 def test_a_row_changed_behind_the_apps_back_is_reported_in_its_month_with_its_id(two_months):
     row = _march_charge()
-    _raw(f"UPDATE {LEDGER} SET amount_yen = amount_yen + 1 WHERE id = %s", [row.pk])
+    _behind_the_apps_back(f"UPDATE {LEDGER} SET amount_yen = amount_yen + 1 WHERE id = %s", [row.pk])
 
     code, out = _verify()
     assert code == 1
@@ -127,7 +139,7 @@ def test_a_row_changed_behind_the_apps_back_is_reported_in_its_month_with_its_id
 
 def test_a_row_deleted_behind_the_apps_back_is_reported(two_months):
     row = _march_charge()
-    _raw(f"DELETE FROM {LEDGER} WHERE id = %s", [row.pk])
+    _behind_the_apps_back(f"DELETE FROM {LEDGER} WHERE id = %s", [row.pk])
 
     code, out = _verify()
     assert code == 1
@@ -138,7 +150,7 @@ def test_a_row_added_to_a_closed_month_is_reported(two_months):
     """February's row (before the first close, in no closed month) moved into March behind the app's back."""
     row = two_months["early"].ledger_entries.get(kind=LedgerKind.MONTHLY)
     assert row.booked_month == FEB
-    _raw(f"UPDATE {LEDGER} SET booked_month = %s WHERE id = %s", [MAR, row.pk])
+    _behind_the_apps_back(f"UPDATE {LEDGER} SET booked_month = %s WHERE id = %s", [MAR, row.pk])
 
     code, out = _verify()
     assert code == 1
@@ -147,21 +159,22 @@ def test_a_row_added_to_a_closed_month_is_reported(two_months):
 
 def test_a_reversal_changed_in_the_next_month_breaks_that_month_not_the_one_before(two_months):
     reversal = LedgerEntry.objects.get(reverses=two_months["refunded"])
-    _raw(f"UPDATE {LEDGER} SET reason = %s WHERE id = %s", ["返金", reversal.pk])
+    _behind_the_apps_back(f"UPDATE {LEDGER} SET reason = %s WHERE id = %s", ["返金", reversal.pk])
     assert [(c.month, c.ok, c.row_id) for c in ledger_verify()] == [(MAR, True, None), (APR, False, reversal.pk)]
 
 
 def test_a_seal_rewritten_to_match_a_changed_month_is_found_at_the_next_link(two_months):
     """Whoever changes March and writes March's seal again to match must also rewrite April's."""
     row = _march_charge()
-    _raw(f"UPDATE {LEDGER} SET amount_yen = 0 WHERE id = %s", [row.pk])
+    _behind_the_apps_back(f"UPDATE {LEDGER} SET amount_yen = 0 WHERE id = %s", [row.pk])
     from contracts.billing.closed_scope import closes_for
     from contracts.billing.seal import month_seal_compute
 
     forged = month_seal_compute(closes_for(MAR), previous_hash="")
-    _raw(
-        f"UPDATE {MonthSeal._meta.db_table} SET rows_hash = %s, chunks = %s, seal_hash = %s WHERE close_id = %s",
-        [forged.rows_hash, str(forged.chunks).replace("'", '"'), forged.seal_hash, two_months["first"].pk],
+    chunks = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    _behind_the_apps_back(
+        f"UPDATE {MonthSeal._meta.db_table} SET rows_hash = %s, chunks = {chunks}, seal_hash = %s WHERE close_id = %s",
+        [forged.rows_hash, json.dumps(forged.chunks), forged.seal_hash, two_months["first"].pk],
     )
     checks = ledger_verify()
     assert [(c.month, c.ok) for c in checks] == [(MAR, True), (APR, False)]
@@ -169,14 +182,16 @@ def test_a_seal_rewritten_to_match_a_changed_month_is_found_at_the_next_link(two
 
 
 def test_a_changed_seal_record_is_reported(two_months):
-    _raw(f"UPDATE {MonthSeal._meta.db_table} SET row_count = 4 WHERE close_id = %s", [two_months["first"].pk])
+    _behind_the_apps_back(
+        f"UPDATE {MonthSeal._meta.db_table} SET row_count = 4 WHERE close_id = %s", [two_months["first"].pk]
+    )
     code, out = _verify()
     assert code == 1 and "令和8年3月 (2026-03): 封印の記録そのものが書き換えられています。" in out
 
 
 def test_closes_made_before_seals_are_sealed_as_found_once(two_months):
-    _raw(f"DELETE FROM {MonthSeal.history.model._meta.db_table}")
-    _raw(f"DELETE FROM {MonthSeal._meta.db_table}")
+    _behind_the_apps_back(f"DELETE FROM {MonthSeal.history.model._meta.db_table}")
+    _behind_the_apps_back(f"DELETE FROM {MonthSeal._meta.db_table}")
     code, out = _verify()
     assert code == 1 and "令和8年3月 (2026-03): 封印がありません" in out
 
@@ -196,8 +211,8 @@ def test_closes_made_before_seals_are_sealed_as_found_once(two_months):
 
 
 def test_a_close_after_unsealed_closes_seals_them_first(two_months, accounting):
-    _raw(f"DELETE FROM {MonthSeal.history.model._meta.db_table}")
-    _raw(f"DELETE FROM {MonthSeal._meta.db_table}")
+    _behind_the_apps_back(f"DELETE FROM {MonthSeal.history.model._meta.db_table}")
+    _behind_the_apps_back(f"DELETE FROM {MonthSeal._meta.db_table}")
     with _at(2026, 6, 2, 9, 30):
         may = month_close(month=MAY, actor=accounting)
     seals = list(MonthSeal.objects.order_by("close__month").values_list("close__month", "as_found"))
@@ -218,3 +233,53 @@ def test_verify_ledger_refuses_a_month_not_closed_and_bad_months(two_months):
 def test_verify_ledger_on_a_book_without_closes():
     assert _verify() == (0, "締め済みの月がないため、検証する封印はありません。\n")
     assert MonthClose.objects.count() == 0
+
+
+# --- PostgreSQL: the table owner changes a row behind the append-only trigger -----------------------------------
+
+TRIGGER = "contracts_ledgerentry_no_update_delete"
+
+
+@pytest.fixture
+def two_months_closed_at_a_snapshot(transactional_db, regulation, approver, approver2, accounting):
+    """The same book, its closes on the real path (watermarks under a short lock, then a REPEATABLE READ snapshot)."""
+    return _two_months(approver, approver2, accounting)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_rows_the_owner_changes_behind_the_trigger_are_found(two_months_closed_at_a_snapshot):
+    assert connection.vendor == "postgresql"
+    march, april = (
+        LedgerEntry.objects.filter(kind=LedgerKind.MONTHLY_CHARGE, booked_month=m).order_by("pk").first()
+        for m in (MAR, APR)
+    )
+    assert _verify()[0] == 0
+    # The app cannot: the trigger refuses an UPDATE, even from the owner.
+    from django.db import DatabaseError, transaction
+
+    with pytest.raises(DatabaseError, match="追記のみ"), transaction.atomic():
+        _raw(f"UPDATE {LEDGER} SET amount_yen = amount_yen + 1 WHERE id = %s", [march.pk])
+
+    # The owner disables the trigger, changes March's amount and enables it again: nothing in the table says so.
+    _raw(f"ALTER TABLE {LEDGER} DISABLE TRIGGER {TRIGGER}")
+    _raw(f"UPDATE {LEDGER} SET amount_yen = amount_yen + 1000 WHERE id = %s", [march.pk])
+    _raw(f"ALTER TABLE {LEDGER} ENABLE TRIGGER {TRIGGER}")
+    # A superuser skips every trigger for its session and changes April's reason.
+    _raw("SET session_replication_role = replica")
+    _raw(f"UPDATE {LEDGER} SET reason = %s WHERE id = %s", ["（書き換え）", april.pk])
+    _raw("RESET session_replication_role")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgenabled FROM pg_trigger WHERE tgname = %s", [TRIGGER])
+        assert cursor.fetchone() == ("O",)
+
+    code, out = _verify()
+    assert code == 1
+    assert (
+        f"令和8年3月 (2026-03): 台帳の行が封印と一致しません。最初に違う行: #{march.pk}（締め後に変更されています）。"
+        in out
+    )
+    assert (
+        f"令和8年4月 (2026-04): 台帳の行が封印と一致しません。最初に違う行: #{april.pk}（締め後に変更されています）。"
+        in out
+    )
+    assert f"台帳の検証: 令和8年3月 (2026-03)の台帳が封印と一致しません（最初に違う行: #{march.pk}）。" in out

@@ -38,13 +38,25 @@ def ledger_scope(closes: Closes, *, id_field: str = "pk") -> Q:
 
     `id_field` names the ledger id on the queried model: "id" on the ledger's history, whose pk is its own.
     """
-    scope = Q(booked_month=closes.month)
+    booked, late = ledger_scope_parts(closes, id_field=id_field)
+    return booked if late is None else booked | late
+
+
+def ledger_scope_parts(closes: Closes, *, id_field: str = "pk") -> tuple[Q, Q | None]:
+    """`ledger_scope` as its two disjoint parts: the rows booked into the month, and the rows booked into an earlier
+    closed month after the previous close (None when the month has no previous close). Each is served by one index
+    (booked_month; the id range above the previous watermark), so a reader of the whole month (the seal) reads
+    rows of this month only, where their OR reads the ledger from its first row."""
+    booked = Q(booked_month=closes.month)
+    late = None
     if closes.previous is not None:
-        scope |= Q(
+        late = Q(
             booked_month__lt=closes.month,
             booked_month__gte=closes.first_month,
             **{f"{id_field}__gt": closes.previous.ledger_watermark},
         )
     if closes.this is not None:
-        scope &= Q(**{f"{id_field}__lte": closes.this.ledger_watermark})
-    return scope
+        up_to = Q(**{f"{id_field}__lte": closes.this.ledger_watermark})
+        booked &= up_to
+        late = None if late is None else late & up_to
+    return booked, late

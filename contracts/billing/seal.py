@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, connections, transaction
 
-from contracts.billing.closed_scope import Closes, closes_for, ledger_scope
+from contracts.billing.closed_scope import Closes, closes_for, ledger_scope, ledger_scope_parts
 from contracts.models import LedgerEntry, MonthClose, MonthSeal
 from core.formats import wareki_month
 
@@ -79,8 +79,24 @@ def seal_hash_of(*, previous_hash: str, month: dt.date, row_count: int, rows_has
 
 
 def sealed_rows(closes: Closes):
-    """The month's rows as SEALED_FIELDS tuples, in id order."""
+    """The month's rows as SEALED_FIELDS tuples, in id order (one query: for a few rows, an id range)."""
     return LedgerEntry.objects.filter(ledger_scope(closes)).order_by("pk").values_list(*SEALED_FIELDS)
+
+
+def month_rows(closes: Closes) -> Iterator[tuple]:
+    """Every row of the month as SEALED_FIELDS tuples in id order, streamed: its two parts (ledger_scope_parts),
+    each read through its own index, merged by id. Reading them as one OR walks the primary key from the ledger's
+    first row (8.3 s for a 750,000-row month of a 5M-row ledger, growing with the ledger; BENCHMARKS.md)."""
+    parts = [
+        LedgerEntry.objects.filter(part).order_by("pk").values_list(*SEALED_FIELDS)
+        for part in ledger_scope_parts(closes)
+        if part is not None
+    ]
+    if connection.in_atomic_block:
+        yield from _merged(*(_whole_month_plan(part) for part in parts))
+        return
+    with transaction.atomic():
+        yield from _merged(*(_whole_month_plan(part) for part in parts))
 
 
 @dataclass
@@ -131,19 +147,36 @@ class SealValues:
     seal_hash: str
 
 
-def _stream(queryset) -> Iterator[tuple]:
-    """Rows through a server-side cursor (PostgreSQL): inside a transaction, so it is not materialised WITH HOLD."""
-    if connection.in_atomic_block:
+def _whole_month_plan(queryset) -> Iterator[tuple]:
+    """Plan the cursor for reading every row (PostgreSQL's cursor_tuple_fraction = 1 while it is declared).
+
+    A cursor is planned by default for its first 10% of rows: for "the month's rows by id" that is a walk of the
+    primary key from the table's first row with a filter, which grows with the whole ledger; planned for all rows
+    it reads the month through its index and sorts it, which grows with the month (BENCHMARKS.md).
+    """
+    if connection.vendor != "postgresql":
         yield from queryset.iterator(chunk_size=READ_CHUNK)
         return
-    with transaction.atomic():
-        yield from queryset.iterator(chunk_size=READ_CHUNK)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('cursor_tuple_fraction')")
+        before = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('cursor_tuple_fraction', '1', true)")
+    rows = queryset.iterator(chunk_size=READ_CHUNK)
+    try:
+        first = next(rows, None)  # the cursor is declared (and planned) on the first fetch
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('cursor_tuple_fraction', %s, true)", [before])
+    if first is None:
+        return
+    yield first
+    yield from rows
 
 
-def _merged(ours: Iterable[tuple], theirs: list[tuple]) -> Iterator[tuple]:
-    """Both streams in id order, a row seen by both once."""
+def _merged(*streams: Iterable[tuple]) -> Iterator[tuple]:
+    """The streams (each in id order) in id order, a row seen by more than one once."""
     last = None
-    for row in heapq.merge(ours, theirs, key=lambda r: r[0]):
+    for row in heapq.merge(*streams, key=lambda r: r[0]):
         if row[0] != last:
             last = row[0]
             yield row
@@ -152,7 +185,7 @@ def _merged(ours: Iterable[tuple], theirs: list[tuple]) -> Iterator[tuple]:
 def month_seal_compute(closes: Closes, *, previous_hash: str, also: list[tuple] = ()) -> SealValues:
     """The seal of `closes.month` over its rows now (plus `also`: rows committed beside a close's snapshot)."""
     digest = SealDigest()
-    for row in _merged(_stream(sealed_rows(closes)), sorted(also)):
+    for row in _merged(month_rows(closes), sorted(also)):
         digest.add(row)
     digest.finish()
     return SealValues(
@@ -292,7 +325,7 @@ def _first_chunk_difference(closes: Closes, seal: MonthSeal) -> tuple[int, int] 
     stored = seal.chunks
     digest = SealDigest()
     compared = 0
-    with closing(_stream(sealed_rows(closes))) as rows:
+    with closing(month_rows(closes)) as rows:
         for row in rows:
             digest.add(row)
             if len(digest.chunks) > compared:

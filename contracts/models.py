@@ -688,7 +688,6 @@ class MonthSeal(models.Model):
         verbose_name = "台帳の封印"
         verbose_name_plural = "台帳の封印"
         ordering = ["close__month", "pk"]
-        permissions = [("verify_ledger", "台帳の封印を検証できる")]
 
     def __str__(self) -> str:
         return f"{wareki_month(self.close.month)} 封印"

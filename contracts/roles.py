@@ -41,9 +41,6 @@ _PREVIEW = ["options.preview_tariffrevision"]
 # 勘定科目の対応 (accounting app): how the month's money is booked in the accounting system; 経理 keeps it.
 _MAPPINGS = ["accounting.view_accountmapping", "accounting.add_accountmapping", "accounting.change_accountmapping"]
 
-# 台帳の検証 (verify_ledger): recompute the closed months' seals; read-only, for 経理 and システム管理者.
-_VERIFY = ["contracts.view_monthseal", "contracts.verify_ledger"]
-
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK: _READ_ALL + _edit("contracts", _CONTRACT_RECORDS),
     # 承認者 and システム管理者 may read the close's preview (仮締め): the approver, who decides what the ledger
@@ -52,7 +49,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ACCOUNTING: _READ_ALL
     + _MAPPINGS
     + ["contracts.export_report", "contracts.close_month", "contracts.preview_close"]
-    + _VERIFY
     + _PREVIEW,
     # Need to know: the catalogue and its revisions only. None of its screens shows a contract, and whether a
     # revision is cited by the ledger is told by the catalogue services' refusal, not by reading the ledger.
@@ -66,7 +62,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _edit("options", _CATALOGUE_MODELS)
     + _PUBLISH
     + _PREVIEW
-    + _VERIFY
     + _edit("contracts", _CONTRACT_RECORDS)
     + [
         "contracts.decide_application",

@@ -159,6 +159,9 @@ HOSTILE: dict[str, st.SearchStrategy[list]] = {
     "apply_successions": st.tuples(st.sampled_from([[], ["--dry-run"]]), _extra()).map(lambda t: t[0] + t[1]),
     "load_demo": _extra(),
     "load_regulation": _extra(),
+    "seal_ledger": _extra(),
+    # A month that is not closed (none is, here), or not a month; an argument it does not take.
+    "verify_ledger": st.one_of(st.tuples(hostile_month).map(lambda t: ["--month", t[0]]), _extra()),
     "db_grant_app_role": st.one_of(
         # A role name no server holds: a NUL, over 63 bytes, or a prefix no role of ours has.
         st.tuples(

@@ -661,6 +661,46 @@ class MonthClose(models.Model):
         return self.ledger_watermark if self.ledger_seen_watermark is None else self.ledger_seen_watermark
 
 
+class MonthSeal(models.Model):
+    """封印: the hash chain over a closed month's ledger rows (contracts.billing.seal, docs/ledger_seal.md).
+
+    One per close, written in the close's transaction (or, for a close made before seals existed, by `seal_ledger`
+    from the rows as it found them: `as_found`). Append-only: `verify_ledger` recomputes it and names the first
+    month whose rows no longer match. `chunks` are [first id, last id, rows, SHA-256] of each run of
+    contracts.billing.seal.CHUNK_ROWS rows in id order, so a difference is narrowed to one run.
+    """
+
+    close = models.OneToOneField(MonthClose, on_delete=models.PROTECT, related_name="seal", verbose_name="月次締め")
+    version = models.CharField("封印の方式", max_length=20)
+    previous_hash = models.CharField("前の締めの封印", max_length=64, blank=True, help_text="最初の締めは空")
+    rows_hash = models.CharField("台帳の行のハッシュ", max_length=64)
+    row_count = models.PositiveBigIntegerField("行数")
+    chunks = models.JSONField("区切りごとのハッシュ", default=list)
+    seal_hash = models.CharField("封印", max_length=64)
+    as_found = models.BooleanField(
+        "締め後に封印", default=False, help_text="封印の導入前の締め: 封印した時点の台帳のまま封印しています"
+    )
+    sealed_at = models.DateTimeField("封印日時")
+    sealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="封印者"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "台帳の封印"
+        verbose_name_plural = "台帳の封印"
+        ordering = ["close__month", "pk"]
+
+    def __str__(self) -> str:
+        return f"{wareki_month(self.close.month)} 封印"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("台帳の封印は変更できません。")
+        super().save(*args, **kwargs)
+
+
 class MonthCloseSummary(models.Model):
     """A closed month's 集計 as its report gives it, stored once so that the accounting home reads twelve months
     without aggregating millions of ledger rows (contracts.services.month_summaries writes it).

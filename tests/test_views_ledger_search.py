@@ -217,3 +217,40 @@ def test_a_bad_range_is_refused_by_its_field_and_shows_no_rows(book, client, acc
     assert list(response.context["table"].data.data) == []
     # Asked for as a CSV, a bad search is the page with its errors, not an empty file.
     assert client.get(LIST + query + "&export=csv")["Content-Type"].startswith("text/html")
+
+
+def test_every_sealed_row_of_a_closed_month_is_found_by_each_search_and_in_the_export(book, client, accounting):
+    """電子帳簿保存法: the rows each close sealed (its charges, the reversal, the adjustment, the 月額費用 rows) are the
+    rows the three searches find, alone and combined, and the rows of the list's CSV; and they verify."""
+    from contracts.billing.closed_scope import closes_for
+    from contracts.billing.seal import ledger_verify, month_rows
+    from contracts.models import MonthSeal
+    from core import clock
+
+    client.force_login(accounting)
+    assert [(c.month, c.ok) for c in ledger_verify()] == [(FEB, True), (MAR, True)]
+    kinds = set()
+    for month in (FEB, MAR):
+        sealed = {row[0] for row in month_rows(closes_for(month))}
+        assert len(sealed) == MonthSeal.objects.get(close__month=month).row_count > 0
+        rows = LedgerEntry.objects.filter(pk__in=sealed)
+        kinds |= set(rows.values_list("kind", flat=True))
+        days = sorted(clock.jst_date(at) for at in rows.values_list("arisen_at", flat=True))
+        amounts = sorted(rows.values_list("amount_yen", flat=True))
+        dates = f"date_from={days[0]}&date_to={days[-1]}"
+        range_of_amounts = f"amount_min={amounts[0]}&amount_max={amounts[-1]}"
+        _, by_date = _rows(client, "?" + dates)
+        _, by_amount = _rows(client, "?" + range_of_amounts)
+        _, combined = _rows(client, f"?{dates}&{range_of_amounts}")
+        assert sealed <= by_date and sealed <= by_amount and sealed <= combined, month
+        for code in set(rows.values_list("option_contract__subscriber__code", flat=True)):
+            theirs = set(rows.filter(option_contract__subscriber__code=code).values_list("pk", flat=True))
+            _, alone = _rows(client, f"?subscriber={code}")
+            _, all_three = _rows(client, f"?subscriber={code}&{dates}&{range_of_amounts}")
+            assert theirs <= alone and sealed & all_three == theirs, (month, code)
+        response = client.get(f"{LIST}?{dates}&{range_of_amounts}&export=csv")
+        lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+        numbers = {int(row[lines[0].index("番号")]) for row in lines[1:]}
+        assert sealed <= numbers, month
+    assert kinds == {LedgerKind.MONTHLY, LedgerKind.MONTHLY_CHARGE, LedgerKind.ADJUSTMENT}
+    assert book["reversal"].pk in {row[0] for row in month_rows(closes_for(MAR))}  # the reversal, sealed in March

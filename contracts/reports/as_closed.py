@@ -2,53 +2,22 @@
 as they were when it was closed (a later rename is not shown), so a closed month gives the same bytes whenever it
 is regenerated (DOMAIN §3.11)."""
 
-import datetime as dt
-from dataclasses import dataclass
-
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from contracts.models import MonthClose, Subscriber
-from core import clock
+from contracts.billing.closed_scope import Closes, closes_for, ledger_scope
+from contracts.models import Subscriber
 from options.models import Option
 
-
-@dataclass(frozen=True)
-class Closes:
-    """The closes a month's report depends on: its own, the previous month's and the very first one."""
-
-    month: dt.date
-    this: MonthClose | None
-    previous: MonthClose | None
-    first_month: dt.date | None
-
-
-def closes_for(month: dt.date) -> Closes:
-    month = clock.month_start(month)
-    previous_month = clock.month_start(month - dt.timedelta(days=1))
-    found = {c.month: c for c in MonthClose.objects.filter(month__in=[month, previous_month])}
-    first = MonthClose.objects.order_by("month").values_list("month", flat=True).first()
-    return Closes(month, found.get(month), found.get(previous_month), first)
-
-
-def ledger_scope(closes: Closes) -> Q:
-    """Return the ledger rows that belong to the month's report, whatever their kind.
-
-    A row belongs to its booked month, unless that month was already closed when the row was written (its id
-    is above the close's watermark, e.g. a monthly obligation from a billing start corrected backwards): then
-    it belongs to the first open month after it, i.e. the month right after the last close. A closed month
-    holds only rows up to its own watermark, so later rows never change it.
-    """
-    scope = Q(booked_month=closes.month)
-    if closes.previous is not None:
-        scope |= Q(
-            booked_month__lt=closes.month,
-            booked_month__gte=closes.first_month,
-            pk__gt=closes.previous.ledger_watermark,
-        )
-    if closes.this is not None:
-        scope &= Q(pk__lte=closes.this.ledger_watermark)
-    return scope
+__all__ = [
+    "Closes",
+    "catalogue_field",
+    "catalogue_names_at_close",
+    "closes_for",
+    "ledger_scope",
+    "option_names",
+    "subscriber_field",
+]
 
 
 def subscriber_field(closes: Closes, field: str, path: str = "option_contract__subscriber"):

@@ -28,6 +28,9 @@ Decisions, each kept here:
 - SQLite serialises writers: there the close is one transaction, as it always was.
 - The close stores the month's 集計 in its transaction (MonthCloseSummary, read from the month's report at the
   close's snapshot): a closed month's figures are never summed on a page.
+- The close seals its month (台帳の封印, contracts.billing.seal) in its transaction, after its last short lock, so the
+  seal covers exactly the rows the month's report reads: what the close wrote and saw, and the rows another session
+  committed below its ledger watermark meanwhile (read on a connection of their own).
 """
 
 import datetime as dt
@@ -41,7 +44,9 @@ from django.db.models import Max, Min
 
 from contracts.billing.charges import ChargeLine, Unpriced, in_billing
 from contracts.billing.close_rows import CloseRows, digest_differences
+from contracts.billing.closed_scope import closes_for
 from contracts.billing.entries import ledger_values
+from contracts.billing.seal import rows_committed_beside
 from contracts.models import ContractTerms, LedgerEntry, MonthClose, OptionContract, Subscriber
 from core import clock
 from core.errors import DomainError
@@ -50,6 +55,7 @@ from core.history_write import bulk_append_with_history, save_with_history
 
 from .audit import require_permission
 from .report_figures import close_figures_record
+from .seals import month_seal_write, month_seals_backfill
 
 BATCH_SIZE = 5000
 # The short locks wait this long for in-flight writers, then give way to them and try again, so a waiting close
@@ -197,9 +203,19 @@ def _close(
     # The month's 集計, as its report now reads it, stored with the close: the report page and the accounting home
     # read it instead of summing the month (contracts.services.report_figures).
     close_figures_record(close=close, actor=actor)
+    _seal(close, actor=actor, seen=seen, snapshot=snapshot)
     if progress is not None:
         progress(rows.contracts_done, total, charge_rows)
     return CloseResult(close, created=True)
+
+
+def _seal(close: MonthClose, *, actor, seen: dict[str, int], snapshot: bool) -> None:
+    """Seal the month in the close's transaction (contracts.services.seals): the closes before it first, if they
+    predate seals, since the chain needs them; at a snapshot, with the month's rows other sessions committed beside
+    it (they are in the month's report, below its ledger watermark)."""
+    month_seals_backfill.joined(actor=actor, before=close.month)
+    also = rows_committed_beside(closes_for(close.month), after_id=seen["ledger_watermark"]) if snapshot else []
+    month_seal_write(close=close, actor=actor, also=also)
 
 
 def _book_changed_message(month: dt.date, expected: dict, rows: CloseRows) -> str:

@@ -10,9 +10,12 @@ import pytest
 import time_machine
 from django.db import connections
 
+from contracts.billing.closed_scope import closes_for, ledger_scope
+from contracts.billing.seal import ledger_verify
 from contracts.choices import LedgerKind
-from contracts.models import LedgerEntry, MonthClose
+from contracts.models import LedgerEntry, MonthClose, MonthCloseSummary
 from contracts.reports import monthly_report
+from contracts.reports.figures import stored_summary
 from contracts.reports.layout import OBLIGATION_KINDS
 from contracts.services import month_close as month_close_module
 from contracts.services.month_close import month_close, month_close_run
@@ -128,6 +131,17 @@ def test_an_approval_and_a_billing_start_during_a_close_complete_at_once_and_lan
     # Each obligation is in the ledger once.
     assert LedgerEntry.objects.filter(application=book["application"], kind=LedgerKind.INITIAL).count() == 1
     assert LedgerEntry.objects.filter(option_contract=late, kind=LedgerKind.MONTHLY).count() == 1
+    # The late contract's 月額費用 row is booked into February below the close's watermark, committed beside its
+    # snapshot: February's report reads it, so its seal covers it (read on a connection of its own) and verifies.
+    obligation = LedgerEntry.objects.get(option_contract=late, kind=LedgerKind.MONTHLY)
+    assert obligation.booked_month == FEB and february.ledger_seen_watermark < obligation.pk < february.ledger_watermark
+    assert february.seal.row_count == LedgerEntry.objects.filter(ledger_scope(closes_for(FEB))).count()
+    assert [(c.month, c.ok) for c in ledger_verify()] == [(FEB, True)]
+    # The 集計 the close stored is the report's, that row included.
+    with _at(2026, 3, 2, 10, 0):
+        report = monthly_report(month=FEB).summary
+    stored = stored_summary(MonthCloseSummary.objects.get(close=february))
+    assert (stored.total_excl_yen, stored.total_tax_yen) == (report.total_excl_yen, report.total_tax_yen)
 
     # The next close books February's charge of the late contract as an adjustment, once: 3,000円 × 19/28.
     with _at(2026, 4, 2, 9, 0):
@@ -145,6 +159,7 @@ def test_an_approval_and_a_billing_start_during_a_close_complete_at_once_and_lan
     with _at(2026, 4, 2, 9, 0):
         ids = [row[0] for month in (FEB, MAR, dt.date(2026, 4, 1)) for row in monthly_report(month=month).detail_rows]
     assert sorted(ids) == sorted(LedgerEntry.objects.filter(kind__in=OBLIGATION_KINDS).values_list("pk", flat=True))
+    assert [(c.month, c.ok) for c in ledger_verify()] == [(FEB, True), (MAR, True)]
 
 
 def test_a_close_waits_only_for_the_writes_already_under_way_and_then_sees_them(book, clerk, accounting, monkeypatch):

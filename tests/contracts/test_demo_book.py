@@ -215,6 +215,10 @@ def test_the_demo_book_closes(now):
                 assert "provisional" not in filename
                 assert _export(month, *key) == (filename, data)  # regenerated at once: the same bytes
         assert list(MonthClose.objects.order_by("month").values_list("month", flat=True)) == months
+        # Each close sealed its month; verify_ledger recomputes the chain and finds every month as sealed.
+        verified = io.StringIO()
+        call_command("verify_ledger", stdout=verified)
+        assert f"台帳の検証: {len(months)}か月の締めがすべて封印と一致しました" in verified.getvalue()
 
         # Regenerated after every later month has closed: still the same bytes.
         for month, exports in closed.items():

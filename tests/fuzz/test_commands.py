@@ -163,6 +163,9 @@ HOSTILE: dict[str, st.SearchStrategy[list]] = {
         _extra(), st.tuples(st.just("--user"), argument.filter(lambda a: a != "system")).map(list)
     ),
     "load_regulation": _extra(),
+    "seal_ledger": _extra(),
+    # A month that is not closed (none is, here), or not a month; an argument it does not take.
+    "verify_ledger": st.one_of(st.tuples(hostile_month).map(lambda t: ["--month", t[0]]), _extra()),
     "db_grant_app_role": st.one_of(
         # A role name no server holds: a NUL, over 63 bytes, or a prefix no role of ours has.
         st.tuples(

@@ -219,6 +219,10 @@ def test_the_app_role_cannot_delete_a_staff_account_that_has_history(app_role, c
             ["--role", "backoffice_app", "--database", "nosuch"],
             "データベース設定「nosuch」はありません（設定済み: default）。",
         ),
+        (
+            ["--role", "backoffice_app", "--database", "replica"],
+            "レプリカは読み取り専用です。権限は主データベース（default）で付与してください（レプリカへは複製されます）。",
+        ),
         (["--role", "a\x00b"], "ロール名は1〜63バイトで、NUL を含まない名前を指定してください。"),
         (["--role", "r" * 64], "ロール名は1〜63バイトで、NUL を含まない名前を指定してください。"),
         (["--role", ""], "ロール名は1〜63バイトで、NUL を含まない名前を指定してください。"),

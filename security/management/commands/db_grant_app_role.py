@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from core.db_router import REPLICA
 from security.dbroles import DbRoleError, grant_app_role
 
 
@@ -16,8 +17,12 @@ class Command(BaseCommand):
         parser.add_argument("--database", default="default", help="対象のデータベース設定名（既定: default）")
 
     def handle(self, *args, role, database, **options):
+        if database == REPLICA:
+            raise CommandError(
+                "レプリカは読み取り専用です。権限は主データベース（default）で付与してください（レプリカへは複製されます）。"
+            )
         if database not in settings.DATABASES:
-            known = "、".join(settings.DATABASES)
+            known = "、".join(alias for alias in settings.DATABASES if alias != REPLICA)
             raise CommandError(f"データベース設定「{database[:40]}」はありません（設定済み: {known}）。")
         # PostgreSQL names are at most 63 bytes and never hold NUL: anything else is no role of the server.
         if not role or "\x00" in role or len(role.encode()) > 63:

@@ -24,7 +24,7 @@ from contracts.models import LedgerEntry, Subscriber
 from core import clock
 from core.cells import BOM, csv_text
 from core.clock import jst_wall_time
-from core.downloads import DownloadName
+from core.downloads import DownloadName, count_rows
 from core.errors import DomainError
 from core.formats import wareki_month
 
@@ -149,9 +149,11 @@ def csv_lines(columns: Sequence[Column], rows: Iterable[tuple]) -> Iterator[str]
     for row in rows:
         batch.append(",".join(map(operator.call, fields, row)) + "\n")
         if len(batch) >= BATCH_ROWS:
+            count_rows(len(batch))
             yield "".join(batch)
             batch = []
     if batch:
+        count_rows(len(batch))
         yield "".join(batch)
 
 
@@ -222,10 +224,12 @@ def _detail_csv_by_copy(report: MonthlyReport, encode: Callable[[str], bytes]) -
             for row in copy:  # one CSV line per chunk
                 batch.append(row)
                 if len(batch) >= BATCH_ROWS:
+                    count_rows(len(batch))
                     data = b"".join(batch)
                     yield data if passthrough else encode(data.decode())
                     batch = []
             if batch:
+                count_rows(len(batch))
                 data = b"".join(batch)
                 yield data if passthrough else encode(data.decode())
 

@@ -12,6 +12,7 @@ from accounting.formats import FORMATS as JOURNAL_FORMATS
 from accounting.formats import journal_export
 from contracts import reports
 from contracts.forms import MonthForm, ReportDownloadForm
+from contracts.reports.exports import export_assert_valid
 from contracts.reports.impact import impact_export_chunks, revision_impact
 from core.errors import DomainError
 from options.models import TariffRevision
@@ -53,6 +54,7 @@ def _report_clean(data: Mapping) -> dict:
     if not form.is_valid():
         raise DomainError(f"出力できません: {_form_errors(form)}", code="export_params")
     values = form.export_kwargs()
+    export_assert_valid(fmt=values["fmt"], part=values["part"], replacement=values["replacement"])
     params = {"month": f"{values['month']:%Y-%m}", "fmt": values["fmt"]}
     if values["part"]:
         params["part"] = values["part"]

@@ -203,9 +203,14 @@ def _write_file(job: ExportJob) -> dict:
             ExportFileChunk.objects.filter(job=job).delete()  # what a worker killed after its commit left
             name, content_type, chunks = spec.produce(job.params)
             writer = _ChunkWriter(job)
-            for chunk in chunks:
-                if writer.write(chunk):
-                    progress(tally.rows, writer.size)
+            # Closed whatever happens: a producer holds its own transaction open until its generator ends.
+            stream = iter(chunks)
+            try:
+                for chunk in stream:
+                    if writer.write(chunk):
+                        progress(tally.rows, writer.size)
+            finally:
+                getattr(stream, "close", lambda: None)()
             writer.flush()
     finally:
         progress.close()

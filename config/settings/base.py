@@ -101,6 +101,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (`manage.py db_worker`) run them, and a result is read back from any of them.
 # A job's file (exports) is kept this many days after it was written; `manage.py prune_exports` deletes older ones.
 EXPORT_FILE_DAYS = 7
+# Above this many 月額 rows the report page offers that CSV as a background job only (about 1 s of streaming here).
+EXPORT_DIRECT_MAX_ROWS = 20_000
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

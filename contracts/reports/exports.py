@@ -69,6 +69,22 @@ def export_response_chunks(
     hold, named with its record.
     """
     month = clock.month_start(month)
+    part = export_assert_valid(fmt=fmt, part=part, replacement=replacement)
+    report = monthly_report(month=month)
+    if fmt == CSV_CP932 and replacement is None:
+        _require_cp932(report, part)
+
+    filename = export_filename(month=month, fmt=fmt, part=part, provisional=report.is_provisional)
+    if fmt == XLSX:
+        chunks = _xlsx(month)
+    else:
+        chunks = _csv(month, part, _encoder(fmt, replacement), bom=fmt == CSV_UTF8)
+    return filename, CONTENT_TYPES[fmt], chunks
+
+
+def export_assert_valid(*, fmt: str, part: str | None, replacement: str | None) -> str | None:
+    """Refuse (DomainError) a format, part and replacement that do not fit together, reading nothing; return the
+    part (明細 when a CSV names none)."""
     if fmt not in CONTENT_TYPES:
         raise DomainError("出力形式は csv、csv-cp932、xlsx のいずれかを指定してください。", code="unknown_format")
     if fmt == XLSX:
@@ -82,16 +98,7 @@ def export_response_chunks(
         if fmt != CSV_CP932:
             raise DomainError("置き換える文字は cp932 の CSV でのみ指定できます。", code="replacement_not_cp932")
         _require_safe_replacement(replacement)
-    report = monthly_report(month=month)
-    if fmt == CSV_CP932 and replacement is None:
-        _require_cp932(report, part)
-
-    filename = export_filename(month=month, fmt=fmt, part=part, provisional=report.is_provisional)
-    if fmt == XLSX:
-        chunks = _xlsx(month)
-    else:
-        chunks = _csv(month, part, _encoder(fmt, replacement), bom=fmt == CSV_UTF8)
-    return filename, CONTENT_TYPES[fmt], chunks
+    return part
 
 
 def export_filename(*, month: dt.date, fmt: str, part: str | None, provisional: bool) -> DownloadName:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.http import JsonResponse, StreamingHttpResponse
@@ -52,6 +53,8 @@ class MonthlyReportView(StaffPermissionMixin, TemplateView):
             report=report,
             summary=summary,
             charge_count=report.charge_tally.rows,
+            # A month this large has its 月額 CSV written by a worker (exports), not streamed from this request.
+            charges_by_task=report.charge_tally.rows > settings.EXPORT_DIRECT_MAX_ROWS,
             unpriced=report.unpriced,
             close_job=month_close_job_latest(month=month),
             show_close=self.request.user.has_perm("contracts.preview_close")

@@ -193,6 +193,8 @@ def _finish(job: ExportJob, status: str, **fields) -> None:
 
 def _write_file(job: ExportJob) -> dict:
     spec = kind_of(job.kind)
+    # As the staff member who asked: a role changed since is refused here, with the service's message.
+    require_job_access(job, job.requested_by)
     progress = _Progress(job)
     outermost = not connection.in_atomic_block
     try:

@@ -2,9 +2,8 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
@@ -21,7 +20,7 @@ from .filters import ExportLogFilter
 from .kinds import KINDS, kind_of
 from .models import ExportJob, ExportLog
 from .selectors import job_file_chunks
-from .services import export_job_abandoned, export_job_request, export_job_retry, require_job_access
+from .services import DOWNLOAD_ANY, export_job_abandoned, export_job_request, export_job_retry, require_job_access
 from .tables import ExportLogTable
 
 ANY_KIND_PERMISSION = tuple(sorted({kind.permission for kind in KINDS.values()}))
@@ -48,7 +47,7 @@ class ExportJobRequestView(StaffPermissionMixin, View):
             safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
             return redirect(back if safe else "home")
         messages.success(request, "ファイルの作成を依頼しました。できあがるとこの画面からダウンロードできます。")
-        return redirect("exports:job_detail", pk=job.pk)
+        return redirect("exports:exportjob_detail", pk=job.pk)
 
 
 class _JobMixin(StaffPermissionMixin):
@@ -58,7 +57,12 @@ class _JobMixin(StaffPermissionMixin):
         return any(self.request.user.has_perm(p) for p in ANY_KIND_PERMISSION)
 
     def get_job(self) -> ExportJob:
-        job = get_object_or_404(ExportJob.objects.select_related("requested_by"), pk=self.kwargs["pk"])
+        job = ExportJob.objects.select_related("requested_by").filter(pk=self.kwargs["pk"]).first()
+        if job is None:
+            # Need to know: whoever may not open every job gets 403 whether or not the job exists.
+            if self.request.user.has_perm(DOWNLOAD_ANY):
+                raise Http404("作成依頼が見つかりません。")
+            raise PermissionDenied
         try:
             require_job_access(job, self.request.user)
         except DomainError as error:
@@ -105,7 +109,7 @@ class ExportJobDownloadView(_JobMixin, View):
         job = self.get_job()
         if not job.has_file:
             messages.error(request, "このファイルはまだできていないか、保存期間を過ぎて削除されました。")
-            return redirect("exports:job_detail", pk=job.pk)
+            return redirect("exports:exportjob_detail", pk=job.pk)
         response = StreamingHttpResponse(job_file_chunks(job), content_type=job.content_type)
         response["Content-Length"] = str(job.size)
         # What the export log records for this download (exports.middleware): the job's, not the query's.
@@ -125,7 +129,7 @@ class ExportJobRetryView(_JobMixin, View):
             messages.error(request, str(error))
         else:
             messages.success(request, "もう一度作成を依頼しました。")
-        return redirect("exports:job_detail", pk=job.pk)
+        return redirect("exports:exportjob_detail", pk=job.pk)
 
 
 class ExportLogListView(StaffPermissionMixin, TableListMixin, SingleTableMixin, FilterView):
@@ -136,7 +140,3 @@ class ExportLogListView(StaffPermissionMixin, TableListMixin, SingleTableMixin, 
     table_pagination = PAGINATION
     export_name = "出力記録"
     queryset = ExportLog.objects.select_related("user").order_by("-at", "-pk")
-
-
-def job_url(job: ExportJob) -> str:
-    return reverse("exports:job_detail", kwargs={"pk": job.pk})

@@ -53,7 +53,7 @@ def _params(kind, params, draft) -> dict:
 
 
 def _job_file(client, job) -> bytes:
-    response = client.get(reverse("exports:job_download", args=[job.pk]))
+    response = client.get(reverse("exports:exportjob_download", args=[job.pk]))
     assert response.status_code == 200
     return _body(response)
 
@@ -77,10 +77,10 @@ def test_asking_twice_returns_the_queued_job_and_the_page_shows_progress_then_th
     client, closed_february, accounting
 ):
     client.force_login(accounting)
-    response = client.post(reverse("exports:job_request"), {"kind": "report", "month": "2026-02", "fmt": "xlsx"})
+    response = client.post(reverse("exports:exportjob_request"), {"kind": "report", "month": "2026-02", "fmt": "xlsx"})
     job = ExportJob.objects.get()
-    assert response.url == reverse("exports:job_detail", args=[job.pk])
-    again = client.post(reverse("exports:job_request"), {"kind": "report", "month": "令和8年2月", "fmt": "xlsx"})
+    assert response.url == reverse("exports:exportjob_detail", args=[job.pk])
+    again = client.post(reverse("exports:exportjob_request"), {"kind": "report", "month": "令和8年2月", "fmt": "xlsx"})
     assert again.url == response.url and ExportJob.objects.count() == 1  # the same request, the same job
     html = client.get(response.url).content.decode()
     assert "待機中" in html and "自動で更新" in html and 'id="export-job-download"' not in html
@@ -97,7 +97,7 @@ def test_a_request_the_download_would_refuse_is_refused_by_its_field_and_queues_
     client.force_login(accounting)
     page = reverse("contracts:monthly_report") + "?month=2026-02"
     response = client.post(
-        reverse("exports:job_request"),
+        reverse("exports:exportjob_request"),
         {"kind": "report", "month": "2026-02", "fmt": "xlsx", "part": "detail"},
         HTTP_REFERER="http://testserver" + page,
         follow=True,
@@ -191,9 +191,9 @@ def test_a_job_left_running_by_a_dead_worker_is_rerun_to_the_same_file_with_noth
             export_job_retry(job=job, actor=accounting)
         fixed_clock.advance(minutes=31)
         client.force_login(accounting)  # the session idled out meanwhile
-    html = client.get(reverse("exports:job_detail", args=[job.pk])).content.decode()
+    html = client.get(reverse("exports:exportjob_detail", args=[job.pk])).content.decode()
     assert "中断" in html and "もう一度作成する" in html
-    client.post(reverse("exports:job_retry", args=[job.pk]))
+    client.post(reverse("exports:exportjob_retry", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == ExportJobStatus.QUEUED
     run_queued_tasks()
@@ -221,12 +221,12 @@ def test_only_the_requester_and_the_system_administrator_get_the_job(
     run_queued_tasks()
     for user, status in ((accounting, 200), (sysadmin, 200), (other, 403), (tariff_manager, 403)):
         client.force_login(user)
-        assert client.get(reverse("exports:job_detail", args=[job.pk])).status_code == status, user
-        response = client.get(reverse("exports:job_download", args=[job.pk]))
+        assert client.get(reverse("exports:exportjob_detail", args=[job.pk])).status_code == status, user
+        response = client.get(reverse("exports:exportjob_download", args=[job.pk]))
         assert response.status_code == status, user
         _body(response) if status == 200 else None
     client.force_login(other)
-    assert client.post(reverse("exports:job_retry", args=[job.pk])).status_code == 403
+    assert client.post(reverse("exports:exportjob_retry", args=[job.pk])).status_code == 403
     with pytest.raises(DomainError, match="依頼した職員"):
         export_job_retry(job=job, actor=other)
 
@@ -236,12 +236,12 @@ def test_asking_needs_the_kind_s_permission(client, closed_february, clerk, tari
         export_job_request(kind="report", data={"month": "2026-02", "fmt": "csv"}, actor=tariff_manager)
     client.force_login(clerk)
     assert (
-        client.post(reverse("exports:job_request"), {"kind": "report", "month": "2026-02", "fmt": "csv"}).status_code
+        client.post(reverse("exports:exportjob_request"), {"kind": "report", "month": "2026-02", "fmt": "csv"}).status_code
         == 403
     )
     client.force_login(tariff_manager)
     data = {"kind": "impact", "revision": closed_february.pk, "fmt": "csv"}
-    assert client.post(reverse("exports:job_request"), data).status_code == 302
+    assert client.post(reverse("exports:exportjob_request"), data).status_code == 302
     assert ExportJob.objects.get().requested_by == tariff_manager
 
 
@@ -255,5 +255,5 @@ def test_old_files_are_pruned_and_the_job_says_so(client, closed_february, accou
     job.refresh_from_db()
     assert not ExportFileChunk.objects.filter(job=job).exists() and job.file_deleted_at is not None
     client.force_login(accounting)
-    response = client.get(reverse("exports:job_download", args=[job.pk]), follow=True)
+    response = client.get(reverse("exports:exportjob_download", args=[job.pk]), follow=True)
     assert any("削除されました" in str(m) for m in response.context["messages"])

@@ -235,10 +235,8 @@ def test_asking_needs_the_kind_s_permission(client, closed_february, clerk, tari
     with pytest.raises(DomainError, match="権限がありません"):
         export_job_request(kind="report", data={"month": "2026-02", "fmt": "csv"}, actor=tariff_manager)
     client.force_login(clerk)
-    assert (
-        client.post(reverse("exports:exportjob_request"), {"kind": "report", "month": "2026-02", "fmt": "csv"}).status_code
-        == 403
-    )
+    data = {"kind": "report", "month": "2026-02", "fmt": "csv"}
+    assert client.post(reverse("exports:exportjob_request"), data).status_code == 403
     client.force_login(tariff_manager)
     data = {"kind": "impact", "revision": closed_february.pk, "fmt": "csv"}
     assert client.post(reverse("exports:exportjob_request"), data).status_code == 302

@@ -60,13 +60,19 @@ BATCH_ROWS = 2000
 
 
 def export_response_chunks(
-    *, month: dt.date, fmt: str = CSV_UTF8, part: str | None = None, replacement: str | None = None
+    *,
+    month: dt.date,
+    fmt: str = CSV_UTF8,
+    part: str | None = None,
+    replacement: str | None = None,
+    by_copy: bool | None = None,
 ) -> tuple[str, str, Iterator[bytes]]:
     """Return (filename, content type, bytes iterator) of the month's report in `fmt`.
 
     Everything staff can get wrong is raised here as a DomainError, before the first byte: an unknown format
     or part, a replacement where none applies, and (cp932 without a replacement) a character cp932 cannot
-    hold, named with its record.
+    hold, named with its record. `by_copy=False` writes 明細 in Python even on PostgreSQL (the same bytes): for a
+    caller that writes to the same connection while it reads, which a COPY in progress would block.
     """
     month = clock.month_start(month)
     part = export_assert_valid(fmt=fmt, part=part, replacement=replacement)
@@ -78,7 +84,7 @@ def export_response_chunks(
     if fmt == XLSX:
         chunks = _xlsx(month)
     else:
-        chunks = _csv(month, part, _encoder(fmt, replacement), bom=fmt == CSV_UTF8)
+        chunks = _csv(month, part, _encoder(fmt, replacement), bom=fmt == CSV_UTF8, by_copy=by_copy)
     return filename, CONTENT_TYPES[fmt], chunks
 
 

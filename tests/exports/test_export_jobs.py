@@ -35,9 +35,8 @@ CASES = [("report", p) for p in REPORTS] + [("journal", p) for p in JOURNALS] + 
 
 
 def _body(response) -> bytes:
-    data = b"".join(response.streaming_content) if response.streaming else response.content
-    response.close()
-    return data
+    # The test client closes the response itself once its stream is read (as a WSGI server does).
+    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 def _direct(client, kind, params, draft) -> bytes:

@@ -28,7 +28,7 @@ from core.wareki import WarekiError, parse_month
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = {"contracts", "options", "security", "accounting"}
+PROJECT_APPS = {"contracts", "options", "security", "accounting", "exports"}
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 FUZZ_SEED = os.environ.get("FUZZ_SEED")
 
@@ -158,6 +158,10 @@ def _with_options(*options: tuple[str, st.SearchStrategy]) -> st.SearchStrategy[
 HOSTILE: dict[str, st.SearchStrategy[list]] = {
     "apply_successions": st.tuples(st.sampled_from([[], ["--dry-run"]]), _extra()).map(lambda t: t[0] + t[1]),
     "load_demo": _extra(),
+    # A number of days that is not one (negative, text, empty); the book has no job, so nothing is deleted.
+    "prune_exports": st.tuples(
+        st.just("--days"), st.one_of(st.sampled_from(["-1", "abc", "", "1e3", "-99999999999"]), argument)
+    ).map(list),
     "load_regulation": _extra(),
     "db_grant_app_role": st.one_of(
         # A role name no server holds: a NUL, over 63 bytes, or a prefix no role of ours has.

@@ -9,6 +9,9 @@ from core.history_write import system_user
 from exports.services import export_files_prune
 
 
+MAX_DAYS = 36_500  # a century: beyond it a date cannot be reached (and timedelta overflows)
+
+
 class Command(BaseCommand):
     help = "保存期間（EXPORT_FILE_DAYS、既定7日）を過ぎた作成依頼のファイルを削除します（依頼と出力記録は残ります）。"
 
@@ -16,8 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=None, help="これより古いファイルを削除する（日数）")
 
     def handle(self, *args, days=None, **options):
-        if days is not None and days < 0:
-            raise CommandError("--days には0以上の日数を指定してください。")
+        if days is not None and not 0 <= days <= MAX_DAYS:
+            raise CommandError(f"--days には0から{MAX_DAYS}までの日数を指定してください。")
         older_than = dt.timedelta(days=days) if days is not None else None
         try:
             count = export_files_prune(actor=system_user(), older_than=older_than)

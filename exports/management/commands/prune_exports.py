@@ -8,7 +8,6 @@ from core.errors import DomainError
 from core.history_write import system_user
 from exports.services import export_files_prune
 
-
 MAX_DAYS = 36_500  # a century: beyond it a date cannot be reached (and timedelta overflows)
 
 

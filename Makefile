@@ -23,7 +23,7 @@ setup: install
 	$(PY) manage.py load_demo
 
 ## Set up and serve on http://127.0.0.1:8000 with the embedded SQLite database (DEBUG on only here), with one task
-## worker (the month close) in the background, stopped when the server stops.
+## worker (the month close, the files asked for with 作成を依頼する) in the background, stopped when the server stops.
 run: setup
 	DJANGO_SETTINGS_MODULE=config.settings.local DJANGO_DEBUG=1 $(PY) manage.py db_worker --no-reload & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

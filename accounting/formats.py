@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from core.downloads import count_rows
 from core.errors import DomainError
 
 from .choices import TaxClass
@@ -239,4 +240,5 @@ def journal_export(*, month: dt.date, fmt: str) -> tuple[str, str, Iterator[byte
     journal = journal_of(month=month)
     spec = FORMATS[fmt]
     data = journal_bytes(journal, spec)
+    count_rows(len(journal.lines))
     return journal_filename(journal.month, fmt), spec.content_type, iter([data])

@@ -13,6 +13,7 @@ urlpatterns = [
     path("tariff/", include("options.urls")),
     path("security/", include("security.urls")),
     path("accounting/", include("accounting.urls")),
+    path("exports/", include("exports.urls")),
     path("", include("contracts.urls")),
 ]
 

@@ -71,6 +71,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.preview_close",
         "auth.view_user",
         "auth.add_user",
+        # The export log (電子帳簿保存法) and every job's file, whoever asked for it.
+        "exports.view_exportlog",
+        "exports.download_any_exportjob",
         "auth.change_user",
     ],
 }

@@ -13,6 +13,7 @@ from django_tables2.rows import BoundRow
 
 from core.cells import csv_text
 from core.clock import jst_wall_time
+from core.downloads import count_rows
 from core.formats import wareki, wareki_datetime, wareki_month, yen
 from core.limits import PAGE_MAX
 
@@ -172,7 +173,9 @@ def table_csv_lines(table: tables.Table) -> Iterator[str]:
         row = BoundRow(record, table=table)
         batch.append(",".join(csv_field(row.get_cell_value(c.name)) for c in columns) + "\n")
         if len(batch) >= EXPORT_BATCH_ROWS:
+            count_rows(len(batch))
             yield "".join(batch)
             batch = []
     if batch:
+        count_rows(len(batch))
         yield "".join(batch)

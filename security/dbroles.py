@@ -14,13 +14,14 @@ from django.db.models import Model
 from simple_history.models import HistoricalChanges
 
 # The ledger, the month close (only ever INSERTed: a closed month is never reopened or edited) and its stored
-# 集計 and its seal (台帳の封印), the auth log and the record of who created each staff account.
+# 集計 and its seal (台帳の封印), the export log, the auth log and the record of who created each staff account.
 # Every simple-history table (the audit trail) is append-only as well: see append_only_models().
 APPEND_ONLY_MODELS = (
     "contracts.LedgerEntry",
     "contracts.MonthClose",
     "contracts.MonthCloseSummary",
     "contracts.MonthSeal",
+    "exports.ExportLog",  # the export log (電子帳簿保存法)
     "security.AuthEvent",
     "security.StaffAccount",
 )

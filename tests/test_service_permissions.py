@@ -23,6 +23,7 @@ import accounting.services
 import contracts.services
 import contracts.services.month_close
 import contracts.services.month_close_jobs
+import exports.services
 import options.models
 import options.services
 import options.services.revisions
@@ -440,6 +441,18 @@ WRITES = [
         lambda w: {"month": dt.date(2026, 3, 1)},
     ),
     write(
+        exports.services.export_job_request,
+        "contracts.export_report",
+        "月次レポートを出力する",
+        lambda w: {"kind": "report", "data": {"month": "2026-03", "fmt": "csv"}},
+    ),
+    write(
+        exports.services.export_files_prune,
+        "exports.delete_exportfilechunk",
+        "作成したファイルを削除する",
+        lambda w: {},
+    ),
+    write(
         accounting.services.account_mapping_save,
         "accounting.add_accountmapping",
         "勘定科目の対応を登録する",
@@ -668,6 +681,19 @@ NOT_WRITES = {
     # The worker's entry runs the job's close as the staff member who asked for it: month_close_run checks them.
     contracts.services.month_close_jobs: {"month_close_job_run", "month_close_task"},
     accounting.services: {"account_name_problem"},
+    # The job's transition is called only inside the services above, which check the actor; the worker's entry
+    # runs a job as its requester (export_job_run checks them); the export log records every signed-in user's
+    # download (export_log_record refuses only the anonymous: recording is not a permission).
+    exports.services: {
+        "export_job_transition",
+        "export_job_abandoned",
+        "export_job_run",
+        "export_job_task",
+        "export_log_record",
+        "params_key",
+        "require_job_access",
+        "export_job_retry",
+    },
     security.accounts: {
         "account_permissions",
         "role_permissions",
@@ -739,7 +765,7 @@ def _written() -> dict[str, int]:
     """The row count of every contracts and catalogue table, history tables and many-to-many tables included."""
     return {
         model._meta.label: model._base_manager.count()
-        for app in ("contracts", "options", "security", "auth")
+        for app in ("contracts", "options", "security", "auth", "exports")
         for model in apps.get_app_config(app).get_models(include_auto_created=True)
     }
 
@@ -806,16 +832,20 @@ def test_the_roles_divide_the_writes_as_domain_3_15_says():
         "ledger_entry_reverse",
     }
     closing = {"month_close", "month_close_run", "month_close_enqueue"}
+    exporting = {"export_job_request"}  # 経理 and システム管理者 export (the impact preview's kind aside)
     mapping = {"account_mapping_save"}  # 勘定科目の対応, kept by 経理
     accounts = {w.id for w in WRITES if w.service.__module__ == "security.accounts"}
-    entering = {w.id for w in WRITES} - catalogue - deciding - closing - mapping - accounts - {"fee_item_delete"}
+    entering = {w.id for w in WRITES} - catalogue - deciding - closing - mapping - accounts - exporting
+    entering -= {"fee_item_delete", "export_files_prune"}
     assert by_role["clerk"] == entering | {"application_set_quote"}
     assert by_role["approver"] == deciding
-    assert by_role["accounting"] == closing | mapping  # reads, exports, closes and keeps the mapping table
+    assert by_role["accounting"] == closing | mapping | exporting  # reads, exports, closes and keeps the mapping table
     assert by_role["tariff_manager"] == catalogue
     # システム管理者 edits the catalogue but deletes nothing; deleting a fee item is in no role at all (the
     # admin offers both only to whom roles.py grants the delete permission, and to superusers).
-    assert by_role["sysadmin"] == entering | deciding | closing | mapping | (catalogue - {"revision_delete"}) | accounts
+    assert by_role["sysadmin"] == (
+        entering | deciding | closing | mapping | exporting | (catalogue - {"revision_delete"}) | accounts
+    )
     assert by_role["no_role"] == set()
 
 

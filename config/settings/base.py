@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     # Before contracts: its permissions exist when contracts syncs the roles, and its monthly_report and
     # load_demo (which add the journals and the demo mapping) are the ones manage.py runs.
     "accounting",
+    # Before contracts too: its permissions exist when contracts syncs the roles (システム管理者 reads the log).
+    "exports",
     "contracts",
     # Its auth-log receivers run before axes' (security/apps.py).
     "security",
@@ -49,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Every download (an attachment response) is written to the export log when its stream ends.
+    "exports.middleware.ExportLogMiddleware",
     "security.middleware.SessionLifetimeMiddleware",
     "security.middleware.NoStoreForStaffMiddleware",
     "config.middleware.RefuseNulCharactersMiddleware",
@@ -103,6 +107,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Background tasks (the month close) are rows in the database: any app server enqueues, any number of workers
 # (`manage.py db_worker`) run them, and a result is read back from any of them.
+# A job's file (exports) is kept this many days after it was written; `manage.py prune_exports` deletes older ones.
+EXPORT_FILE_DAYS = 7
+# Above this many 月額 rows the report page offers that CSV as a background job only (about 1 s of streaming here).
+EXPORT_DIRECT_MAX_ROWS = 20_000
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Argon2id hashes new passwords; an older hash (PBKDF2, ...) is still accepted and rewritten as Argon2id at login.

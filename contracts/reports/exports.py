@@ -25,7 +25,7 @@ from core import clock
 from core.cells import BOM, csv_text
 from core.clock import jst_wall_time
 from core.db_router import read_alias
-from core.downloads import DownloadName
+from core.downloads import DownloadName, count_rows
 from core.errors import DomainError
 from core.formats import wareki_month
 
@@ -61,15 +61,37 @@ BATCH_ROWS = 2000
 
 
 def export_response_chunks(
-    *, month: dt.date, fmt: str = CSV_UTF8, part: str | None = None, replacement: str | None = None
+    *,
+    month: dt.date,
+    fmt: str = CSV_UTF8,
+    part: str | None = None,
+    replacement: str | None = None,
+    by_copy: bool | None = None,
 ) -> tuple[str, str, Iterator[bytes]]:
     """Return (filename, content type, bytes iterator) of the month's report in `fmt`.
 
     Everything staff can get wrong is raised here as a DomainError, before the first byte: an unknown format
     or part, a replacement where none applies, and (cp932 without a replacement) a character cp932 cannot
-    hold, named with its record.
+    hold, named with its record. `by_copy=False` writes 明細 in Python even on PostgreSQL (the same bytes): for a
+    caller that writes to the same connection while it reads, which a COPY in progress would block.
     """
     month = clock.month_start(month)
+    part = export_assert_valid(fmt=fmt, part=part, replacement=replacement)
+    report = monthly_report(month=month)
+    if fmt == CSV_CP932 and replacement is None:
+        _require_cp932(report, part)
+
+    filename = export_filename(month=month, fmt=fmt, part=part, provisional=report.is_provisional)
+    if fmt == XLSX:
+        chunks = _xlsx(month)
+    else:
+        chunks = _csv(month, part, _encoder(fmt, replacement), bom=fmt == CSV_UTF8, by_copy=by_copy)
+    return filename, CONTENT_TYPES[fmt], chunks
+
+
+def export_assert_valid(*, fmt: str, part: str | None, replacement: str | None) -> str | None:
+    """Refuse (DomainError) a format, part and replacement that do not fit together, reading nothing; return the
+    part (明細 when a CSV names none)."""
     if fmt not in CONTENT_TYPES:
         raise DomainError("出力形式は csv、csv-cp932、xlsx のいずれかを指定してください。", code="unknown_format")
     if fmt == XLSX:
@@ -83,16 +105,7 @@ def export_response_chunks(
         if fmt != CSV_CP932:
             raise DomainError("置き換える文字は cp932 の CSV でのみ指定できます。", code="replacement_not_cp932")
         _require_safe_replacement(replacement)
-    report = monthly_report(month=month)
-    if fmt == CSV_CP932 and replacement is None:
-        _require_cp932(report, part)
-
-    filename = export_filename(month=month, fmt=fmt, part=part, provisional=report.is_provisional)
-    if fmt == XLSX:
-        chunks = _xlsx(month)
-    else:
-        chunks = _csv(month, part, _encoder(fmt, replacement), bom=fmt == CSV_UTF8)
-    return filename, CONTENT_TYPES[fmt], chunks
+    return part
 
 
 def export_filename(*, month: dt.date, fmt: str, part: str | None, provisional: bool) -> DownloadName:
@@ -152,9 +165,11 @@ def csv_lines(columns: Sequence[Column], rows: Iterable[tuple]) -> Iterator[str]
     for row in rows:
         batch.append(",".join(map(operator.call, fields, row)) + "\n")
         if len(batch) >= BATCH_ROWS:
+            count_rows(len(batch))
             yield "".join(batch)
             batch = []
     if batch:
+        count_rows(len(batch))
         yield "".join(batch)
 
 
@@ -226,10 +241,12 @@ def _detail_csv_by_copy(report: MonthlyReport, encode: Callable[[str], bytes]) -
             for row in copy:  # one CSV line per chunk
                 batch.append(row)
                 if len(batch) >= BATCH_ROWS:
+                    count_rows(len(batch))
                     data = b"".join(batch)
                     yield data if passthrough else encode(data.decode())
                     batch = []
             if batch:
+                count_rows(len(batch))
                 data = b"".join(batch)
                 yield data if passthrough else encode(data.decode())
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from stream_zip import ZIP_32, stream_zip
 
+from core.downloads import count_rows
+
 from .cells import memoised, neutralise
 from .layout import DATE, DATETIME, INT, TEXT, YEN, Column
 
@@ -155,8 +157,10 @@ def _sheet_xml(columns: Sequence[Column], rows: Iterable[tuple], batch: int = 50
     for row in rows:
         pending.append("<row>" + "".join(map(operator.call, writers, row)) + "</row>")
         if len(pending) >= batch:
+            count_rows(len(pending))
             yield "".join(pending).encode()
             pending = []
+    count_rows(len(pending))
     pending.append("</sheetData></worksheet>")
     yield "".join(pending).encode()
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.http import JsonResponse, StreamingHttpResponse
@@ -67,6 +68,8 @@ class MonthlyReportView(ReadsFromReplicaMixin, StaffPermissionMixin, TemplateVie
             page_first_url=report_url(month) + "#charge-rows",
             page_next_url=f"{report_url(month)}&after={rows_page.next_after}#charge-rows",
             may_refresh=report.is_provisional,
+            # A month this large has its 月額 CSV written by a worker (exports), not streamed from this request.
+            charges_by_task=(figures.charge_count or 0) > settings.EXPORT_DIRECT_MAX_ROWS,
             close_job=month_close_job_latest(month=month),
             show_close=self.request.user.has_perm("contracts.preview_close")
             and report.is_provisional

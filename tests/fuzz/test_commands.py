@@ -28,7 +28,7 @@ from core.wareki import WarekiError, parse_month
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = {"contracts", "options", "security", "accounting"}
+PROJECT_APPS = {"contracts", "options", "security", "accounting", "exports"}
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 FUZZ_SEED = os.environ.get("FUZZ_SEED")
 
@@ -162,6 +162,10 @@ HOSTILE: dict[str, st.SearchStrategy[list]] = {
     "report_figures_backfill": st.one_of(
         _extra(), st.tuples(st.just("--user"), argument.filter(lambda a: a != "system")).map(list)
     ),
+    # A number of days that is not one (negative, text, empty); the book has no job, so nothing is deleted.
+    "prune_exports": st.tuples(
+        st.just("--days"), st.one_of(st.sampled_from(["-1", "abc", "", "1e3", "-99999999999"]), argument)
+    ).map(list),
     "load_regulation": _extra(),
     "seal_ledger": _extra(),
     # A month that is not closed (none is, here), or not a month; an argument it does not take.

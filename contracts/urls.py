@@ -110,6 +110,7 @@ contract_patterns = [
     path("reports/monthly/preview/", reports.ClosePreviewView.as_view(), name="close_preview"),
     path("reports/monthly/close/", reports.MonthCloseView.as_view(), name="month_close"),
     path("reports/monthly/close/<int:pk>/", reports.MonthCloseJobView.as_view(), name="month_close_job"),
+    path("reports/monthly/verify/", reports.LedgerVerifyView.as_view(), name="ledger_verify"),
     *history_urlpatterns(
         [
             (Subscriber, "contracts:subscriber_detail"),

@@ -77,6 +77,7 @@ REQUIRED = {
     "contracts:close_preview": "contracts.preview_close",
     "contracts:month_close": "contracts.close_month",
     "contracts:month_close_job": "contracts.export_report",
+    "contracts:ledger_verify": "contracts.preview_close",
     "options:revision_list": "options.view_tariffrevision",
     "options:revision_detail": "options.view_tariffrevision",
     "options:revision_create": "options.add_tariffrevision",
@@ -118,6 +119,7 @@ QUERY = {
     "contracts:monthly_report_download": "?month=2026-02&fmt=csv",
     "contracts:subscriber_lookup": "?q=S0",
     "contracts:close_preview": "?month=2026-02",
+    "contracts:ledger_verify": "?month=2026-01",
     "accounting:journal_download": "?month=2026-01&fmt=journal-freee",
 }
 
@@ -175,6 +177,7 @@ EXPECTED = {
     "contracts:close_preview": frozenset({"approver", "accounting", "sysadmin"}),
     "contracts:month_close": ACCOUNTS,
     "contracts:month_close_job": ACCOUNTS,
+    "contracts:ledger_verify": frozenset({"approver", "accounting", "sysadmin"}),
     "contracts:history_subscriber": PERSONAL_DATA_READERS,
     "contracts:history_application": PERSONAL_DATA_READERS,
     "contracts:history_optioncontract": PERSONAL_DATA_READERS,

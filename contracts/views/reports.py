@@ -13,8 +13,9 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from contracts import reports
+from contracts.billing.seal import ledger_verify
 from contracts.forms import MonthForm, ReportDownloadForm
-from contracts.models import MonthCloseJob
+from contracts.models import MonthClose, MonthCloseJob
 from contracts.reports.close_preview import DIFF_KINDS, SHOW_LABELS, close_preview
 from contracts.reports.figures import charge_rows_page, report_page_figures
 from contracts.reports.selectors import month_close_of
@@ -288,3 +289,27 @@ class MonthCloseJobView(StaffPermissionMixin, TemplateView):
         return self.render_to_response(
             self.get_context_data(job=job, report_url=report_url(job.month), preview_url=preview_url(job.month))
         )
+
+
+class LedgerVerifyView(StaffPermissionMixin, TemplateView):
+    """台帳の検証: each closed month's seal, and on asking (a read: nothing is written) the month's ledger rows
+    hashed again and compared with it and the chain, as `manage.py verify_ledger --month` does."""
+
+    permission_required = "contracts.preview_close"
+    template_name = "contracts/ledger_verify.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        closes = list(MonthClose.objects.select_related("seal", "seal__sealed_by").order_by("-month"))
+        context["closes"] = closes
+        asked = self.request.GET.get("month")
+        if asked is None:
+            return context
+        form = MonthForm({"month": asked})
+        month = form.cleaned_data["month"] if form.is_valid() else None
+        if month is None or not any(close.month == month for close in closes):
+            context["verify_error"] = "検証する締め済みの月を選んでください。"
+            return context
+        context["verified_month"] = month
+        context["checks"] = ledger_verify(month=month)
+        return context

@@ -64,3 +64,10 @@ def test_accounting_asks_for_the_provisional_figures_sees_them_then_sees_them_go
     assert "締めで記録した集計です" in page.locator("#report-figures").inner_text()
     assert "3,300円" in page.locator("#summary-totals").inner_text()
     shot(page, "report_figures_06_closed_month")
+
+    # 台帳の検証 from the closed month's report: its rows hashed again match the seal its close made.
+    page.click("#ledger-verify-link")
+    page.wait_for_selector("#verify-result")
+    assert "令和8年2月 (2026-02): 一致" in page.locator("#verify-result").inner_text()
+    assert page.locator("#seals tbody tr").count() == 1
+    shot(page, "report_figures_07_ledger_verified")

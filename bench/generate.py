@@ -698,16 +698,21 @@ def build(scale: float, log=print, *, vacuum: bool = True) -> dict:
 
 
 def _summaries(log):
-    """Each closed month's 集計, stored through its service as 経理's home would on its first look."""
+    """Each closed month's 集計 and seal, stored through their services as a close made before them gets them
+    (`report_figures_backfill`, `seal_ledger`): the generator writes its closes' rows set-based, not by
+    `month_close`."""
     from django.contrib.auth import get_user_model
 
-    from contracts.reports.overview import accounting_overview
-    from contracts.views.home import store_missing_summaries
-    from core import clock
+    from contracts.services.report_figures import close_figures_backfill
+    from contracts.services.seals import month_seals_backfill
 
+    accounting = get_user_model().objects.get(username="keiri")
     started = time.perf_counter()
-    store_missing_summaries(accounting_overview(today=clock.today()), get_user_model().objects.get(username="keiri"))
+    close_figures_backfill(actor=accounting)
     log(f"  closed months' 集計 stored: {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    month_seals_backfill(actor=accounting)
+    log(f"  closed months sealed (as found): {time.perf_counter() - started:.0f} s")
 
 
 def counts() -> dict:

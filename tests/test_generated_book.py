@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Sum
 from django.urls import reverse
 
+from contracts.billing.seal import ledger_verify
 from contracts.choices import LedgerKind
 from contracts.models import Application, LedgerEntry, MonthClose, MonthCloseSummary, OptionContract, Subscriber
 from contracts.services.month_close import month_close
@@ -72,3 +73,7 @@ def test_the_engine_s_close_of_the_open_month_charges_what_the_generator_charged
     assert closed.aggregate(yen=Sum("amount_yen")) == generated.aggregate(yen=Sum("amount_yen"))
     # Nothing in the contracts changed after the last close's watermarks: the generated history is all below them.
     assert close.adjustment_rows == 0
+    # The generated closes were sealed as found, the engine's close chained to them: every month verifies.
+    checks = ledger_verify()
+    assert len(checks) == MonthClose.objects.count() and all(check.ok for check in checks), checks
+    assert MonthCloseSummary.objects.count() == MonthClose.objects.count()

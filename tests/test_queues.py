@@ -90,7 +90,8 @@ def test_a_queue_lists_oldest_first_with_how_long_each_has_waited(client, regula
     oldest, middle, newest = _under_review(clerk=clerk, approver=approver, fixed_clock=fixed_clock)
     html = _html(client, approver, reverse("contracts:queue_review"))
     assert html.index(f"#{oldest.pk} ") < html.index(f"#{middle.pk} ") < html.index(f"#{newest.pk} ")
-    assert '<td class="num nowrap waited">3日</td>' in html and '<td class="num nowrap waited">1日</td>' in html
+    waited = '<td class="num nowrap waited" data-label="待ち時間">{}</td>'
+    assert waited.format("3日") in html and waited.format("1日") in html
     assert f'href="{reverse("contracts:application_detail", args=[oldest.pk])}?queue=review"' in html
 
 
@@ -189,4 +190,4 @@ def test_my_decisions_show_the_decision_date(client, regulation, clerk, approver
     html = _html(client, approver, reverse("home"))
     decisions = html[html.index('id="my-decisions"') :]
     assert "決裁日時" in decisions
-    assert '<td class="nowrap decided-at">令和8年2月17日 (2026-02-17) 14:30</td>' in decisions
+    assert '<td class="nowrap decided-at" data-label="決裁日時">令和8年2月17日 (2026-02-17) 14:30</td>' in decisions

@@ -742,12 +742,10 @@ class MonthCloseSummary(models.Model):
         super().save(*args, **kwargs)
 
 
-class MonthCloseJob(models.Model):
-    """A month close asked for on the staff screen and run by a task worker: its status and progress.
-
-    Operational state, not a business record (the MonthClose it ends in is): updated in place while the task runs,
-    no history. At most one job of a month is queued or running at once (a partial unique constraint).
-    """
+class MonthTaskJob(models.Model):
+    """What a month's work run by a task worker shows while it runs (the close, a 速報 refresh): who asked and when,
+    its status, and its progress over the month's contracts. Updated in place while the task runs; at most one job
+    of a month is queued or running at once (each subclass's partial unique constraint)."""
 
     month = models.DateField("締め月", help_text="JSTの月初日")
     status = models.CharField(
@@ -763,10 +761,32 @@ class MonthCloseJob(models.Model):
     contracts_total = models.PositiveIntegerField("対象契約数", default=0)
     contracts_done = models.PositiveIntegerField("処理済み契約数", default=0)
     rows_written = models.PositiveIntegerField("記帳した行数", default=0)
+    message = models.TextField("結果", blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_CLOSE_JOB_STATUSES
+
+    @property
+    def percent(self) -> int:
+        if self.status == MonthCloseJobStatus.DONE:
+            return 100
+        return 0 if not self.contracts_total else min(99, self.contracts_done * 100 // self.contracts_total)
+
+
+class MonthCloseJob(MonthTaskJob):
+    """A month close asked for on the staff screen and run by a task worker: its status and progress.
+
+    Operational state, not a business record (the MonthClose it ends in is): updated in place while the task runs,
+    no history. At most one job of a month is queued or running at once (a partial unique constraint).
+    """
+
     close = models.ForeignKey(
         MonthClose, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="月次締め"
     )
-    message = models.TextField("結果", blank=True)
     # The digest of the preview (仮締め) the close was confirmed on (CloseDigest.as_dict); the close is refused
     # when its rows differ from it. Null for a close asked for without a preview (never from the staff screen).
     preview = models.JSONField("確認した仮締め", null=True, blank=True)
@@ -786,18 +806,8 @@ class MonthCloseJob(models.Model):
     def __str__(self) -> str:
         return f"{wareki_month(self.month)} 締め（{self.get_status_display()}）"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_CLOSE_JOB_STATUSES
 
-    @property
-    def percent(self) -> int:
-        if self.status == MonthCloseJobStatus.DONE:
-            return 100
-        return 0 if not self.contracts_total else min(99, self.contracts_done * 100 // self.contracts_total)
-
-
-class ReportFigures(models.Model):
+class ReportFigures(MonthTaskJob):
     """One computation of an open month's 速報 figures (集計, 月額 count, contracts that cannot be priced), asked for on
     the report page and made by a task worker (contracts.services.report_figures), so that the page reads them
     instead of pricing the whole month on every visit.
@@ -810,21 +820,10 @@ class ReportFigures(models.Model):
     [option contract id, subscriber code, message] of the first UNPRICED_KEPT contracts that cannot be priced.
     """
 
+    # The same job fields, named for a computation rather than a close.
     month = models.DateField("対象月", help_text="JSTの月初日")
-    status = models.CharField(
-        "状態", max_length=10, choices=MonthCloseJobStatus.choices, default=MonthCloseJobStatus.QUEUED
-    )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="依頼者"
-    )
-    requested_at = models.DateTimeField("依頼日時")
-    task_id = models.CharField("タスクID", max_length=64, blank=True)
-    started_at = models.DateTimeField("開始日時", null=True, blank=True)
-    finished_at = models.DateTimeField("終了日時", null=True, blank=True)
-    contracts_total = models.PositiveIntegerField("対象契約数", default=0)
     contracts_done = models.PositiveIntegerField("計算済み契約数", default=0)
     rows_written = models.PositiveIntegerField("計算した月額料金の行数", default=0)
-    message = models.TextField("結果", blank=True)
     # What the book was when the figures were read (taken before reading them): the page compares it with now.
     watermark = models.JSONField("集計時点の台帳・契約の状態", default=dict)
     computed_at = models.DateTimeField("集計時点", null=True, blank=True)
@@ -856,13 +855,3 @@ class ReportFigures(models.Model):
 
     def __str__(self) -> str:
         return f"{wareki_month(self.month)} 速報の集計（{self.get_status_display()}）"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_CLOSE_JOB_STATUSES
-
-    @property
-    def percent(self) -> int:
-        if self.status == MonthCloseJobStatus.DONE:
-            return 100
-        return 0 if not self.contracts_total else min(99, self.contracts_done * 100 // self.contracts_total)

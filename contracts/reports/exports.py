@@ -17,6 +17,7 @@ import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import connection, connections, transaction
 
 from contracts.choices import LedgerKind
@@ -58,6 +59,12 @@ CONTENT_TYPES = {
 DETAIL, CHARGES, SUMMARY = "detail", "charges", "summary"
 PARTS = {DETAIL: ("明細", DETAIL_COLUMNS), CHARGES: ("月額", CHARGE_COLUMNS), SUMMARY: ("集計", SUMMARY_COLUMNS)}
 BATCH_ROWS = 2000
+
+
+def charges_export_needs_task(charge_rows: int | None) -> bool:
+    """A month with more 月額 rows than settings.EXPORT_DIRECT_MAX_ROWS has its 月額 CSV written by a worker (exports),
+    not streamed from a web request."""
+    return (charge_rows or 0) > settings.EXPORT_DIRECT_MAX_ROWS
 
 
 def export_response_chunks(

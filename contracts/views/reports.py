@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.http import JsonResponse, StreamingHttpResponse
@@ -17,6 +16,7 @@ from contracts.billing.seal import ledger_verify
 from contracts.forms import MonthForm, ReportDownloadForm
 from contracts.models import MonthClose, MonthCloseJob
 from contracts.reports.close_preview import DIFF_KINDS, SHOW_LABELS, close_preview
+from contracts.reports.exports import charges_export_needs_task
 from contracts.reports.figures import charge_rows_page, report_page_figures
 from contracts.reports.selectors import month_close_of
 from contracts.selectors import month_close_job_latest
@@ -69,8 +69,7 @@ class MonthlyReportView(ReadsFromReplicaMixin, StaffPermissionMixin, TemplateVie
             page_first_url=report_url(month) + "#charge-rows",
             page_next_url=f"{report_url(month)}&after={rows_page.next_after}#charge-rows",
             may_refresh=report.is_provisional,
-            # A month this large has its 月額 CSV written by a worker (exports), not streamed from this request.
-            charges_by_task=(figures.charge_count or 0) > settings.EXPORT_DIRECT_MAX_ROWS,
+            charges_by_task=charges_export_needs_task(figures.charge_count),
             close_job=month_close_job_latest(month=month),
             show_close=self.request.user.has_perm("contracts.preview_close")
             and report.is_provisional

@@ -10,9 +10,13 @@ For each N: fills the book of bench/close_bench.py (N subscribers, N SWP contrac
                 order: subscriber code by code point, contract), read through a server-side cursor, nothing kept;
 - rows        — `monthly_report(2026-03).charge_rows` consumed, nothing kept;
 - csv         — the 月額 CSV download (`export_response_chunks(part="charges")`) consumed;
+- xlsx        — the whole workbook (集計, 月額 and 明細 sheets: `export_response_chunks(fmt="xlsx")`) consumed;
+- job         — the same workbook as a large month gets it: an ExportJob queued by `export_job_request` and run
+                by `export_job_run` as the worker does (the file's chunks written to the database);
 then closes 2026-03 (`month_close`) and runs the closed month's paths:
 - sql-closed  — the baseline: the frozen rows with the same joins and order, through a server-side cursor;
-- rows-closed, csv-closed — as above, from the ledger.
+- rows-closed, csv-closed, xlsx-closed, job-closed — as above, from the ledger (the closed workbook writes the
+                month's charge rows twice: on 月額 and again among 明細's rows).
 With --before DIR, rows/csv/rows-closed/csv-closed also run on the code checked out in DIR (marked "old ").
 Prints seconds, the ratio to the matching baseline, peak RSS and its growth, rows and total yen (checked equal).
 Runs against DATABASE_URL (default postgres://postgres@127.0.0.1:5432/backoffice_charges_bench).
@@ -30,8 +34,8 @@ import harness
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/backoffice_charges_bench"
 MONTH = "2026-03-01"
-OPEN_PATHS = ("sql", "rows", "csv")
-CLOSED_PATHS = ("sql-closed", "rows-closed", "csv-closed")
+OPEN_PATHS = ("sql", "rows", "csv", "xlsx", "job")
+CLOSED_PATHS = ("sql-closed", "rows-closed", "csv-closed", "xlsx-closed", "job-closed")
 APP_PATHS = ("rows", "csv", "rows-closed", "csv-closed")
 
 # 月額's 16 columns for the bench book, computed set-based: one row per contract (its periods prorated and summed;
@@ -123,6 +127,23 @@ def _measure(path: str) -> dict:
             for row in monthly_report(month=month).charge_rows:
                 rows += 1
                 total += row.amount_yen
+    elif path.startswith("job"):
+        from core.history_write import system_user
+        from exports.models import ExportJob
+        from exports.services import export_job_request, export_job_run
+
+        job = export_job_request(kind="report", data={"month": MONTH[:7], "fmt": "xlsx"}, actor=system_user())
+        export_job_run(job_id=job.pk)
+        job = ExportJob.objects.get(pk=job.pk)
+        if job.status != "done":
+            raise SystemExit(f"job {job.pk}: {job.status} {job.message}")
+        rows, size = job.row_count, job.size
+    elif path.startswith("xlsx"):
+        from contracts.reports import export_response_chunks
+
+        _name, _type, chunks = export_response_chunks(month=month, fmt="xlsx")
+        for chunk in chunks:
+            size += len(chunk)
     else:
         from contracts.reports import export_response_chunks
 
@@ -178,7 +199,7 @@ def _print(n: int, label: str, r: dict, base: dict) -> None:
     total = f"{r['total']:,}" if r["total"] else ""
     print(
         f"{n:>10,} {label:<15} {r['seconds']:>8.2f} {r['seconds'] / base['seconds']:>6.2f} {r['peak_mb']:>8.0f} "
-        f"{r['growth_mb']:>10.1f} {r['rows']:>9,} {total:>14}",
+        f"{r['growth_mb']:>10.1f} {r['rows']:>9,} {total:>14} {r['mb']:>8.1f}",
         flush=True,
     )
 
@@ -201,7 +222,7 @@ def main() -> None:
     print(harness.machine())
     print(
         f"{'contracts':>10} {'path':<15} {'seconds':>8} {'× sql':>6} {'peak MB':>8} {'growth MB':>10} {'rows':>9}"
-        f" {'total yen':>14}"
+        f" {'total yen':>14} {'file MB':>8}"
     )
     from django.db import connections
 
@@ -222,7 +243,8 @@ def main() -> None:
                     r = _child(path, code)
                     base = base or r
                     _print(n, label, r, base)
-                    totals[label] = (r["rows"], None if "csv" in path else r["total"])
+                    if not path.startswith(("xlsx", "job")):  # a workbook's rows are its three sheets'
+                        totals[label] = (r["rows"], None if "csv" in path else r["total"])
         yen = {t for _, t in totals.values() if t is not None}
         if len({rows for rows, _ in totals.values()}) != 1 or len(yen) != 1:
             raise SystemExit(f"rows or totals differ: {totals}")

@@ -9,5 +9,7 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from core.admin import install_wareki_display
+        from core.tables import install_signature_cache
 
         install_wareki_display()
+        install_signature_cache()

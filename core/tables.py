@@ -179,3 +179,36 @@ def table_csv_lines(table: tables.Table) -> Iterator[str]:
     if batch:
         count_rows(len(batch))
         yield "".join(batch)
+
+
+def install_signature_cache() -> None:
+    """Cache django-tables2's `signature()` per function (called from CoreConfig.ready).
+
+    django-tables2 3.0.1 calls `inspect.signature` on a column's `render`/`value` for every cell it renders (in
+    `call_with_appropriate`): on a list of 50 rows × 9 columns that was a third of the page's rendering
+    (bench/pages.py). A function's parameters do not change, so the answer is kept per function (for a bound
+    method, per its function: binding only drops `self`, the same for every instance). Other callables (objects
+    with `__call__`, partials) are asked every time, as before.
+    """
+    import functools
+    import types
+
+    from django_tables2 import utils
+
+    original = getattr(utils.signature, "__wrapped__", utils.signature)
+
+    @functools.lru_cache(maxsize=2048)
+    def cached(function, bound: bool):
+        if bound:
+            return original(types.MethodType(function, object()))
+        return original(function)
+
+    @functools.wraps(original)
+    def signature(fn):
+        if isinstance(fn, types.MethodType) and isinstance(fn.__func__, types.FunctionType):
+            return cached(fn.__func__, True)
+        if isinstance(fn, types.FunctionType):
+            return cached(fn, False)
+        return original(fn)
+
+    utils.signature = signature

@@ -3,6 +3,7 @@
 from functools import partial
 
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -14,7 +15,7 @@ from contracts import selectors
 from contracts.choices import ApplicationKind
 from contracts.filters import ApplicationFilter
 from contracts.forms import ApplicationForm, ApproveForm, ConfirmForm, QuoteForm, ReasonForm, variant_label
-from contracts.models import Application, OptionContract
+from contracts.models import Application, BaseServiceContract, CarrierLineContract, OptionContract
 from contracts.services import applications as services
 from contracts.tables import ApplicationTable
 from core import clock
@@ -190,17 +191,15 @@ class ApplicationDetailView(StaffPermissionMixin, DetailView):
 
     permission_required = "contracts.view_application"
     template_name = "contracts/application_detail.html"
+    # Seven tables joined, the application's contract (new: its base contract or line; change and cancel: the option
+    # contract) read by its own small query: one join of all fourteen took PostgreSQL 7–16 ms to plan (past
+    # geqo_threshold = 12), more than the approval's writes. A relation left empty is not queried.
     queryset = Application.objects.select_related(
-        "subscriber",
-        "option",
-        "variant",
-        "entered_by",
-        "decided_by",
-        "quoted_by",
-        "option_contract__option",
-        "option_contract__variant",
-        "base_contract__service",
-        "carrier_line__carrier_service",
+        "subscriber", "option", "variant", "entered_by", "decided_by", "quoted_by"
+    ).prefetch_related(
+        Prefetch("option_contract", queryset=OptionContract.objects.select_related("option", "variant")),
+        Prefetch("base_contract", queryset=BaseServiceContract.objects.select_related("service")),
+        Prefetch("carrier_line", queryset=CarrierLineContract.objects.select_related("carrier_service")),
     )
 
     def get_context_data(self, **kwargs):

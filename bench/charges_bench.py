@@ -15,8 +15,7 @@ For each N: fills the book of bench/close_bench.py (N subscribers, N SWP contrac
                 by `export_job_run` as the worker does (the file's chunks written to the database);
 then closes 2026-03 (`month_close`) and runs the closed month's paths:
 - sql-closed  — the baseline: the frozen rows with the same joins and order, through a server-side cursor;
-- rows-closed, csv-closed, xlsx-closed, job-closed — as above, from the ledger (the closed workbook writes the
-                month's charge rows twice: on 月額 and again among 明細's rows).
+- rows-closed, csv-closed, xlsx-closed, job-closed — as above, from the ledger.
 With --before DIR, rows/csv/rows-closed/csv-closed also run on the code checked out in DIR (marked "old ").
 Prints seconds, the ratio to the matching baseline, peak RSS and its growth, rows and total yen (checked equal).
 Runs against DATABASE_URL (default postgres://postgres@127.0.0.1:5432/backoffice_charges_bench).

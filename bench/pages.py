@@ -53,6 +53,13 @@ PAGES = [
         "?sort=-contracted_on",
     ),  # fmt: skip
     ("ledger-month", "ledger filtered by month", "keiri", "contracts:ledger_list", "?month={month}"),
+    (
+        "ledger-amount-none",
+        "ledger by a 取引金額 range matching nothing",
+        "keiri",
+        "contracts:ledger_list",
+        "?amount_min=1&amount_max=100",
+    ),  # fmt: skip
     ("subscriber-code", "subscriber search by code", "uketsuke", "contracts:subscriber_list", "?q={code}"),
     ("subscriber-name", "subscriber search by name", "uketsuke", "contracts:subscriber_list", "?q=ヤマダ"),
     ("search-name", "header search by name", "uketsuke", "contracts:search", "?q=ヤマダショウジ"),

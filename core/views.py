@@ -8,13 +8,14 @@ from django.db import transaction
 from django.http import Http404, StreamingHttpResponse
 from django.urls import path, reverse
 from django.views.generic import TemplateView
+from django_tables2 import RequestConfig
 
 from . import clock
 from .cells import BOM
 from .db_router import read_alias, stream_from_replica
 from .forms import AsOfForm
 from .history_read import history_entries, record_as_of, record_exists_in_history
-from .tables import COUNT_CAP, count_matches, table_csv_lines
+from .tables import COUNT_CAP, count_matches, few_rows_by_id, table_csv_lines
 
 EXPORT_PARAM, CSV = "export", "csv"
 
@@ -57,9 +58,18 @@ class TableListMixin:
         return False if self.exporting() else super().get_table_pagination(table)
 
     def get_table(self, **kwargs):
-        table = super().get_table(**kwargs)
+        # SingleTableMixin.get_table, with the rows counted before the table pages them, so that a search matching
+        # few rows reads its page among them (core.tables.few_rows_by_id).
+        table_class = self.get_table_class()
+        data = self.get_table_data()
+        matches = None
         if not self.exporting():
-            table.matches = count_matches(table.data.data, cap=self.count_cap, **getattr(table, "column_totals", {}))
+            matches = count_matches(data, cap=self.count_cap, **getattr(table_class, "column_totals", {}))
+            data = few_rows_by_id(data, matches)
+        table = table_class(data=data, **kwargs)
+        RequestConfig(self.request, paginate=self.get_table_pagination(table)).configure(table)
+        if matches is not None:
+            table.matches = matches
             query = self.request.GET.copy()
             query.pop(table.prefixed_page_field, None)
             query[EXPORT_PARAM] = CSV

@@ -5,7 +5,7 @@ is regenerated (DOMAIN §3.11)."""
 from django.db.models import Case, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from contracts.billing.closed_scope import Closes, closes_for, ledger_scope
+from contracts.billing.closed_scope import Closes, closes_for, ledger_scope, ledger_scope_each
 from contracts.models import Subscriber
 from options.models import Option
 
@@ -15,6 +15,7 @@ __all__ = [
     "catalogue_names_at_close",
     "closes_for",
     "ledger_scope",
+    "ledger_scope_each",
     "option_names",
     "subscriber_field",
 ]

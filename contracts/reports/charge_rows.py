@@ -25,7 +25,7 @@ from contracts.models import LedgerEntry, Subscriber
 from core.text import code_point_order
 from options.models import FeeItem, Option, OptionVariant
 
-from .as_closed import Closes, catalogue_field, ledger_scope, subscriber_field
+from .as_closed import Closes, catalogue_field, ledger_scope, ledger_scope_each, subscriber_field
 from .layout import CHARGE_KINDS, KIND_ORDER
 
 
@@ -140,20 +140,21 @@ def charge_tally(closes: Closes) -> ChargeTally:
         for _row in charge_rows(closes, tally):
             pass
         return tally
-    grouped = (
-        LedgerEntry.objects.filter(ledger_scope(closes), kind__in=CHARGE_KINDS)
-        .values("fee_item__option_id", "kind", "charge_month")
-        .annotate(n=Count("pk"), amount=Sum("amount_yen"))
-        .order_by()
-    )
-    for row in grouped:
-        tally.add(
-            option_id=row["fee_item__option_id"],
-            kind=row["kind"],
-            charge_month=row["charge_month"],
-            count=row["n"],
-            amount_yen=row["amount"],
+    charges = LedgerEntry.objects.filter(kind__in=CHARGE_KINDS)
+    for part in ledger_scope_each(closes, charges):  # disjoint parts, each by its index, added up
+        grouped = (
+            part.values("fee_item__option_id", "kind", "charge_month")
+            .annotate(n=Count("pk"), amount=Sum("amount_yen"))
+            .order_by()
         )
+        for row in grouped:
+            tally.add(
+                option_id=row["fee_item__option_id"],
+                kind=row["kind"],
+                charge_month=row["charge_month"],
+                count=row["n"],
+                amount_yen=row["amount"],
+            )
     tally.finish()
     return tally
 

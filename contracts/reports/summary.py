@@ -13,7 +13,7 @@ from contracts.models import LedgerEntry
 from core import clock
 from options.models import Option
 
-from .as_closed import Closes, ledger_scope, option_names
+from .as_closed import Closes, ledger_scope_each, option_names
 from .charge_rows import ChargeTally
 from .layout import BILLED_OBLIGATION_KINDS, KIND_ORDER
 
@@ -55,20 +55,21 @@ def amounts_by_rate(closes: Closes, charges: ChargeTally) -> dict[tuple[int, str
     month it charges. The rate is the one in force on that date (§3.10).
     """
     amounts: dict[tuple[int, str, int], list[int]] = defaultdict(lambda: [0, 0])
-    billed = (
-        LedgerEntry.objects.filter(ledger_scope(closes), kind__in=BILLED_OBLIGATION_KINDS)
-        .values(
-            option_id=F("fee_item__option_id"),
-            ledger_kind=F("kind"),
-            day=TruncDate(Coalesce("reverses__arisen_at", "arisen_at"), tzinfo=clock.JST),
+    billed = LedgerEntry.objects.filter(kind__in=BILLED_OBLIGATION_KINDS)
+    for part in ledger_scope_each(closes, billed):  # disjoint parts, each by its index, added up
+        grouped = (
+            part.values(
+                option_id=F("fee_item__option_id"),
+                ledger_kind=F("kind"),
+                day=TruncDate(Coalesce("reverses__arisen_at", "arisen_at"), tzinfo=clock.JST),
+            )
+            .annotate(n=Count("pk"), amount=Sum("amount_yen"))
+            .order_by()
         )
-        .annotate(n=Count("pk"), amount=Sum("amount_yen"))
-        .order_by()
-    )
-    for row in billed:
-        totals = amounts[(row["option_id"], row["ledger_kind"], tax_rate_on(row["day"]))]
-        totals[0] += row["n"]
-        totals[1] += row["amount"]
+        for row in grouped:
+            totals = amounts[(row["option_id"], row["ledger_kind"], tax_rate_on(row["day"]))]
+            totals[0] += row["n"]
+            totals[1] += row["amount"]
     for (option_id, kind, charge_month), (count, amount) in charges.per_line_month.items():
         totals = amounts[(option_id, kind, tax_rate_on(charge_month))]
         totals[0] += count

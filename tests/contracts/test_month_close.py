@@ -335,6 +335,42 @@ def test_a_billing_start_corrected_backwards_is_adjusted_and_listed_in_the_open_
     assert _all_exports(FEB) == february
 
 
+def test_ledger_scope_each_the_month_summed_part_by_part_is_the_month(regulation, approver, accounting):
+    """集計 and a closed month's 月額 tally add up the month's two parts (booked into it; booked into an earlier
+    closed month after that close), each read by its index: they are disjoint and together are `ledger_scope`."""
+    from contracts.billing.closed_scope import closes_for, ledger_scope, ledger_scope_each
+    from contracts.models import MonthCloseSummary
+    from contracts.reports.figures import stored_summary
+
+    oc = contract_billed_from(
+        dt.date(2026, 2, 15), code="C000001", quantity=10, approved_at=jst(2026, 2, 1, 9, 0), approver=approver
+    )
+    with _at(2026, 3, 2, 9, 0):
+        month_close(month=FEB, actor=accounting)
+    contract_correct(
+        oc, approver=approver, approved_at=jst(2026, 3, 3, 10, 0), target=CorrectionTarget.BILLING_START,
+        corrected_date=FEB,
+    )  # fmt: skip
+    with _at(2026, 4, 1, 9, 0):
+        close = month_close(month=MAR, actor=accounting)
+        closes = closes_for(MAR)
+        parts = ledger_scope_each(closes, LedgerEntry.objects)
+        booked, late = (set(part.values_list("pk", flat=True)) for part in parts)
+        assert late and booked and not booked & late  # the correction booked into February is March's
+        assert booked | late == set(LedgerEntry.objects.filter(ledger_scope(closes)).values_list("pk", flat=True))
+        report = monthly_report(month=MAR)
+        summary = report.summary
+    stored = stored_summary(MonthCloseSummary.objects.get(close=close))
+    assert (stored.total_excl_yen, stored.total_tax_yen) == (summary.total_excl_yen, summary.total_tax_yen)
+    # 3,000 (March) + 1,500 (February's adjustment) + the corrected 月額費用 row and its reversal: as listed.
+    listed = sum(r.amount_yen for r in monthly_report(month=MAR).charge_rows)
+    assert listed == 4500 and summary.total_excl_yen == listed + sum(
+        LedgerEntry.objects.filter(pk__in=late | booked)
+        .exclude(kind__in=["monthly_charge", "adjustment"])
+        .values_list("amount_yen", flat=True)
+    )
+
+
 def test_only_the_first_open_month_receives_adjustments(regulation, approver, accounting):
     oc = contract_billed_from(FEB, code="C000001", quantity=10, approver=approver)
     with _at(2026, 3, 2, 9, 0):

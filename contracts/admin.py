@@ -334,15 +334,18 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     )
     list_filter = ("kind", "booked_month")
     search_fields = ("option_contract__subscriber__code", "option_contract__subscriber__name", "reason")
-    list_select_related = (
-        "option_contract__subscriber",
-        "option_contract__option",
-        "option_contract__variant",
-        "revision",
-        "reverses",
-    )
+    # Three tables joined, the catalogue names and the reversed row by their own small queries: joined too, the
+    # changelist's query took PostgreSQL ~5 ms to plan against ~1 ms to run (full book; as the ledger list).
+    list_select_related = ("option_contract__subscriber", "revision")
     raw_id_fields = ("option_contract", "application", "fee_item", "reverses")
     list_per_page = 100
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("option_contract__option", "option_contract__variant", "reverses")
+        )
 
 
 @admin.register(MonthClose)

@@ -8,7 +8,15 @@ from django.utils.html import format_html
 from contracts.billing.timeline import contract_state_label, contract_state_on
 from core import clock
 from core.formats import yen
-from core.tables import StaffTable, WarekiDateColumn, WarekiDateTimeColumn, WarekiMonthColumn, YenColumn, YesNoColumn
+from core.tables import (
+    StaffTable,
+    WarekiDateColumn,
+    WarekiDateTimeColumn,
+    WarekiMonthColumn,
+    YenColumn,
+    YesNoColumn,
+    detail_link,
+)
 
 from .models import Application, LedgerEntry, OptionContract, Subscriber
 
@@ -54,8 +62,8 @@ class ContractStateColumn(tables.Column):
 
 
 class SubscriberTable(StaffTable):
-    code = tables.Column("契約者コード", linkify=("contracts:subscriber_detail", [tables.A("pk")]))
-    name = tables.Column("契約者名", linkify=("contracts:subscriber_detail", [tables.A("pk")]))
+    code = tables.Column("契約者コード", linkify=detail_link("contracts:subscriber_detail"))
+    name = tables.Column("契約者名", linkify=detail_link("contracts:subscriber_detail"))
     kana = tables.Column("フリガナ")
     kind = tables.Column("区分")
     is_active = YesNoColumn("有効", yesno="有効,無効")
@@ -68,12 +76,12 @@ class SubscriberTable(StaffTable):
 
 class ApplicationTable(StaffTable):
     number = tables.Column(
-        "申込番号", accessor="pk", linkify=("contracts:application_detail", [tables.A("pk")]), order_by=("pk",)
+        "申込番号", accessor="pk", linkify=detail_link("contracts:application_detail"), order_by=("pk",)
     )
     kind = tables.Column("申込種別")
     status = BadgeColumn("状態")
     subscriber = tables.Column(
-        "契約者", linkify=("contracts:subscriber_detail", [tables.A("subscriber_id")]), order_by=("subscriber__code",)
+        "契約者", linkify=detail_link("contracts:subscriber_detail", "subscriber_id"), order_by=("subscriber__code",)
     )
     option = tables.Column("オプション", accessor="option__name", order_by=("option__name",))
     variant = tables.Column("サービス・細目", accessor="variant__name", order_by=("variant__code",))
@@ -92,10 +100,10 @@ class ApplicationTable(StaffTable):
 
 class OptionContractTable(StaffTable):
     number = tables.Column(
-        "契約番号", accessor="pk", linkify=("contracts:optioncontract_detail", [tables.A("pk")]), order_by=("pk",)
+        "契約番号", accessor="pk", linkify=detail_link("contracts:optioncontract_detail"), order_by=("pk",)
     )
     subscriber = tables.Column(
-        "契約者", linkify=("contracts:subscriber_detail", [tables.A("subscriber_id")]), order_by=("subscriber__code",)
+        "契約者", linkify=detail_link("contracts:subscriber_detail", "subscriber_id"), order_by=("subscriber__code",)
     )
     option = tables.Column("オプション", accessor="option__name", order_by=("option__name",))
     variant = tables.Column("サービス・細目", accessor="variant__name", order_by=("variant__code",))
@@ -134,7 +142,7 @@ class LedgerTable(StaffTable):
     number = tables.Column(
         "番号",
         accessor="pk",
-        linkify=("contracts:ledgerentry_detail", [tables.A("pk")]),
+        linkify=detail_link("contracts:ledgerentry_detail"),
         order_by=("pk",),
         footer=_ledger_count_footer,
     )
@@ -142,7 +150,7 @@ class LedgerTable(StaffTable):
     subscriber = tables.Column(
         "契約者",
         accessor="option_contract__subscriber",
-        linkify=("contracts:subscriber_detail", [tables.A("option_contract__subscriber_id")]),
+        linkify=detail_link("contracts:subscriber_detail", "option_contract__subscriber_id"),
         order_by=("option_contract__subscriber__code",),
         exclude_from_export=True,
     )
@@ -151,7 +159,7 @@ class LedgerTable(StaffTable):
     option = tables.Column(
         "オプション",
         accessor="option_contract",
-        linkify=("contracts:optioncontract_detail", [tables.A("option_contract_id")]),
+        linkify=detail_link("contracts:optioncontract_detail", "option_contract_id"),
         order_by=("option_contract__option__name",),
     )
     variant = tables.Column("サービス・細目", accessor="option_contract__variant__name", visible=False)

@@ -4,13 +4,13 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.tables import StaffTable, WarekiDateColumn
+from core.tables import StaffTable, WarekiDateColumn, detail_link
 
 from .models import FeeItem, Option, TariffRevision
 
 
 class RevisionTable(StaffTable):
-    title = tables.Column("表題", linkify=("options:revision_detail", [tables.A("pk")]))
+    title = tables.Column("表題", linkify=detail_link("options:revision_detail"))
     amended_on = WarekiDateColumn("変更日")
     effective_on = WarekiDateColumn("実施日")
     status = tables.Column("状態")
@@ -34,7 +34,7 @@ class RevisionTable(StaffTable):
 class FeeItemTable(StaffTable):
     """Fee items with the revision that set each one (the regulation as of a date, or an option over time)."""
 
-    option = tables.Column("オプション", linkify=("options:option_detail", [tables.A("option_id")]))
+    option = tables.Column("オプション", linkify=detail_link("options:option_detail", "option_id"))
     variant = tables.Column("サービス・細目", accessor="variant__name", order_by=("variant__code",))
     kind = tables.Column("料金種別")
     price = tables.Column("料金", accessor="amount_yen", order_by=("amount_yen",), empty_values=())
@@ -43,7 +43,7 @@ class FeeItemTable(StaffTable):
     article = tables.Column("根拠条文")
     revision = tables.Column(
         "適用開始の改定",
-        linkify=("options:revision_detail", [tables.A("revision_id")]),
+        linkify=detail_link("options:revision_detail", "revision_id"),
         order_by=("revision__effective_on",),
     )
     effective_on = WarekiDateColumn("実施日", accessor="revision__effective_on")
@@ -62,7 +62,7 @@ class FeeItemTable(StaffTable):
 
 class OptionTable(StaffTable):
     section = tables.Column("節", order_by=("section__number",))
-    name = tables.Column("オプション名", linkify=("options:option_detail", [tables.A("pk")]))
+    name = tables.Column("オプション名", linkify=detail_link("options:option_detail"))
     status = tables.Column("状態")
     retired_on = WarekiDateColumn("廃止日")
     condition_article = tables.Column("利用の条件")

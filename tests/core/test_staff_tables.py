@@ -117,3 +117,23 @@ def test_signature_cache_is_installed_and_answers_as_the_library():
     ):
         assert utils.signature(fn) == original(fn)
         assert utils.signature(fn) == original(fn)  # from the cache the second time
+
+
+def test_detail_link_gives_the_href_reverse_gives_and_no_link_without_an_id():
+    from types import SimpleNamespace
+
+    from django.urls import reverse, set_script_prefix
+
+    from core.tables import detail_link
+
+    link = detail_link("contracts:subscriber_detail", "option_contract__subscriber_id")
+    record = SimpleNamespace(pk=7, option_contract=SimpleNamespace(subscriber_id=123))
+    assert link(record) == reverse("contracts:subscriber_detail", args=[123]) == "/subscribers/123/"
+    assert detail_link("contracts:ledgerentry_detail")(record) == reverse("contracts:ledgerentry_detail", args=[7])
+    assert link(SimpleNamespace(pk=8, option_contract=None)) is None  # the cell is shown without a link
+    try:
+        set_script_prefix("/backoffice/")  # served under a prefix: the prefix is the request's, as reverse()'s
+        assert link(record) == reverse("contracts:subscriber_detail", args=[123]) == "/backoffice/subscribers/123/"
+    finally:
+        set_script_prefix("/")
+    assert link(record) == "/subscribers/123/"

@@ -45,6 +45,9 @@ bench: install
 	$(PY) bench/export_bench.py $(BENCH_ARGS)
 	DATABASE_URL=$(BENCH_PG)/backoffice_close_bench $(PY) bench/close_bench.py --contracts 2000
 	DATABASE_URL=$(BENCH_PG)/backoffice_charges_bench $(PY) bench/charges_bench.py --contracts 2000
+	DATABASE_URL=$(BENCH_PG)/backoffice_report_page_bench $(PY) bench/report_page.py --contracts 2000
+	DATABASE_URL=$(BENCH_PG)/backoffice_impact_bench $(PY) bench/impact_bench.py --contracts 2000
+	DATABASE_URL=$(BENCH_PG)/backoffice_ledger_bench $(PY) bench/ledger_bench.py --rows 100000,200000 --per-month 50000
 	$(PY) bench/generate.py --scale 0.001 --database-url $(BENCH_PG)/backoffice_book_small
 	$(PY) bench/generate.py --scale 0.01 --database-url $(BENCH_PG)/backoffice_book_1pct
 	$(PY) bench/pages.py --small $(BENCH_PG)/backoffice_book_small --large $(BENCH_PG)/backoffice_book_1pct --repeat 5

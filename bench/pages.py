@@ -210,7 +210,7 @@ def _open_month_refreshed(last_close, only) -> str:
     from core import clock
     from core.history_write import system_user
 
-    month = clock.month_start((last_close.month if last_close else clock.today()) + dt.timedelta(days=32))
+    month = clock.month_start(last_close.month + dt.timedelta(days=32) if last_close else clock.today())
     if not only or "report-open" in only:
         started = time.perf_counter()
         figures = report_figures_request(month=month, actor=system_user())

@@ -75,6 +75,9 @@ def few_rows_by_id(queryset, matches: Matches):
     """
     if not isinstance(queryset, QuerySet) or matches.capped or matches.count > FEW_ROWS:
         return queryset
+    query = queryset.query
+    if query.distinct_fields or query.group_by or query.combinator:
+        return queryset  # DISTINCT ON, an aggregate or a UNION: its ids are not one read of an index
     if matches.count == 0:
         return queryset.none()
     ids = list(queryset.select_related(None).order_by().values_list("pk", flat=True)[: FEW_ROWS + 1])
@@ -96,30 +99,32 @@ class BoundedLazyPaginator(tables.LazyPaginator):
 PAGINATION = {"paginator_class": BoundedLazyPaginator, "per_page": 50}
 
 
-class detail_link:  # noqa: N801 — used as a column's linkify, like django-tables2's (viewname, [A(...)]) tuple
+def detail_link(viewname: str, accessor: str = "pk"):
     """A column's `linkify` to the detail page `viewname` of the integer id the record holds at `accessor`.
 
     django-tables2's `linkify=(viewname, [A(...)])` calls `reverse()` for every cell: three links a row were a third
     of the ledger list's rendering (bench/pages.py). The URL differs between rows only by the id, so it is reversed
-    once (per script prefix) with a marker and the id put in its place; the same href as `reverse()` gives.
+    once (per script prefix) with a marker and the id put in its place; the same href as `reverse()` gives. A plain
+    function, so django-tables2's signature() of it is cached (install_signature_cache).
     """
+    path = tables.A(accessor)
+    templates: dict[str, tuple[str, str]] = {}
 
-    MARKER = 987654321987
-
-    def __init__(self, viewname: str, accessor: str = "pk"):
-        self.viewname, self.accessor = viewname, tables.A(accessor)
-        self._templates: dict[str, tuple[str, str]] = {}
-
-    def __call__(self, record) -> str | None:
-        value = self.accessor.resolve(record, quiet=True)
+    def link(record) -> str | None:
+        value = path.resolve(record)  # None when a relation on the way is empty
         if value is None:
             return None  # no link, as django-tables2 leaves a cell whose href is None
         prefix = get_script_prefix()
-        template = self._templates.get(prefix)
+        template = templates.get(prefix)
         if template is None:
-            head, _, tail = reverse(self.viewname, args=[self.MARKER]).partition(str(self.MARKER))
-            template = self._templates[prefix] = (head, tail)
+            head, _, tail = reverse(viewname, args=[_LINK_MARKER]).partition(str(_LINK_MARKER))
+            template = templates[prefix] = (head, tail)
         return f"{template[0]}{int(value)}{template[1]}"
+
+    return link
+
+
+_LINK_MARKER = 987654321987
 
 
 class StaffTable(tables.Table):

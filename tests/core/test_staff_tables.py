@@ -82,21 +82,46 @@ def test_staff_table_row_writes_the_librarys_row():
 
 
 @pytest.mark.django_db
-def test_staff_lists_render_their_rows_through_the_tag(admin_client):
+def test_staff_lists_render_their_rows_through_the_tag(admin_client, monkeypatch):
     """The template every list uses writes its rows with the tag (one row per record, each cell labelled)."""
+    from core.templatetags import staff_tables
     from tests.factories import SubscriberFactory
 
+    rows = []
+    original = staff_tables._plan
+    monkeypatch.setattr(staff_tables, "_plan", lambda table: rows.append(table) or original(table))
     SubscriberFactory.create_batch(3)
     html = admin_client.get("/subscribers/").content.decode()
     assert html.count('data-label="契約者コード"') == 3
+    assert len(rows) == 3  # each of the three rows was written by the tag
 
 
-def test_signature_cache_is_installed_and_answers_as_the_library():
-    from core.tables import install_signature_cache
+def test_signature_cache_is_installed_and_answers_as_the_library(monkeypatch):
+    import functools
+    import inspect
+
+    from core.tables import detail_link, install_signature_cache
 
     install_signature_cache()  # twice: wraps the library's function, not its own wrapper
     original = utils.signature.__wrapped__
     assert utils.signature is not original
+
+    asked = []
+    real = inspect.signature
+    monkeypatch.setattr(inspect, "signature", lambda fn, **kw: asked.append(fn) or real(fn, **kw))
+    link = detail_link("contracts:subscriber_detail")
+    assert utils.signature(link) == utils.signature(link) == (("record",), None)
+    assert len(asked) == 1  # the second answer came from the cache
+    monkeypatch.setattr(inspect, "signature", real)
+
+    class Methods:
+        @staticmethod
+        def static(value):
+            return value
+
+        @classmethod
+        def klass(cls, value, record):
+            return value
 
     def function(value, record=None, **kwargs):
         return value
@@ -114,6 +139,10 @@ def test_signature_cache_is_installed_and_answers_as_the_library():
         _Mixed(ROWS).render_shouted,
         column.render,
         Callable(),
+        functools.partial(function, record=None),
+        Methods.static,
+        Methods.klass,
+        Methods().klass,
     ):
         assert utils.signature(fn) == original(fn)
         assert utils.signature(fn) == original(fn)  # from the cache the second time

@@ -223,6 +223,31 @@ class TestDecision:
         joins = [(query["sql"].count(" JOIN "), query["sql"][:200]) for query in captured.captured_queries]
         assert max(joins)[0] <= 7, max(joins)
 
+    def test_a_change_application_page_shows_its_option_contract_read_by_its_own_query(
+        self, regulation, client, clerk, approver
+    ):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from contracts.services import application_submit
+
+        contract = approved_swp_contract(clerk=clerk, approver=approver, quantity=30)
+        application = application_submit(
+            subscriber=contract.subscriber,
+            kind=ApplicationKind.CHANGE,
+            option_contract=contract,
+            effective_date=clock.today(),
+            quantity=40,
+            actor=clerk,
+        )
+        application_start_review(application=application, actor=approver)
+        with CaptureQueriesContext(connection) as captured:
+            html = login(client, approver).get(reverse("contracts:application_detail", args=[application.pk]))
+        assert html.status_code == 200
+        shown = html.content.decode()
+        assert f"#{contract.pk} {contract.option.name} ／ {contract.variant.name}" in shown
+        assert max(query["sql"].count(" JOIN ") for query in captured.captured_queries) <= 7
+
     def test_four_eyes_the_entrant_sees_no_approve_button_and_a_forged_post_is_refused(
         self, regulation, client, sysadmin, approver
     ):

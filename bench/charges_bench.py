@@ -24,8 +24,6 @@ Runs against DATABASE_URL (default postgres://postgres@127.0.0.1:5432/backoffice
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 
 import close_bench
@@ -164,36 +162,6 @@ def _measure(path: str) -> dict:
     }
 
 
-def _child(path: str, code: str | None) -> dict:
-    """Measure `path` in a process of its own, on this checkout or on the code in `code` (an older checkout)."""
-    env = dict(os.environ)
-    if code:
-        env["CHARGES_BENCH_CODE"] = code
-    result = subprocess.run(
-        [sys.executable, __file__, "--measure", path],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=code or harness.ROOT,
-        env=env,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _close() -> float:
-    import datetime as dt
-
-    import time_machine
-
-    from contracts.services.month_close import month_close
-    from core.history_write import system_user
-
-    started = time.perf_counter()
-    with time_machine.travel(dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))):
-        month_close(month=dt.date.fromisoformat(MONTH), actor=system_user())
-    return time.perf_counter() - started
-
-
 def _print(n: int, label: str, r: dict, base: dict) -> None:
     total = f"{r['total']:,}" if r["total"] else ""
     print(
@@ -211,8 +179,6 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     harness.environment(url)
-    if os.environ.get("CHARGES_BENCH_CODE"):
-        sys.path.insert(0, os.environ["CHARGES_BENCH_CODE"])  # ahead of this checkout
     if args.measure:
         print(json.dumps(_measure(args.measure)))
         return
@@ -233,13 +199,13 @@ def main() -> None:
         totals = {}
         for paths in (OPEN_PATHS, CLOSED_PATHS):
             if paths is CLOSED_PATHS:
-                close = _close()
+                close = harness.close_month_timed(MONTH)
                 connections.close_all()
             base = None
             for path in paths:
                 runs = [(path, None)] + ([(f"old {path}", args.before)] if args.before and path in APP_PATHS else [])
                 for label, code in runs:
-                    r = _child(path, code)
+                    r = harness.run_child(__file__, path, code=code)
                     base = base or r
                     _print(n, label, r, base)
                     if not path.startswith(("xlsx", "job")):  # a workbook's rows are its three sheets'

@@ -15,6 +15,8 @@ def environment(url: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     os.environ["DATABASE_URL"] = url
     sys.path.insert(0, str(ROOT))
+    if os.environ.get("BENCH_CODE"):  # a child measuring an older checkout (run_child's `code`)
+        sys.path.insert(0, os.environ["BENCH_CODE"])
 
 
 def django_setup() -> None:
@@ -52,12 +54,36 @@ def peak_reset() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
-def run_child(script: str, path: str) -> dict:
-    """Run `script --measure path` in a process of its own and return the JSON its last line prints."""
+def run_child(script: str, path: str, *, code: str | None = None, args: tuple[str, ...] = ()) -> dict:
+    """Run `script --measure path [args]` in a process of its own and return the JSON its last line prints; with
+    `code` (a checkout of older code) that code is imported ahead of this one (`environment` reads BENCH_CODE)."""
+    env = dict(os.environ)
+    if code:
+        env["BENCH_CODE"] = code
     result = subprocess.run(
-        [sys.executable, script, "--measure", path], check=True, capture_output=True, text=True, cwd=ROOT
+        [sys.executable, script, "--measure", path, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=code or ROOT,
+        env=env,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def close_month_timed(month: str, *, at: str = "2026-04-02T09:00+09:00") -> float:
+    """Close `month` (YYYY-MM-DD) as 経理 would at the JST time `at`, through the service; return the seconds."""
+    import datetime as dt
+
+    import time_machine
+
+    from contracts.services.month_close import month_close
+    from core.history_write import system_user
+
+    started = time.perf_counter()
+    with time_machine.travel(dt.datetime.fromisoformat(at)):
+        month_close(month=dt.date.fromisoformat(month), actor=system_user())
+    return time.perf_counter() - started
 
 
 def machine() -> str:

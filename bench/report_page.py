@@ -24,8 +24,6 @@ import json
 import os
 import re
 import statistics
-import subprocess
-import sys
 import time
 
 import close_bench
@@ -113,35 +111,6 @@ def _measure(path: str, repeat: int) -> dict:
     }
 
 
-def _child(path: str, code: str | None, repeat: int) -> dict:
-    env = dict(os.environ)
-    if code:
-        env["REPORT_PAGE_BENCH_CODE"] = code
-    result = subprocess.run(
-        [sys.executable, __file__, "--measure", path, "--repeat", str(repeat)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=code or harness.ROOT,
-        env=env,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _close() -> float:
-    import datetime as dt
-
-    import time_machine
-
-    from contracts.services.month_close import month_close
-    from core.history_write import system_user
-
-    started = time.perf_counter()
-    with time_machine.travel(dt.datetime.fromisoformat(CLOSE_AT)):
-        month_close(month=dt.date.fromisoformat(MONTH + "-01"), actor=system_user())
-    return time.perf_counter() - started
-
-
 def _print(n: int, label: str, r: dict) -> None:
     print(
         f"{n:>10,} {label:<17} {r['seconds']:>9.3f} {r['queries']:>8} {r['peak_mb']:>8.0f} {r['growth_mb']:>10.1f}"
@@ -159,8 +128,6 @@ def main() -> None:
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     harness.environment(url)
-    if os.environ.get("REPORT_PAGE_BENCH_CODE"):
-        sys.path.insert(0, os.environ["REPORT_PAGE_BENCH_CODE"])  # ahead of this checkout
     if args.measure:
         print(json.dumps(_measure(args.measure, args.repeat)))
         return
@@ -182,14 +149,14 @@ def main() -> None:
         plan = [("refresh", None), ("page-open", None)]
         plan += [("page-open", args.before)] if args.before else []
         for path, code in plan:
-            r = _child(path, code, args.repeat)
+            r = harness.run_child(__file__, path, code=code, args=("--repeat", str(args.repeat)))
             label = f"old {path}" if code else path
             _print(n, label, r)
             totals[label] = r["total"]
-        close = _close()
+        close = harness.close_month_timed(MONTH + "-01", at=CLOSE_AT)
         connections.close_all()
         for path, code in [("page-closed", None)] + ([("page-closed", args.before)] if args.before else []):
-            r = _child(path, code, args.repeat)
+            r = harness.run_child(__file__, path, code=code, args=("--repeat", str(args.repeat)))
             label = f"old {path}" if code else path
             _print(n, label, r)
             totals[label] = r["total"]

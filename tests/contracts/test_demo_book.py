@@ -25,6 +25,7 @@ from core import clock
 from options.choices import FeeKind
 from options.models import FeeItem
 from tests.accounting.journal_checks import journal_file, journal_files_checked
+from tests.contracts.book_machine import closed_total_of_its_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -301,6 +302,10 @@ def test_the_demo_books_months_on_the_accounting_home_equal_their_reports_to_the
             assert (figures.total_excl_yen, figures.total_tax_yen, figures.total_incl_yen) == report[:3]
             assert sorted((line.option_name, line.amount_yen) for line in figures.lines) == report[3]
             assert f'data-month="{figures.month:%Y-%m}"' in html
+        # 集計 adds up the month's scope part by part; its total is the sum of the rows the report holds (the OR).
+        for close in MonthClose.objects.all():
+            total, listed = closed_total_of_its_rows(close)
+            assert total == listed, (close.month, total, listed)
         november = overview.last_month
         assert (november.total_excl_yen, november.total_tax_yen, november.total_incl_yen) == (15000, 1500, 16500)
         assert "16,500円" in html[html.index('id="month-card-2026-11"') :]
